@@ -1,0 +1,1 @@
+"""Built-in datasets of genbench (installed as ``genbench_datasets``), one module per family."""

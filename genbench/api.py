@@ -1,0 +1,201 @@
+"""The Python API: ``make_sampler``, ``make_dataset``, ``make_metric``, ``run_suite``."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from .contracts import Component, Dataset, Metric, Sampler
+from .errors import GenbenchError, did_you_mean
+from .grid import Cell
+from .plugins import get_registry
+from .suite import Suite, load_suite, suite_cells
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+
+def _make(kind: str, name: str, params: dict[str, Any], plugin_dirs=None) -> Component:
+    cls = get_registry(plugin_dirs).get(kind, name)
+    defaults = cls.param_defaults()
+    for key in params:
+        if key not in defaults:
+            raise GenbenchError(f"{kind} {name!r} has no parameter {key!r}{did_you_mean(key, defaults)}")
+    obj = cls(**params)
+    try:
+        obj.check_params()
+    except ValueError as exc:
+        raise GenbenchError(f"{kind} {name!r}: {exc}") from None
+    return obj
+
+
+def make_sampler(name: str, /, **params: Any) -> Sampler:
+    """A ready :class:`Sampler` instance; unknown names or parameters raise :class:`ValueError`."""
+    return _make("sampler", name, params)  # type: ignore[return-value]
+
+
+def make_dataset(name: str, /, **params: Any) -> Dataset:
+    """A ready :class:`Dataset` instance; unknown names or parameters raise :class:`ValueError`."""
+    return _make("dataset", name, params)  # type: ignore[return-value]
+
+
+def make_metric(name: str, /, **params: Any) -> Metric:
+    """A ready :class:`Metric` instance; unknown names or parameters raise :class:`ValueError`."""
+    return _make("metric", name, params)  # type: ignore[return-value]
+
+
+@dataclass
+class RunPlan:
+    """What a run will do: the suite, every selected cell, and which ones are skipped/resumed."""
+
+    suite: Suite
+    cells: list[Cell]
+    skipped: dict[str, str] = field(default_factory=dict)  # cell_id → reason
+    done: set[str] = field(default_factory=set)  # cell ids already ok in the store
+
+    @property
+    def todo(self) -> list[Cell]:
+        return [c for c in self.cells if c.cell_id not in self.done and c.cell_id not in self.skipped]
+
+
+def plan_run(
+    suite: str | Path,
+    *,
+    samplers: list[str] | tuple[str, ...] = (),
+    datasets: list[str] | tuple[str, ...] = (),
+    plugin_dirs: tuple[str, ...] = (),
+    timeout: float | None = None,
+    max_memory: float | None = None,
+    repetitions: int | None = None,
+) -> RunPlan:
+    """Load and validate a suite, apply selectors and overrides, expand it into cells."""
+    from .runner import missing_capabilities
+    from .selectors import apply_selectors, filter_cells
+
+    registry = get_registry(plugin_dirs)
+    s = load_suite(suite, registry)
+    if timeout is not None:
+        s.timeout = float(timeout)
+    if max_memory is not None:
+        s.max_memory = float(max_memory)
+    if repetitions is not None:
+        s.repetitions = int(repetitions)
+    s, ssel, dsel = apply_selectors(s, registry, list(samplers), list(datasets))
+    cells = filter_cells(suite_cells(s, registry), ssel, dsel)
+    plan = RunPlan(s, cells)
+    for c in cells:  # capabilities are cheap to check here; no process needed
+        dataset = registry.get("dataset", c.dataset)(**c.dataset_params)
+        sampler = registry.get("sampler", c.sampler)(**c.sampler_params)
+        missing = missing_capabilities(dataset, sampler)
+        if missing:
+            plan.skipped[c.cell_id] = f"dataset {c.dataset} lacks {', '.join(sorted(missing))}"
+    return plan
+
+
+@dataclass
+class RunSummary:
+    run_id: str
+    suite: str
+    store: str
+    total: int
+    resumed: int
+    counts: dict[str, int]
+    interrupted: bool
+    cell_ids: list[str]
+
+    @property
+    def failed(self) -> int:
+        return sum(v for k, v in self.counts.items() if k not in ("ok", "skipped"))
+
+
+def execute_plan(
+    plan: RunPlan,
+    *,
+    store: str | Path | None = None,
+    jobs: int = 1,
+    rerun: bool = False,
+    plugin_dirs: tuple[str, ...] = (),
+    progress: bool = True,
+) -> RunSummary:
+    """Run a plan's cells into the store, resuming unless ``rerun``; Ctrl-C stops cleanly."""
+    from .executors import LocalExecutor
+    from .progress import Progress
+    from .runner import empty_result
+    from .store import Store
+    from .versions import code_version, package_versions
+
+    version, versions = code_version(), package_versions()
+    run_id = uuid.uuid4().hex[:12]
+    with Store(store) as db:
+        if not rerun:
+            done = db.completed(plan.suite.name, version)
+            plan.done = {c.cell_id for c in plan.cells if (c.cell_id, c.config_hash()) in done}
+        todo = plan.todo
+        skipped = [c for c in plan.cells if c.cell_id in plan.skipped and c.cell_id not in plan.done]
+        db.start_run(run_id, plan.suite.name, len(plan.cells), version, versions,
+                     {"jobs": jobs, "rerun": rerun, "pid": os.getpid()})  # fmt: skip
+        bar = Progress(len(todo) + len(skipped), enabled=progress)
+
+        def record(cell: Cell, result: dict[str, Any]) -> None:
+            db.add_result(run_id, cell, result, version, versions)
+            bar.update(cell.cell_id, result)
+
+        interrupted = False
+        try:
+            for c in skipped:
+                record(c, empty_result(c, "skipped", plan.skipped[c.cell_id]))
+            LocalExecutor(jobs=jobs, plugin_dirs=plugin_dirs).run(todo, record)
+        except KeyboardInterrupt:
+            interrupted = True
+        finally:
+            bar.close()
+            db.finish_run(run_id, "interrupted" if interrupted else "completed")
+    return RunSummary(
+        run_id=run_id,
+        suite=plan.suite.name,
+        store=str(db.path),
+        total=len(plan.cells),
+        resumed=len(plan.done),
+        counts=bar.counts,
+        interrupted=interrupted,
+        cell_ids=[c.cell_id for c in plan.cells],
+    )
+
+
+def run_suite(
+    suite: str | Path,
+    *,
+    store: str | Path | None = None,
+    samplers: list[str] | tuple[str, ...] = (),
+    datasets: list[str] | tuple[str, ...] = (),
+    jobs: int = 1,
+    rerun: bool = False,
+    timeout: float | None = None,
+    max_memory: float | None = None,
+    repetitions: int | None = None,
+    plugin_dirs: tuple[str, ...] | list[str] = (),
+    progress: bool = False,
+) -> pd.DataFrame:
+    """Run a suite (resuming from ``store``) and return its cells' results as a DataFrame.
+
+    The columns are those of ``genbench results --format json``; ``dataset_params``,
+    ``sampler_params`` and ``metrics`` hold dicts. Raises :class:`ValueError` on bad input and
+    :class:`KeyboardInterrupt` if interrupted (finished cells are kept in the store).
+    """
+    import pandas as pd
+
+    from .store import COLUMNS, Store
+
+    plugin_dirs = tuple(str(p) for p in plugin_dirs)
+    plan = plan_run(suite, samplers=samplers, datasets=datasets, plugin_dirs=plugin_dirs,
+                    timeout=timeout, max_memory=max_memory, repetitions=repetitions)  # fmt: skip
+    summary = execute_plan(plan, store=store, jobs=jobs, rerun=rerun, plugin_dirs=plugin_dirs,
+                           progress=progress)  # fmt: skip
+    if summary.interrupted:
+        raise KeyboardInterrupt
+    with Store(summary.store) as db:
+        rows = db.rows(plan.suite.name, cell_ids=summary.cell_ids)
+    return pd.DataFrame(rows, columns=COLUMNS)

@@ -1,0 +1,197 @@
+"""The ``genbench`` command line: thin wrappers over the Python API.
+
+Bad input prints one line (``genbench: error: …``) and exits with status 2.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+from collections.abc import Callable
+from typing import Any
+
+import click
+
+from .errors import GenbenchError
+
+EXIT_USAGE = 2
+
+
+def _plugin_dir_option(f: Callable) -> Callable:
+    return click.option(
+        "--plugin-dir",
+        "plugin_dirs",
+        multiple=True,
+        type=click.Path(file_okay=False),
+        envvar="GENBENCH_PLUGIN_DIRS",
+        help="Load every *.py in DIR as a plugin (repeatable; env GENBENCH_PLUGIN_DIRS).",
+        metavar="DIR",
+    )(f)
+
+
+def _friendly(f: Callable) -> Callable:
+    """Turn GenbenchError into one line on stderr and exit status 2."""
+
+    @functools.wraps(f)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return f(*args, **kwargs)
+        except GenbenchError as exc:
+            click.echo(f"genbench: error: {exc}", err=True)
+            sys.exit(EXIT_USAGE)
+
+    return wrapper
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="genbench")
+def main() -> None:
+    """Benchmark generative samplers on a standard grid, fairly and fast.
+
+    \b
+    Quick start:
+      genbench run --suite smoke      run a suite into the results store
+      genbench leaderboard            rank the samplers of the last suite
+      genbench results --format csv   every result row
+    """
+
+
+@main.command()
+@click.option("--suite", "-s", "suite", required=True, help="Shipped suite name or path to a TOML file.")
+@click.option("--sampler", "samplers", multiple=True, metavar="SEL",
+              help="Only cells of this sampler, e.g. 'kde[bandwidth=0.1]' (repeatable).")
+@click.option("--dataset", "datasets", multiple=True, metavar="SEL",
+              help="Only cells of this dataset, e.g. 'arc[n_train=250]' (repeatable).")
+@click.option("-j", "--jobs", default=1, show_default=True, type=click.IntRange(min=1),
+              help="Cells run at once.")
+@click.option("--store", type=click.Path(dir_okay=False), default=None,
+              help="SQLite results file [default: $GENBENCH_STORE or ./genbench.db].")
+@click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=None,
+              help="Seconds per cell, hard (overrides the suite).")
+@click.option("--max-memory", type=click.FloatRange(min=0, min_open=True), default=None, metavar="MB",
+              help="Kill a cell whose resident memory exceeds MB megabytes.")
+@click.option("--repetitions", type=click.IntRange(min=1), default=None, help="Override the suite's repetitions.")
+@click.option("--rerun", is_flag=True, help="Run every cell again, even those already ok in the store.")
+@click.option("--fail-on-error", is_flag=True, help="Exit 1 if any cell failed (error/invalid/timeout/crashed).")
+@click.option("--quiet", "-q", is_flag=True, help="No progress output.")
+@_plugin_dir_option
+@_friendly
+def run(suite, samplers, datasets, jobs, store, timeout, max_memory, repetitions, rerun, fail_on_error,
+        quiet, plugin_dirs) -> None:  # fmt: skip
+    """Run a suite's grid, resuming from the store; every cell in its own process."""
+    from .api import execute_plan, plan_run
+
+    plan = plan_run(suite, samplers=samplers, datasets=datasets, plugin_dirs=plugin_dirs,
+                    timeout=timeout, max_memory=max_memory, repetitions=repetitions)  # fmt: skip
+    if not quiet:
+        click.echo(f"suite {plan.suite.name}: {len(plan.cells)} cells", err=True)
+    summary = execute_plan(plan, store=store, jobs=jobs, rerun=rerun, plugin_dirs=tuple(plugin_dirs),
+                           progress=not quiet)  # fmt: skip
+    counts = ", ".join(f"{v} {k}" for k, v in sorted(summary.counts.items())) or "nothing to run"
+    resumed = f"; {summary.resumed} already done (use --rerun to repeat)" if summary.resumed else ""
+    if summary.interrupted:
+        click.echo(f"interrupted: {counts}{resumed}. Run the same command again to resume.", err=True)
+        sys.exit(130)
+    if not quiet:
+        click.echo(f"done: {counts}{resumed} → {summary.store}", err=True)
+    if fail_on_error and summary.failed:
+        sys.exit(1)
+
+
+@main.command()
+@click.option("--suite", "-s", default=None, help="Only this suite [default: all].")
+@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True)
+@click.option("--history", is_flag=True, help="Include superseded rows, not just each cell's current one.")
+@click.option("--store", type=click.Path(dir_okay=False), default=None,
+              help="SQLite results file [default: $GENBENCH_STORE or ./genbench.db].")
+@_friendly
+def results(suite, fmt, history, store) -> None:
+    """Print result rows (one per cell) as a table, CSV or JSON."""
+    from .report import results_rows, rows_to_csv, rows_to_table
+
+    rows = results_rows(store, suite, history=history)
+    if fmt == "json":
+        click.echo(json.dumps(rows, indent=1, default=str))
+    elif fmt == "csv":
+        click.echo(rows_to_csv(rows), nl=False)
+    else:
+        click.echo(rows_to_table(rows))
+
+
+@main.command()
+@click.option("--suite", "-s", default=None, help="Suite to rank [default: the most recently run].")
+@click.option("--format", "fmt", type=click.Choice(["table", "markdown", "csv"]), default="table",
+              show_default=True)
+@click.option("--store", type=click.Path(dir_okay=False), default=None,
+              help="SQLite results file [default: $GENBENCH_STORE or ./genbench.db].")
+@_friendly
+def leaderboard(suite, fmt, store) -> None:
+    """Rank samplers per dataset: mean ± std of each metric over repetitions, and runtime."""
+    from .report import leaderboard_table
+
+    click.echo(leaderboard_table(store, suite, fmt=fmt))
+
+
+@main.command("list")
+@click.argument("kind", type=click.Choice(["samplers", "datasets", "metrics", "suites"]))
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@_plugin_dir_option
+@_friendly
+def list_(kind, as_json, plugin_dirs) -> None:
+    """List registered samplers, datasets, metrics or suites with their parameters."""
+    from .report import describe_components
+
+    items = describe_components(kind[:-1], plugin_dirs)
+    if as_json:
+        click.echo(json.dumps(items, indent=1, default=str))
+        return
+    for it in items:
+        params = ", ".join(f"{k}={v!r}" for k, v in it.get("params", {}).items())
+        extra = f"({params})" if kind != "suites" else f"  {it.get('description', '')}"
+        click.echo(f"{it['name']}{extra}  [{it['source']}]")
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@_plugin_dir_option
+@_friendly
+def plugins(as_json, plugin_dirs) -> None:
+    """Show every loaded component with its kind and the plugin it came from."""
+    from .plugins import get_registry
+
+    reg = get_registry(plugin_dirs)
+    items = [{"name": e.name, "kind": e.kind, "source": e.source} for e in reg.entries()]
+    if as_json:
+        click.echo(json.dumps(items, indent=1))
+        return
+    from tabulate import tabulate
+
+    click.echo(tabulate([[i["kind"], i["name"], i["source"]] for i in items], headers=["kind", "name", "source"]))
+
+
+@main.command()
+@click.argument("sampler", required=False)
+@_plugin_dir_option
+@_friendly
+def test(sampler, plugin_dirs) -> None:
+    """Conformance checks for SAMPLER (default: every registered sampler)."""
+    from .checks import check_sampler
+    from .plugins import get_registry
+
+    reg = get_registry(plugin_dirs)
+    names = [sampler] if sampler else reg.names("sampler")
+    failures = 0
+    for name in names:
+        cls = reg.get("sampler", name)
+        for check in check_sampler(cls):
+            mark = "PASS" if check.passed else "FAIL"
+            failures += not check.passed
+            detail = f" — {check.message}" if check.message else ""
+            click.echo(f"{mark} {name}: {check.name}{detail}")
+    click.echo(f"{failures} failed" if failures else "all checks passed")
+    sys.exit(1 if failures else 0)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

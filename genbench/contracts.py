@@ -1,0 +1,197 @@
+"""The three contracts every component follows: :class:`Sampler`, :class:`Dataset`, :class:`Metric`.
+
+They follow scikit-learn's estimator conventions: ``__init__`` only stores its keyword
+parameters under the same names (every one has a default), learned state ends with ``_``,
+randomness always comes in as a :class:`numpy.random.Generator`, and :meth:`get_params`
+is what grids, cell ids and the results table read.
+"""
+
+from __future__ import annotations
+
+import inspect
+import math
+import typing
+from typing import TYPE_CHECKING, Any, ClassVar
+
+if TYPE_CHECKING:
+    import numpy as np
+
+__all__ = [
+    "Component",
+    "Dataset",
+    "Metric",
+    "NaNWithReason",
+    "Sampler",
+    "nan_with_reason",
+]
+
+# Capabilities a dataset can offer and a sampler can require.
+CAPABILITIES = ("log_prob", "score", "support_distance", "conditional")
+
+
+class Component:
+    """Common base: named, parameterised by its ``__init__`` keywords."""
+
+    #: Registered name: what suites, selectors and ``make_*`` use.
+    name: ClassVar[str] = ""
+
+    @classmethod
+    def _init_signature(cls) -> inspect.Signature:
+        init = cls.__init__
+        if init is object.__init__:
+            return inspect.Signature()
+        return inspect.signature(init)
+
+    @classmethod
+    def param_defaults(cls) -> dict[str, Any]:
+        """Parameter names and defaults, read from ``__init__`` (sorted by name)."""
+        out: dict[str, Any] = {}
+        for p in cls._init_signature().parameters.values():
+            if p.name == "self" or p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD):
+                continue
+            out[p.name] = None if p.default is p.empty else p.default
+        return dict(sorted(out.items()))
+
+    @classmethod
+    def param_annotations(cls) -> dict[str, Any]:
+        """Resolved type hints of the ``__init__`` parameters ({} where they cannot be resolved)."""
+        try:
+            hints = typing.get_type_hints(cls.__init__)
+        except Exception:
+            return {}
+        hints.pop("return", None)
+        return hints
+
+    def get_params(self) -> dict[str, Any]:
+        """Current parameter values, as ``__init__`` stored them."""
+        return {k: getattr(self, k, v) for k, v in self.param_defaults().items()}
+
+    def set_params(self, **params: Any) -> Component:
+        """Set parameters (unknown names raise :class:`ValueError`); returns ``self``."""
+        known = self.param_defaults()
+        for k, v in params.items():
+            if k not in known:
+                raise ValueError(f"{type(self).__name__} has no parameter {k!r} (has: {', '.join(known)})")
+            setattr(self, k, v)
+        return self
+
+    def check_params(self) -> None:
+        """Raise :class:`ValueError` naming the parameter when a value is out of range.
+
+        The default checks that parameters named ``n_*``, ``dim``, ``steps`` or ``chains``
+        are positive; components add their own rules by overriding (and calling ``super()``).
+        """
+        for k, v in self.get_params().items():
+            positive = k.startswith("n_") or k in {"dim", "steps", "chains", "iterations", "epochs"}
+            if positive and isinstance(v, (int, float)) and not isinstance(v, bool) and v <= 0:
+                raise ValueError(f"{k} must be positive, got {v!r}")
+
+    def __repr__(self) -> str:
+        defaults = self.param_defaults()
+        changed = {k: v for k, v in self.get_params().items() if defaults.get(k) != v}
+        args = ", ".join(f"{k}={v!r}" for k, v in changed.items())
+        return f"{type(self).__name__}({args})"
+
+
+class Sampler(Component):
+    """A generative sampler: learns from training points, then draws new ones.
+
+    Subclasses implement :meth:`fit` and :meth:`sample`. A sampler that needs something
+    from the dataset beyond its training points (an exact score, a conditioning split)
+    lists it in :attr:`requires` (or overrides :meth:`required_capabilities` when it
+    depends on a parameter) and accepts a ``dataset=`` keyword in :meth:`fit`.
+    """
+
+    #: Capabilities the dataset must offer (subset of ``log_prob``, ``score``,
+    #: ``support_distance``, ``conditional``); cells lacking one are ``skipped``.
+    requires: ClassVar[frozenset[str]] = frozenset()
+
+    def required_capabilities(self) -> frozenset[str]:
+        """Capabilities needed with the current parameters (default: :attr:`requires`)."""
+        return frozenset(self.requires)
+
+    def fit(self, X: np.ndarray, *, rng: np.random.Generator) -> Sampler:
+        """Learn from training points ``X`` of shape ``(M, d)``; return ``self``."""
+        raise NotImplementedError
+
+    def sample(self, n: int, *, rng: np.random.Generator) -> np.ndarray:
+        """Return ``n`` new points, an array of shape ``(n, d)``."""
+        raise NotImplementedError
+
+
+class Dataset(Component):
+    """A target distribution π: draws fresh samples and, where known, its density.
+
+    Subclasses implement :meth:`sample`; they may add exact ``log_prob(x)``, ``score(x)``
+    (∇ log π) and ``support_distance(x)`` (Euclidean distance to the support), and set
+    :attr:`conditioning` (indices of the conditioning coordinates) for conditional tasks.
+    Parameters conventionally include ``n_train`` (training-set size M) and ``dim``.
+    """
+
+    #: Indices of the coordinates a conditional task conditions on (``None``: not conditional).
+    conditioning: ClassVar[tuple[int, ...] | None] = None
+
+    n_train: int
+
+    def sample(self, n: int, *, rng: np.random.Generator) -> np.ndarray:
+        """Draw ``n`` fresh samples from π, an array of shape ``(n, d)``."""
+        raise NotImplementedError
+
+    def capabilities(self) -> frozenset[str]:
+        """What this dataset offers beyond :meth:`sample` (methods it overrides)."""
+        caps = {
+            cap
+            for cap in ("log_prob", "score", "support_distance")
+            if getattr(type(self), cap, None) is not None
+        }
+        if self.conditioning is not None:
+            caps.add("conditional")
+        return frozenset(caps)
+
+    # Optional exact quantities; ``None`` means "not available".
+    log_prob: ClassVar[Any] = None
+    score: ClassVar[Any] = None
+    support_distance: ClassVar[Any] = None
+
+
+class NaNWithReason(float):
+    """A NaN that says why: what a metric returns when it does not apply."""
+
+    reason: str
+
+    def __new__(cls, reason: str) -> NaNWithReason:
+        obj = super().__new__(cls, math.nan)
+        obj.reason = reason
+        return obj
+
+    def __repr__(self) -> str:
+        return f"nan_with_reason({self.reason!r})"
+
+
+def nan_with_reason(reason: str) -> float:
+    """Return a float NaN carrying ``reason`` (the runner stores the reason beside the value)."""
+    return NaNWithReason(reason)
+
+
+class Metric(Component):
+    """A score comparing generated points with fresh reference points from π.
+
+    ``__call__(generated, reference, *, train=None, dataset=None, rng=None) -> float``.
+    ``train`` is the cell's training set (for copying detection); ``dataset`` may be
+    ``None`` for metrics that need only the point sets. A metric that does not apply
+    returns :func:`nan_with_reason` rather than raising.
+    """
+
+    #: Direction: ``False`` for distances (lower is better).
+    higher_is_better: ClassVar[bool] = False
+
+    def __call__(
+        self,
+        generated: np.ndarray,
+        reference: np.ndarray,
+        *,
+        train: np.ndarray | None = None,
+        dataset: Dataset | None = None,
+        rng: np.random.Generator | None = None,
+    ) -> float:
+        raise NotImplementedError

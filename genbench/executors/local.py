@@ -1,0 +1,207 @@
+"""Local executor: one fresh process per cell, ``jobs`` at a time, hard timeout, memory cap.
+
+Workers are forked from a ``forkserver`` that has already imported numpy and genbench, so a
+cell starts in milliseconds without inheriting threads from the parent (forking a process
+where torch or jax started threads can deadlock). A cell that overruns its timeout or the
+memory cap is killed with SIGKILL, together with any processes it started.
+"""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import os
+import signal
+import time
+from collections import deque
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from multiprocessing.connection import wait
+from typing import Any
+
+from ..grid import Cell
+from ..runner import empty_result, worker_main
+
+_PRELOAD = ["numpy", "genbench._preload"]
+
+
+def _context() -> mp.context.BaseContext:
+    if "forkserver" in mp.get_all_start_methods():
+        ctx = mp.get_context("forkserver")
+        ctx.set_forkserver_preload(_PRELOAD)
+        return ctx
+    return mp.get_context("spawn")
+
+
+@dataclass
+class _Running:
+    cell: Cell
+    proc: Any
+    conn: Any
+    started: float
+    deadline: float
+    cap: float | None = None
+    next_mem_check: float = float("inf")
+
+
+def _kill_tree(pid: int) -> None:
+    try:
+        import psutil
+
+        proc = psutil.Process(pid)
+        victims = [*proc.children(recursive=True), proc]
+    except Exception:
+        victims = []
+    for p in victims:
+        try:
+            p.kill()
+        except Exception:
+            pass
+    try:
+        os.kill(pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+def _rss_mb(pid: int) -> float:
+    import psutil
+
+    try:
+        proc = psutil.Process(pid)
+        total = proc.memory_info().rss
+        for child in proc.children(recursive=True):
+            try:
+                total += child.memory_info().rss
+            except psutil.Error:
+                pass
+    except psutil.Error:
+        return 0.0
+    return total / 2**20
+
+
+def _describe_exit(code: int | None) -> str:
+    if code is None:
+        return "worker vanished"
+    if code < 0:
+        try:
+            name = signal.Signals(-code).name
+        except ValueError:
+            name = f"signal {-code}"
+        return f"worker process died ({name}) before reporting a result"
+    return f"worker process exited with status {code} before reporting a result"
+
+
+class LocalExecutor:
+    """Run cells in isolated local processes.
+
+    Parameters
+    ----------
+    jobs:
+        Cells run at once.
+    plugin_dirs:
+        Plugin directories the workers load (they rebuild the registry).
+    max_memory_mb:
+        Kill a cell whose resident memory (with its children) exceeds this; ``None``: no cap.
+    threads:
+        BLAS/OpenMP threads per cell (default: cores // jobs, at least 1).
+    """
+
+    def __init__(
+        self,
+        jobs: int = 1,
+        plugin_dirs: tuple[str, ...] = (),
+        max_memory_mb: float | None = None,
+        threads: int | None = None,
+        poll_interval: float = 0.02,
+    ) -> None:
+        self.jobs = max(1, int(jobs))
+        self.plugin_dirs = tuple(plugin_dirs)
+        self.max_memory_mb = max_memory_mb
+        self.threads = threads or max(1, (os.cpu_count() or 1) // self.jobs)
+        self.poll_interval = poll_interval
+        self._ctx = _context()
+
+    def run(
+        self,
+        cells: Iterable[Cell],
+        on_result: Callable[[Cell, dict[str, Any]], None],
+        on_start: Callable[[Cell], None] | None = None,
+    ) -> None:
+        """Run every cell; call ``on_result(cell, result)`` in this process as each one finishes.
+
+        On ``KeyboardInterrupt`` the running workers are killed (their cells are not recorded)
+        and the exception propagates.
+        """
+        pending = deque(cells)
+        running: dict[int, _Running] = {}
+        try:
+            while pending or running:
+                while pending and len(running) < self.jobs:
+                    cell = pending.popleft()
+                    running[id(cell)] = self._start(cell)
+                    if on_start:
+                        on_start(cell)
+                handles = [h for r in running.values() for h in (r.conn, r.proc.sentinel)]
+                wait(handles, timeout=self.poll_interval)
+                now = time.monotonic()
+                for key, r in list(running.items()):
+                    result = self._check(r, now)
+                    if result is not None:
+                        del running[key]
+                        r.proc.join(timeout=1)
+                        r.conn.close()
+                        on_result(r.cell, result)
+        finally:
+            for r in running.values():
+                _kill_tree(r.proc.pid)
+                r.proc.join(timeout=1)
+
+    def _start(self, cell: Cell) -> _Running:
+        parent_conn, child_conn = self._ctx.Pipe(duplex=False)
+        maxmem = cell.max_memory_mb if self.max_memory_mb is None else self.max_memory_mb
+        proc = self._ctx.Process(
+            target=worker_main,
+            args=(cell.to_dict(), self.plugin_dirs, child_conn, os.getpid(), self.threads),
+            name=f"genbench:{cell.cell_id}"[:120],
+            daemon=False,
+        )
+        proc.start()
+        child_conn.close()
+        now = time.monotonic()
+        return _Running(cell, proc, parent_conn, now, now + cell.timeout, maxmem, now if maxmem else float("inf"))
+
+    def _check(self, r: _Running, now: float) -> dict[str, Any] | None:
+        """The result if the cell is over (finished, died, timed out, over memory), else ``None``."""
+        if r.conn.poll():
+            try:
+                result = r.conn.recv()
+            except (EOFError, OSError):
+                result = None
+            if result is not None:
+                result["wall_s"] = now - r.started
+                return result
+        if not r.proc.is_alive():
+            r.proc.join(timeout=1)
+            if r.conn.poll():  # it reported just before exiting
+                return self._check(r, now)
+            out = empty_result(r.cell, "crashed", _describe_exit(r.proc.exitcode))
+            out["wall_s"] = now - r.started
+            return out
+        if now >= r.deadline:
+            _kill_tree(r.proc.pid)
+            out = empty_result(r.cell, "timeout", f"killed after the {r.cell.timeout:g} s timeout")
+            out["wall_s"] = now - r.started
+            return out
+        if now >= r.next_mem_check:
+            r.next_mem_check = now + 0.05
+            rss = _rss_mb(r.proc.pid)
+            if r.cap is not None and rss > r.cap:
+                _kill_tree(r.proc.pid)
+                out = empty_result(
+                    r.cell,
+                    "crashed",
+                    f"killed: resident memory {rss:.0f} MB exceeded the {r.cap:g} MB cap (--max-memory)",
+                )
+                out["peak_mem_mb"] = rss
+                out["wall_s"] = now - r.started
+                return out
+        return None

@@ -1,0 +1,91 @@
+"""Parameter values: type checks against a component's signature, canonical formatting."""
+
+from __future__ import annotations
+
+import math
+import types
+import typing
+from typing import Any
+
+from .contracts import Component
+
+Scalar = bool | int | float | str
+
+
+def format_value(value: Any) -> str:
+    """Canonical text of a parameter value, stable across float formatting noise.
+
+    ``0.1``, ``1e-1`` and ``0.1 + 1e-17`` all give ``0.1``; ``2`` and ``2.0`` give ``2``.
+    """
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        if math.isnan(value) or math.isinf(value):
+            return str(value)
+        return format(value, ".12g")
+    if value is None:
+        return "none"
+    if isinstance(value, (list, tuple)):
+        return "(" + ",".join(format_value(v) for v in value) + ")"
+    return str(value)
+
+
+def canonical(value: Any) -> Any:
+    """A JSON-friendly value whose equality matches :func:`format_value`'s."""
+    if isinstance(value, float) and math.isfinite(value):
+        return float(format(value, ".12g"))
+    if isinstance(value, (list, tuple)):
+        return [canonical(v) for v in value]
+    return value
+
+
+def _type_name(tp: Any) -> str:
+    origin = typing.get_origin(tp)
+    if origin is typing.Literal:
+        return " or ".join(repr(a) for a in typing.get_args(tp))
+    if origin in (typing.Union, types.UnionType):
+        return " or ".join(_type_name(a) for a in typing.get_args(tp))
+    if tp is type(None):
+        return "none"
+    names = {float: "a number", int: "an integer", bool: "true or false", str: "a string"}
+    return names.get(tp, getattr(tp, "__name__", str(tp)))
+
+
+def _matches(value: Any, tp: Any) -> bool:
+    origin = typing.get_origin(tp)
+    if tp is Any or tp is object:
+        return True
+    if origin is typing.Literal:
+        return any(value == a and type(value) is type(a) for a in typing.get_args(tp))
+    if origin in (typing.Union, types.UnionType):
+        return any(_matches(value, a) for a in typing.get_args(tp))
+    if tp is type(None):
+        return value is None
+    if tp is float:
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
+    if tp is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    if tp in (bool, str):
+        return isinstance(value, tp)
+    if origin in (list, tuple) or tp in (list, tuple):
+        return isinstance(value, (list, tuple))
+    return True  # an annotation we do not understand: accept
+
+
+def expected_type(cls: type[Component], key: str) -> Any:
+    """The type a parameter should have: its annotation, else its default's type."""
+    ann = cls.param_annotations().get(key)
+    if ann is not None:
+        return ann
+    default = cls.param_defaults().get(key)
+    return Any if default is None else type(default)
+
+
+def check_type(cls: type[Component], key: str, value: Any) -> str | None:
+    """``None`` when ``value`` suits parameter ``key`` of ``cls``; else what was expected."""
+    tp = expected_type(cls, key)
+    if _matches(value, tp):
+        return None
+    return _type_name(tp)

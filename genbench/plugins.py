@@ -1,0 +1,185 @@
+"""The plugin host: finds plugins, gathers their components, catches name clashes.
+
+Built-in components ship in the ``genbench`` distribution and are registered through the
+``genbench`` entry-point group exactly like a third-party package's. Setting
+``GENBENCH_DISABLE_PLUGIN_AUTOLOAD=1`` loads only the entry points of the ``genbench``
+distribution itself. Single-file plugins are loaded from plugin directories.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import os
+import sys
+from dataclasses import dataclass, field
+from importlib import metadata
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pluggy
+
+from . import hookspecs
+from .contracts import Component, Dataset, Metric, Sampler
+from .errors import GenbenchError, did_you_mean
+
+ENTRY_POINT_GROUP = "genbench"
+DISABLE_ENV = "GENBENCH_DISABLE_PLUGIN_AUTOLOAD"
+PLUGIN_DIRS_ENV = "GENBENCH_PLUGIN_DIRS"
+BUILTIN_DIST = "genbench"
+
+KINDS: dict[str, type[Component]] = {"sampler": Sampler, "dataset": Dataset, "metric": Metric}
+_HOOK_OF_KIND = {"sampler": "genbench_samplers", "dataset": "genbench_datasets", "metric": "genbench_metrics"}
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One registered component (or suite): its name, kind, object and where it came from."""
+
+    name: str
+    kind: str
+    obj: Any
+    source: str
+
+
+@dataclass
+class Registry:
+    """Everything the loaded plugins provide, by kind and name."""
+
+    components: dict[str, dict[str, Entry]] = field(
+        default_factory=lambda: {"sampler": {}, "dataset": {}, "metric": {}, "suite": {}}
+    )
+    plugins: list[str] = field(default_factory=list)
+    plugin_dirs: tuple[str, ...] = ()
+
+    def names(self, kind: str) -> list[str]:
+        return sorted(self.components[kind])
+
+    def get(self, kind: str, name: str) -> Any:
+        """The class (or suite path) registered as ``name``; :class:`GenbenchError` if unknown."""
+        table = self.components[kind]
+        if name not in table:
+            raise GenbenchError(f"unknown {kind} {name!r}{did_you_mean(name, table)}")
+        return table[name].obj
+
+    def entries(self) -> list[Entry]:
+        return [e for kind in self.components.values() for e in kind.values()]
+
+    def add(self, kind: str, name: str, obj: Any, source: str) -> None:
+        table = self.components[kind]
+        if name in table and table[name].obj is not obj:
+            raise GenbenchError(
+                f"two plugins register the {kind} {name!r}: {table[name].source} and {source}"
+            )
+        table[name] = Entry(name, kind, obj, source)
+
+
+def _entry_points() -> list[metadata.EntryPoint]:
+    eps = metadata.entry_points(group=ENTRY_POINT_GROUP)
+    # One distribution may be visible twice (e.g. an editable install on sys.path twice).
+    seen: dict[tuple[str, str], metadata.EntryPoint] = {}
+    for ep in eps:
+        dist = getattr(ep, "dist", None)
+        seen.setdefault((dist.name if dist else "?", ep.name), ep)
+    return list(seen.values())
+
+
+def _load_file_plugin(path: Path) -> ModuleType:
+    digest = hashlib.sha1(str(path.resolve()).encode()).hexdigest()[:10]
+    modname = f"genbench_plugindir_{path.stem}_{digest}"
+    if modname in sys.modules:
+        return sys.modules[modname]
+    spec = importlib.util.spec_from_file_location(modname, path)
+    if spec is None or spec.loader is None:
+        raise GenbenchError(f"plugin file {path}: cannot be imported")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[modname] = module
+    try:
+        spec.loader.exec_module(module)
+    except Exception as exc:
+        del sys.modules[modname]
+        raise GenbenchError(f"plugin file {path}: import failed: {type(exc).__name__}: {exc}") from exc
+    return module
+
+
+def plugin_dirs_from_env() -> tuple[str, ...]:
+    raw = os.environ.get(PLUGIN_DIRS_ENV, "")
+    return tuple(p for p in raw.split(os.pathsep) if p)
+
+
+def _make_manager() -> pluggy.PluginManager:
+    pm = pluggy.PluginManager("genbench")
+    pm.add_hookspecs(hookspecs)
+    return pm
+
+
+def build_registry(plugin_dirs: tuple[str, ...] | list[str] = ()) -> Registry:
+    """Load every plugin and gather its components into a :class:`Registry`.
+
+    Raises :class:`GenbenchError` on a name registered twice, a plugin that fails to
+    import, a component of the wrong type, or a hook name with a typo.
+    """
+    pm = _make_manager()
+    autoload = os.environ.get(DISABLE_ENV, "") in ("", "0")
+    sources: dict[int, str] = {}
+    registry = Registry(plugin_dirs=tuple(str(Path(p)) for p in plugin_dirs))
+    for ep in _entry_points():
+        dist = ep.dist.name if getattr(ep, "dist", None) else "?"
+        if not autoload and dist != BUILTIN_DIST:
+            continue
+        source = f"{dist}:{ep.name} ({ep.value})"
+        try:
+            module = ep.load()
+        except Exception as exc:
+            raise GenbenchError(f"plugin {source} failed to import: {type(exc).__name__}: {exc}") from exc
+        if pm.is_registered(module):
+            continue
+        pm.register(module, name=source)
+        sources[id(module)] = source
+    for d in registry.plugin_dirs:
+        directory = Path(d)
+        if not directory.is_dir():
+            raise GenbenchError(f"--plugin-dir {d}: not a directory")
+        for path in sorted(directory.glob("*.py")):
+            module = _load_file_plugin(path)
+            source = f"file {path}"
+            if not pm.is_registered(module):
+                pm.register(module, name=source)
+                sources[id(module)] = source
+    try:
+        pm.check_pending()
+    except pluggy.PluginValidationError as exc:
+        raise GenbenchError(f"plugin {exc.plugin_name}: {exc}") from exc
+
+    registry.plugins = [pm.get_name(p) or "?" for p in pm.get_plugins()]
+    for kind, hook_name in _HOOK_OF_KIND.items():
+        base = KINDS[kind]
+        for impl in getattr(pm.hook, hook_name).get_hookimpls():
+            source = impl.plugin_name
+            for cls in impl.function() or []:
+                if not (isinstance(cls, type) and issubclass(cls, base)):
+                    raise GenbenchError(
+                        f"plugin {source}: {hook_name}() returned {cls!r}, expected a "
+                        f"genbench.{base.__name__} subclass"
+                    )
+                if not cls.name:
+                    raise GenbenchError(f"plugin {source}: {cls.__qualname__} has no `name`")
+                registry.add(kind, cls.name, cls, source)
+    for impl in pm.hook.genbench_suites.get_hookimpls():
+        for path in impl.function() or []:
+            p = Path(path)
+            registry.add("suite", p.stem, p, impl.plugin_name)
+    return registry
+
+
+_CACHE: dict[tuple[tuple[str, ...], str], Registry] = {}
+
+
+def get_registry(plugin_dirs: tuple[str, ...] | list[str] | None = None) -> Registry:
+    """The registry for these plugin dirs (default: ``$GENBENCH_PLUGIN_DIRS``), cached per process."""
+    dirs = tuple(plugin_dirs) if plugin_dirs is not None else plugin_dirs_from_env()
+    key = (tuple(str(Path(d).resolve()) for d in dirs), os.environ.get(DISABLE_ENV, ""))
+    if key not in _CACHE:
+        _CACHE[key] = build_registry(dirs)
+    return _CACHE[key]

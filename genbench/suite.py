@@ -1,0 +1,227 @@
+"""Suites: TOML files describing a benchmark grid, validated with one-line errors.
+
+```toml
+name = "smoke"
+seed = 0
+repetitions = 2
+n_samples = 500      # generated per cell
+n_reference = 2000   # fresh reference samples from the dataset for the metrics
+timeout = 60         # seconds per cell, hard
+metrics = ["sliced_w2", "energy"]      # or [metrics.sliced_w2] tables with parameters
+[datasets.arc]
+n_train = [250, 500]
+[samplers.kde]
+bandwidth = [0.05, 0.1]
+```
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .contracts import Component
+from .errors import GenbenchError, did_you_mean
+from .grid import Cell, expand
+from .params import canonical, check_type, format_value
+from .plugins import Registry
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+_SETTINGS: dict[str, tuple[type | tuple[type, ...], str, Any]] = {
+    # key: (types, description, default)
+    "name": (str, "a string", None),
+    "description": (str, "a string", ""),
+    "seed": (int, "a non-negative integer", 0),
+    "repetitions": (int, "a positive integer", 1),
+    "n_samples": (int, "a positive integer", 1000),
+    "n_reference": (int, "a positive integer", 2000),
+    "timeout": ((int, float), "a positive number of seconds", 600.0),
+    "max_memory": ((int, float), "a positive number of megabytes", None),
+}
+_TABLES = ("metrics", "datasets", "samplers")
+
+
+@dataclass
+class Suite:
+    """A validated suite: settings, metrics and the per-component parameter tables."""
+
+    name: str
+    source: str
+    seed: int = 0
+    repetitions: int = 1
+    n_samples: int = 1000
+    n_reference: int = 2000
+    timeout: float = 600.0
+    max_memory: float | None = None
+    description: str = ""
+    metrics: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    datasets: dict[str, dict[str, Any]] = field(default_factory=dict)
+    samplers: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+
+def _fail(where: str, msg: str) -> GenbenchError:
+    return GenbenchError(f"suite {where}: {msg}")
+
+
+def resolve_suite_path(suite: str | Path, registry: Registry) -> Path:
+    """A shipped suite by name, else a path to a TOML file."""
+    text = str(suite)
+    if text in registry.components["suite"]:
+        return Path(registry.components["suite"][text].obj)
+    path = Path(text)
+    if path.suffix == ".toml" or path.exists():
+        if not path.is_file():
+            raise GenbenchError(f"suite file {text} does not exist")
+        return path
+    raise GenbenchError(f"unknown suite {text!r}{did_you_mean(text, registry.components['suite'])}")
+
+
+def load_suite(suite: str | Path, registry: Registry) -> Suite:
+    """Read and validate a suite by shipped name or path; :class:`GenbenchError` on any problem."""
+    path = resolve_suite_path(suite, registry)
+    where = path.name
+    try:
+        raw = tomllib.loads(path.read_text())
+    except tomllib.TOMLDecodeError as exc:
+        raise _fail(where, f"not valid TOML: {exc}") from None
+    except OSError as exc:
+        raise _fail(where, f"cannot be read: {exc.strerror}") from None
+    return parse_suite(raw, registry, where=where, default_name=path.stem)
+
+
+def parse_suite(raw: dict[str, Any], registry: Registry, *, where: str, default_name: str) -> Suite:
+    """Validate a suite already parsed from TOML."""
+    for key in raw:
+        if key not in _SETTINGS and key not in _TABLES:
+            raise _fail(where, f"unknown key {key!r}{did_you_mean(key, [*_SETTINGS, *_TABLES])}")
+    settings: dict[str, Any] = {}
+    for key, (types, desc, default) in _SETTINGS.items():
+        value = raw.get(key, default)
+        if value is None:
+            settings[key] = value
+            continue
+        ok = isinstance(value, types) and not isinstance(value, bool)
+        if ok and desc.startswith("a positive"):
+            ok = value > 0
+        if ok and desc.startswith("a non-negative"):
+            ok = value >= 0
+        if not ok:
+            raise _fail(where, f"{key} must be {desc}, got {value!r}")
+        settings[key] = value
+    suite = Suite(name=settings.pop("name") or default_name, source=where, **settings)
+    suite.timeout = float(suite.timeout)
+
+    suite.metrics = _parse_metrics(raw.get("metrics", []), registry, where)
+    for table in ("datasets", "samplers"):
+        kind = table[:-1]
+        section = raw.get(table)
+        if not isinstance(section, dict) or not section:
+            raise _fail(where, f"needs a [{table}.NAME] table (at least one {kind})")
+        for name, params in section.items():
+            params = {} if params is None else params
+            if not isinstance(params, dict):
+                raise _fail(where, f"{table}.{name} must be a table of parameters, got {params!r}")
+            cls = _component(registry, kind, name, where, f"{table}.{name}")
+            getattr(suite, table)[name] = validate_params(cls, params, f"{where}: {table}.{name}")
+    return suite
+
+
+def _component(registry: Registry, kind: str, name: str, where: str, key: str) -> type[Component]:
+    try:
+        return registry.get(kind, name)
+    except GenbenchError as exc:
+        raise _fail(where, f"{key}: {exc}") from None
+
+
+def _parse_metrics(raw: Any, registry: Registry, where: str) -> list[tuple[str, dict[str, Any]]]:
+    if isinstance(raw, list):
+        items = [(m, {}) for m in raw]
+        if not all(isinstance(m, str) for m in raw):
+            raise _fail(where, f"metrics must be a list of metric names, got {raw!r}")
+    elif isinstance(raw, dict):
+        items = list(raw.items())
+    else:
+        raise _fail(where, f"metrics must be a list of names or [metrics.NAME] tables, got {raw!r}")
+    out = []
+    for name, params in items:
+        cls = _component(registry, "metric", name, where, f"metrics.{name}")
+        if not isinstance(params, dict):
+            raise _fail(where, f"metrics.{name} must be a table of parameters, got {params!r}")
+        checked = validate_params(cls, params, f"{where}: metrics.{name}", allow_axes=False)
+        out.append((name, checked))
+    return out
+
+
+def validate_params(
+    cls: type[Component], params: dict[str, Any], where: str, *, allow_axes: bool = True
+) -> dict[str, Any]:
+    """Check names, types and ranges of a parameter table; return it canonicalised."""
+    defaults = cls.param_defaults()
+    out: dict[str, Any] = {}
+    for key, value in params.items():
+        if key not in defaults:
+            raise GenbenchError(
+                f"suite {where}: unknown parameter {key!r}{did_you_mean(key, defaults)}"
+            )
+        values = value if isinstance(value, list) and allow_axes else [value]
+        if isinstance(value, list) and allow_axes and not value:
+            raise GenbenchError(f"suite {where}.{key}: an axis needs at least one value, got []")
+        for v in values:
+            expected = check_type(cls, key, v)
+            if expected is not None:
+                axis = " or a list of them" if allow_axes else ""
+                raise GenbenchError(f"suite {where}.{key} must be {expected}{axis}, got {v!r}")
+        out[key] = [canonical(v) for v in value] if isinstance(value, list) and allow_axes else canonical(value)
+    for combo in expand(out) if allow_axes else [out]:
+        instance_check(cls, combo, where)
+    return out
+
+
+def instance_check(cls: type[Component], params: dict[str, Any], where: str) -> Component:
+    """Instantiate ``cls(**params)`` and run its ``check_params``; one-line error on failure."""
+    try:
+        obj = cls(**params)
+        obj.check_params()
+    except (TypeError, ValueError) as exc:
+        shown = ", ".join(f"{k}={format_value(v)}" for k, v in sorted(params.items()))
+        raise GenbenchError(f"suite {where} [{shown}]: {exc}") from None
+    return obj
+
+
+def suite_cells(suite: Suite, registry: Registry) -> list[Cell]:
+    """Expand a suite into its cells (dataset × sampler × repetitions)."""
+    cells = []
+    for dname, daxes in suite.datasets.items():
+        dcls = registry.get("dataset", dname)
+        for dparams in expand(daxes):
+            dconfig = {**dcls.param_defaults(), **dparams}
+            for sname, saxes in suite.samplers.items():
+                scls = registry.get("sampler", sname)
+                for sparams in expand(saxes):
+                    sconfig = {**scls.param_defaults(), **sparams}
+                    for rep in range(suite.repetitions):
+                        cells.append(
+                            Cell(
+                                suite=suite.name,
+                                dataset=dname,
+                                dataset_params=dparams,
+                                sampler=sname,
+                                sampler_params=sparams,
+                                rep=rep,
+                                seed=suite.seed,
+                                n_samples=suite.n_samples,
+                                n_reference=suite.n_reference,
+                                metrics=suite.metrics,
+                                timeout=suite.timeout,
+                                max_memory_mb=suite.max_memory,
+                                dataset_config=dconfig,
+                                sampler_config=sconfig,
+                            )
+                        )
+    return cells
