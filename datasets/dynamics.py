@@ -1,0 +1,1 @@
+"""Datasets from dynamical systems (being implemented; registers nothing yet)."""

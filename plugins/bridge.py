@@ -1,0 +1,1 @@
+"""The bridge sampler (being implemented; registers nothing yet)."""

@@ -1,0 +1,1 @@
+"""The dmps sampler (being implemented; registers nothing yet)."""

@@ -1,0 +1,1 @@
+"""The localized_bridge sampler (being implemented; registers nothing yet)."""

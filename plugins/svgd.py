@@ -1,0 +1,1 @@
+"""The svgd sampler (being implemented; registers nothing yet)."""

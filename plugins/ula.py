@@ -1,0 +1,1 @@
+"""The ula sampler (being implemented; registers nothing yet)."""
