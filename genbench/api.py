@@ -135,8 +135,14 @@ def execute_plan(
             plan.done = {c.cell_id for c in plan.cells if (c.cell_id, c.config_hash()) in done}
         todo = plan.todo
         skipped = [c for c in plan.cells if c.cell_id in plan.skipped and c.cell_id not in plan.done]
-        db.start_run(run_id, plan.suite.name, len(plan.cells), version, versions,
-                     {"jobs": jobs, "rerun": rerun, "pid": os.getpid()})  # fmt: skip
+        db.start_run(
+            run_id,
+            plan.suite.name,
+            len(plan.cells),
+            version,
+            versions,
+            {"jobs": jobs, "rerun": rerun, "pid": os.getpid()},
+        )
         bar = Progress(len(todo) + len(skipped), enabled=progress)
 
         def record(cell: Cell, result: dict[str, Any]) -> None:
@@ -190,12 +196,22 @@ def run_suite(
     from .store import COLUMNS, Store
 
     plugin_dirs = tuple(str(p) for p in plugin_dirs)
-    plan = plan_run(suite, samplers=samplers, datasets=datasets, plugin_dirs=plugin_dirs,
-                    timeout=timeout, max_memory=max_memory, repetitions=repetitions)  # fmt: skip
-    summary = execute_plan(plan, store=store, jobs=jobs, rerun=rerun, plugin_dirs=plugin_dirs,
-                           progress=progress)  # fmt: skip
+    plan = plan_run(
+        suite,
+        samplers=samplers,
+        datasets=datasets,
+        plugin_dirs=plugin_dirs,
+        timeout=timeout,
+        max_memory=max_memory,
+        repetitions=repetitions,
+    )
+    summary = execute_plan(
+        plan, store=store, jobs=jobs, rerun=rerun, plugin_dirs=plugin_dirs, progress=progress
+    )
     if summary.interrupted:
         raise KeyboardInterrupt
     with Store(summary.store) as db:
         rows = db.rows(plan.suite.name, cell_ids=summary.cell_ids)
+    order = {cid: i for i, cid in enumerate(summary.cell_ids)}
+    rows.sort(key=lambda r: order[r["cell_id"]])  # the suite's order, not the finishing order
     return pd.DataFrame(rows, columns=COLUMNS)

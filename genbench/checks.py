@@ -69,8 +69,11 @@ def _draw(cls: type[Sampler], X: np.ndarray, n: int, seed: int, data: Dataset) -
 def check_defaults_and_params(cls, X, data) -> None:
     """Every parameter has a default; ``__init__`` stores them unchanged; ``get_params`` round-trips."""
     sig = inspect.signature(cls.__init__)
-    missing = [p.name for p in list(sig.parameters.values())[1:] if p.default is p.empty
-               and p.kind not in (p.VAR_KEYWORD, p.VAR_POSITIONAL)]  # fmt: skip
+    missing = [
+        p.name
+        for p in list(sig.parameters.values())[1:]
+        if p.default is p.empty and p.kind not in (p.VAR_KEYWORD, p.VAR_POSITIONAL)
+    ]
     assert not missing, f"parameters without a default: {missing}"
     s = cls()
     params = s.get_params()
@@ -115,7 +118,9 @@ def check_does_not_modify_input(cls, X, data) -> None:
 def check_tiny_training_set(cls, X, data) -> None:
     """Survives M = 3 training points and returns finite samples of the right shape."""
     Y = _draw(cls, X[:3], 20, 0, data)
-    assert Y.shape == (20, X.shape[1]) and np.isfinite(Y).all(), f"tiny M: shape {Y.shape} or non-finite values"
+    assert Y.shape == (20, X.shape[1]) and np.isfinite(Y).all(), (
+        f"tiny M: shape {Y.shape} or non-finite values"
+    )
 
 
 def check_one_dimensional(cls, X, data) -> None:
@@ -149,7 +154,9 @@ def check_sampler(cls: type[Sampler], n_train: int = 200) -> list[CheckResult]:
             msg = str(exc).strip().splitlines()
             where = traceback.extract_tb(exc.__traceback__)[-1]
             text = msg[0] if msg else type(exc).__name__
-            out.append(CheckResult(name, False, f"{type(exc).__name__}: {text} ({where.name}:{where.lineno})"))
+            out.append(
+                CheckResult(name, False, f"{type(exc).__name__}: {text} ({where.name}:{where.lineno})")
+            )
     return out
 
 

@@ -59,35 +59,83 @@ def main() -> None:
 
 @main.command()
 @click.option("--suite", "-s", "suite", required=True, help="Shipped suite name or path to a TOML file.")
-@click.option("--sampler", "samplers", multiple=True, metavar="SEL",
-              help="Only cells of this sampler, e.g. 'kde[bandwidth=0.1]' (repeatable).")
-@click.option("--dataset", "datasets", multiple=True, metavar="SEL",
-              help="Only cells of this dataset, e.g. 'arc[n_train=250]' (repeatable).")
-@click.option("-j", "--jobs", default=1, show_default=True, type=click.IntRange(min=1),
-              help="Cells run at once.")
-@click.option("--store", type=click.Path(dir_okay=False), default=None,
-              help="SQLite results file [default: $GENBENCH_STORE or ./genbench.db].")
-@click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=None,
-              help="Seconds per cell, hard (overrides the suite).")
-@click.option("--max-memory", type=click.FloatRange(min=0, min_open=True), default=None, metavar="MB",
-              help="Kill a cell whose resident memory exceeds MB megabytes.")
-@click.option("--repetitions", type=click.IntRange(min=1), default=None, help="Override the suite's repetitions.")
+@click.option(
+    "--sampler",
+    "samplers",
+    multiple=True,
+    metavar="SEL",
+    help="Only cells of this sampler, e.g. 'kde[bandwidth=0.1]' (repeatable).",
+)
+@click.option(
+    "--dataset",
+    "datasets",
+    multiple=True,
+    metavar="SEL",
+    help="Only cells of this dataset, e.g. 'arc[n_train=250]' (repeatable).",
+)
+@click.option(
+    "-j", "--jobs", default=1, show_default=True, type=click.IntRange(min=1), help="Cells run at once."
+)
+@click.option(
+    "--store",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="SQLite results file [default: $GENBENCH_STORE or ./genbench.db].",
+)
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=0, min_open=True),
+    default=None,
+    help="Seconds per cell, hard (overrides the suite).",
+)
+@click.option(
+    "--max-memory",
+    type=click.FloatRange(min=0, min_open=True),
+    default=None,
+    metavar="MB",
+    help="Kill a cell whose resident memory exceeds MB megabytes.",
+)
+@click.option(
+    "--repetitions", type=click.IntRange(min=1), default=None, help="Override the suite's repetitions."
+)
 @click.option("--rerun", is_flag=True, help="Run every cell again, even those already ok in the store.")
-@click.option("--fail-on-error", is_flag=True, help="Exit 1 if any cell failed (error/invalid/timeout/crashed).")
+@click.option(
+    "--fail-on-error", is_flag=True, help="Exit 1 if any cell failed (error/invalid/timeout/crashed)."
+)
 @click.option("--quiet", "-q", is_flag=True, help="No progress output.")
 @_plugin_dir_option
 @_friendly
-def run(suite, samplers, datasets, jobs, store, timeout, max_memory, repetitions, rerun, fail_on_error,
-        quiet, plugin_dirs) -> None:  # fmt: skip
+def run(
+    suite,
+    samplers,
+    datasets,
+    jobs,
+    store,
+    timeout,
+    max_memory,
+    repetitions,
+    rerun,
+    fail_on_error,
+    quiet,
+    plugin_dirs,
+) -> None:
     """Run a suite's grid, resuming from the store; every cell in its own process."""
     from .api import execute_plan, plan_run
 
-    plan = plan_run(suite, samplers=samplers, datasets=datasets, plugin_dirs=plugin_dirs,
-                    timeout=timeout, max_memory=max_memory, repetitions=repetitions)  # fmt: skip
+    plan = plan_run(
+        suite,
+        samplers=samplers,
+        datasets=datasets,
+        plugin_dirs=plugin_dirs,
+        timeout=timeout,
+        max_memory=max_memory,
+        repetitions=repetitions,
+    )
     if not quiet:
         click.echo(f"suite {plan.suite.name}: {len(plan.cells)} cells", err=True)
-    summary = execute_plan(plan, store=store, jobs=jobs, rerun=rerun, plugin_dirs=tuple(plugin_dirs),
-                           progress=not quiet)  # fmt: skip
+    summary = execute_plan(
+        plan, store=store, jobs=jobs, rerun=rerun, plugin_dirs=tuple(plugin_dirs), progress=not quiet
+    )
     counts = ", ".join(f"{v} {k}" for k, v in sorted(summary.counts.items())) or "nothing to run"
     resumed = f"; {summary.resumed} already done (use --rerun to repeat)" if summary.resumed else ""
     if summary.interrupted:
@@ -101,10 +149,16 @@ def run(suite, samplers, datasets, jobs, store, timeout, max_memory, repetitions
 
 @main.command()
 @click.option("--suite", "-s", default=None, help="Only this suite [default: all].")
-@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True)
+@click.option(
+    "--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True
+)
 @click.option("--history", is_flag=True, help="Include superseded rows, not just each cell's current one.")
-@click.option("--store", type=click.Path(dir_okay=False), default=None,
-              help="SQLite results file [default: $GENBENCH_STORE or ./genbench.db].")
+@click.option(
+    "--store",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="SQLite results file [default: $GENBENCH_STORE or ./genbench.db].",
+)
 @_friendly
 def results(suite, fmt, history, store) -> None:
     """Print result rows (one per cell) as a table, CSV or JSON."""
@@ -121,10 +175,15 @@ def results(suite, fmt, history, store) -> None:
 
 @main.command()
 @click.option("--suite", "-s", default=None, help="Suite to rank [default: the most recently run].")
-@click.option("--format", "fmt", type=click.Choice(["table", "markdown", "csv"]), default="table",
-              show_default=True)
-@click.option("--store", type=click.Path(dir_okay=False), default=None,
-              help="SQLite results file [default: $GENBENCH_STORE or ./genbench.db].")
+@click.option(
+    "--format", "fmt", type=click.Choice(["table", "markdown", "csv"]), default="table", show_default=True
+)
+@click.option(
+    "--store",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="SQLite results file [default: $GENBENCH_STORE or ./genbench.db].",
+)
 @_friendly
 def leaderboard(suite, fmt, store) -> None:
     """Rank samplers per dataset: mean ± std of each metric over repetitions, and runtime."""
@@ -167,7 +226,9 @@ def plugins(as_json, plugin_dirs) -> None:
         return
     from tabulate import tabulate
 
-    click.echo(tabulate([[i["kind"], i["name"], i["source"]] for i in items], headers=["kind", "name", "source"]))
+    click.echo(
+        tabulate([[i["kind"], i["name"], i["source"]] for i in items], headers=["kind", "name", "source"])
+    )
 
 
 @main.command()

@@ -150,7 +150,11 @@ def build_registry(plugin_dirs: tuple[str, ...] | list[str] = ()) -> Registry:
     try:
         pm.check_pending()
     except pluggy.PluginValidationError as exc:
-        raise GenbenchError(f"plugin {exc.plugin_name}: {exc}") from exc
+        hook = str(exc).split("'")[1] if "'" in str(exc) else "?"
+        specs = [n for n in dir(hookspecs) if n.startswith("genbench_")]
+        raise GenbenchError(
+            f"plugin {pm.get_name(exc.plugin)}: unknown hook {hook!r}{did_you_mean(hook, specs)}"
+        ) from None
 
     registry.plugins = [pm.get_name(p) or "?" for p in pm.get_plugins()]
     for kind, hook_name in _HOOK_OF_KIND.items():

@@ -13,13 +13,17 @@ from .errors import GenbenchError
 _TABLE_COLUMNS = ["cell_id", "status", "fit_s", "sample_s", "metric_s", "peak_mem_mb"]
 
 
-def results_rows(store: str | Path | None, suite: str | None, *, history: bool = False) -> list[dict[str, Any]]:
+def results_rows(
+    store: str | Path | None, suite: str | None, *, history: bool = False
+) -> list[dict[str, Any]]:
     """Stored rows for ``suite`` (all suites if ``None``); :class:`GenbenchError` if there are none."""
     from .store import Store, default_store_path
 
     path = Path(store) if store else default_store_path()
     if not path.exists():
-        raise GenbenchError(f"no results store at {path} (run `genbench run --suite smoke` first, or pass --store)")
+        raise GenbenchError(
+            f"no results store at {path} (run `genbench run --suite smoke` first, or pass --store)"
+        )
     with Store(path) as db:
         if suite is not None and suite not in db.suites():
             known = ", ".join(db.suites()) or "none"
@@ -126,20 +130,38 @@ def leaderboard_table(store: str | Path | None, suite: str | None, *, fmt: str =
     higher = _directions(metrics)
     if metrics:
         key = f"m:{metrics[0]}:mean"
-        df = df.sort_values(["dataset", key], ascending=[True, not higher.get(metrics[0], False)],
-                            kind="stable", na_position="last")  # fmt: skip
+        df = df.sort_values(
+            ["dataset", key],
+            ascending=[True, not higher.get(metrics[0], False)],
+            kind="stable",
+            na_position="last",
+        )
         df["rank"] = df.groupby("dataset").cumcount() + 1
-    headers = ["dataset", "rank", "sampler", "ok"] + [
-        f"{m} {'↑' if higher.get(m) else '↓'}" for m in metrics
-    ] + ["fit+sample s"]  # fmt: skip
+    headers = (
+        ["dataset", "rank", "sampler", "ok"]
+        + [f"{m} {'↑' if higher.get(m) else '↓'}" for m in metrics]
+        + ["fit+sample s"]
+    )
     table = []
     for _, r in df.iterrows():
-        cells = [f"{r[f'm:{m}:mean']:.4g} ± {r[f'm:{m}:std']:.2g}" if r[f"m:{m}:mean"] == r[f"m:{m}:mean"]
-                 else "—" for m in metrics]  # fmt: skip
+        cells = [
+            f"{r[f'm:{m}:mean']:.4g} ± {r[f'm:{m}:std']:.2g}" if r[f"m:{m}:mean"] == r[f"m:{m}:mean"] else "—"
+            for m in metrics
+        ]
         time_s = f"{r['time_s']:.3g}" if r["time_s"] == r["time_s"] else "—"
-        table.append([r["dataset"], r.get("rank", ""), r["sampler"], f"{int(r['ok'])}/{int(r['cells'])}",
-                      *cells, time_s])  # fmt: skip
-    title = f"leaderboard: suite {suite} ({len(rows)} cells; mean ± std over repetitions; ↓ lower is better)\n"
+        table.append(
+            [
+                r["dataset"],
+                r.get("rank", ""),
+                r["sampler"],
+                f"{int(r['ok'])}/{int(r['cells'])}",
+                *cells,
+                time_s,
+            ]
+        )
+    title = (
+        f"leaderboard: suite {suite} ({len(rows)} cells; mean ± std over repetitions; ↓ lower is better)\n"
+    )
     return title + tabulate(table, headers=headers, tablefmt="github" if fmt == "markdown" else "simple")
 
 

@@ -79,7 +79,7 @@ def _error(result: dict[str, Any], stage: str, exc: BaseException) -> dict[str, 
 
 
 def validate_samples(samples: Any, n: int, d: int) -> tuple[np.ndarray | None, str]:
-    """Return ``(array, "")`` when ``samples`` is a finite real array of shape ``(n, d)``, else ``(None, why)``."""
+    """``(array, "")`` when ``samples`` is a finite real ``(n, d)`` array, else ``(None, why)``."""
     try:
         arr = np.asarray(samples)
     except Exception as exc:  # e.g. ragged lists

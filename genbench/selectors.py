@@ -99,8 +99,13 @@ def filter_cells(cells: list[Cell], samplers: list[Selector], datasets: list[Sel
         attr = sel.kind
         if not any(sel.matches(getattr(c, attr), getattr(c, attr + "_config")) for c in cells):
             values = {
-                k: sorted({format_value(getattr(c, attr + "_config").get(k)) for c in cells
-                           if getattr(c, attr) == sel.name})
+                k: sorted(
+                    {
+                        format_value(getattr(c, attr + "_config").get(k))
+                        for c in cells
+                        if getattr(c, attr) == sel.name
+                    }
+                )
                 for k in sel.params
             }
             shown = "; ".join(f"{k} in the suite: {', '.join(v)}" for k, v in values.items())

@@ -45,10 +45,29 @@ CREATE INDEX IF NOT EXISTS results_current ON results (suite, cell_id, current);
 
 #: Columns of :meth:`Store.rows` / ``genbench results --format json`` (objects decoded).
 COLUMNS = [
-    "cell_id", "suite", "dataset", "dataset_params", "sampler", "sampler_params", "rep", "seed",
-    "status", "message", "fit_s", "sample_s", "metric_s", "wall_s", "peak_mem_mb", "metrics",
-    "metric_notes", "traceback", "code_version", "versions", "run_id", "finished_at",
-]  # fmt: skip
+    "cell_id",
+    "suite",
+    "dataset",
+    "dataset_params",
+    "sampler",
+    "sampler_params",
+    "rep",
+    "seed",
+    "status",
+    "message",
+    "fit_s",
+    "sample_s",
+    "metric_s",
+    "wall_s",
+    "peak_mem_mb",
+    "metrics",
+    "metric_notes",
+    "traceback",
+    "code_version",
+    "versions",
+    "run_id",
+    "finished_at",
+]
 _JSON_COLUMNS = {"dataset_params", "sampler_params", "metrics", "metric_notes", "versions"}
 
 
@@ -94,8 +113,15 @@ class Store:
         self.close()
 
     # -- runs
-    def start_run(self, run_id: str, suite: str, n_cells: int, code_version: str,
-                  versions: dict[str, str], options: dict[str, Any]) -> None:  # fmt: skip
+    def start_run(
+        self,
+        run_id: str,
+        suite: str,
+        n_cells: int,
+        code_version: str,
+        versions: dict[str, str],
+        options: dict[str, Any],
+    ) -> None:
         self.conn.execute(
             "INSERT INTO runs VALUES (?, ?, ?, NULL, 'running', ?, ?, ?, ?)",
             (run_id, suite, _now(), n_cells, code_version, json.dumps(versions), json.dumps(options)),
@@ -107,33 +133,47 @@ class Store:
         )
 
     # -- results
-    def add_result(self, run_id: str, cell: Cell, result: dict[str, Any], code_version: str,
-                   versions: dict[str, str]) -> None:  # fmt: skip
+    def add_result(
+        self, run_id: str, cell: Cell, result: dict[str, Any], code_version: str, versions: dict[str, str]
+    ) -> None:
         """Record a finished cell in one transaction; it becomes the cell's current row."""
         metrics = {k: _clean_float(v) for k, v in result.get("metrics", {}).items()}
         row = (
-            run_id, cell.suite, cell.cell_id, cell.config_hash(),
-            cell.dataset, json.dumps(cell.dataset_params, sort_keys=True),
+            run_id,
+            cell.suite,
+            cell.cell_id,
+            cell.config_hash(),
+            cell.dataset,
+            json.dumps(cell.dataset_params, sort_keys=True),
             json.dumps(cell.dataset_config, sort_keys=True, default=str),
-            cell.sampler, json.dumps(cell.sampler_params, sort_keys=True),
+            cell.sampler,
+            json.dumps(cell.sampler_params, sort_keys=True),
             json.dumps(cell.sampler_config, sort_keys=True, default=str),
-            cell.rep, cell.seed, cell.n_samples, cell.n_reference,
-            result["status"], result.get("message", ""), result.get("traceback", ""),
-            _clean_float(result.get("fit_s")), _clean_float(result.get("sample_s")),
-            _clean_float(result.get("metric_s")), _clean_float(result.get("wall_s")),
+            cell.rep,
+            cell.seed,
+            cell.n_samples,
+            cell.n_reference,
+            result["status"],
+            result.get("message", ""),
+            result.get("traceback", ""),
+            _clean_float(result.get("fit_s")),
+            _clean_float(result.get("sample_s")),
+            _clean_float(result.get("metric_s")),
+            _clean_float(result.get("wall_s")),
             _clean_float(result.get("peak_mem_mb")),
-            json.dumps(metrics), json.dumps(result.get("metric_notes", {})),
-            code_version, json.dumps(versions, sort_keys=True), _now(),
-        )  # fmt: skip
+            json.dumps(metrics),
+            json.dumps(result.get("metric_notes", {})),
+            code_version,
+            json.dumps(versions, sort_keys=True),
+            _now(),
+        )
         with self.conn:
             self.conn.execute("BEGIN IMMEDIATE")
             self.conn.execute(
                 "UPDATE results SET current = 0 WHERE suite = ? AND cell_id = ? AND current = 1",
                 (cell.suite, cell.cell_id),
             )
-            self.conn.execute(
-                f"INSERT INTO results VALUES (NULL, {', '.join('?' * len(row))}, 1)", row
-            )
+            self.conn.execute(f"INSERT INTO results VALUES (NULL, {', '.join('?' * len(row))}, 1)", row)
 
     def completed(self, suite: str, code_version: str) -> set[tuple[str, str]]:
         """``(cell_id, config_hash)`` of cells whose current row is ``ok`` for this code version."""
@@ -144,8 +184,9 @@ class Store:
         )
         return {(r["cell_id"], r["config_hash"]) for r in cur}
 
-    def rows(self, suite: str | None = None, *, history: bool = False,
-             cell_ids: Iterable[str] | None = None) -> list[dict[str, Any]]:  # fmt: skip
+    def rows(
+        self, suite: str | None = None, *, history: bool = False, cell_ids: Iterable[str] | None = None
+    ) -> list[dict[str, Any]]:
         """Result rows as dicts (current rows only unless ``history``), oldest first."""
         sql = "SELECT * FROM results WHERE 1 = 1"
         args: list[Any] = []

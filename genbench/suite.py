@@ -166,9 +166,7 @@ def validate_params(
     out: dict[str, Any] = {}
     for key, value in params.items():
         if key not in defaults:
-            raise GenbenchError(
-                f"suite {where}: unknown parameter {key!r}{did_you_mean(key, defaults)}"
-            )
+            raise GenbenchError(f"suite {where}: unknown parameter {key!r}{did_you_mean(key, defaults)}")
         values = value if isinstance(value, list) and allow_axes else [value]
         if isinstance(value, list) and allow_axes and not value:
             raise GenbenchError(f"suite {where}.{key}: an axis needs at least one value, got []")
@@ -177,7 +175,9 @@ def validate_params(
             if expected is not None:
                 axis = " or a list of them" if allow_axes else ""
                 raise GenbenchError(f"suite {where}.{key} must be {expected}{axis}, got {v!r}")
-        out[key] = [canonical(v) for v in value] if isinstance(value, list) and allow_axes else canonical(value)
+        out[key] = (
+            [canonical(v) for v in value] if isinstance(value, list) and allow_axes else canonical(value)
+        )
     for combo in expand(out) if allow_axes else [out]:
         instance_check(cls, combo, where)
     return out

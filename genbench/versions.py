@@ -19,12 +19,18 @@ def code_version() -> str:
     root = Path(__file__).resolve().parent.parent
     try:
         sha = subprocess.run(
-            ["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True, text=True, timeout=10, check=True
+            ["git", "-C", str(root), "rev-parse", "HEAD"],
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=True,
         ).stdout.strip()
         diff = subprocess.run(
             ["git", "-C", str(root), "diff", "HEAD", "--", "genbench", "plugins", "datasets"],
-            capture_output=True, timeout=10, check=True,
-        ).stdout  # fmt: skip
+            capture_output=True,
+            timeout=10,
+            check=True,
+        ).stdout
     except (OSError, subprocess.SubprocessError):
         from . import __version__
 

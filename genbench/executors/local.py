@@ -167,22 +167,25 @@ class LocalExecutor:
         proc.start()
         child_conn.close()
         now = time.monotonic()
-        return _Running(cell, proc, parent_conn, now, now + cell.timeout, maxmem, now if maxmem else float("inf"))
+        return _Running(
+            cell, proc, parent_conn, now, now + cell.timeout, maxmem, now if maxmem else float("inf")
+        )
 
     def _check(self, r: _Running, now: float) -> dict[str, Any] | None:
         """The result if the cell is over (finished, died, timed out, over memory), else ``None``."""
-        if r.conn.poll():
+        alive = r.proc.is_alive()
+        if r.conn.poll():  # a result, or end-of-file because the worker died
             try:
                 result = r.conn.recv()
-            except (EOFError, OSError):
-                result = None
-            if result is not None:
                 result["wall_s"] = now - r.started
                 return result
-        if not r.proc.is_alive():
+            except (EOFError, OSError):
+                r.proc.join(timeout=5)
+                alive = False
+        if not alive:
             r.proc.join(timeout=1)
-            if r.conn.poll():  # it reported just before exiting
-                return self._check(r, now)
+            if r.proc.exitcode is None:
+                _kill_tree(r.proc.pid)
             out = empty_result(r.cell, "crashed", _describe_exit(r.proc.exitcode))
             out["wall_s"] = now - r.started
             return out

@@ -1,0 +1,53 @@
+"""Shared fixtures: paths to test plugins, a CLI runner in a subprocess, tiny suites."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+FIXTURES = Path(__file__).parent / "fixtures"
+FAILING_PLUGINS = FIXTURES / "failing_plugins"
+JITTER_PKG = FIXTURES / "jitter_pkg"
+GENBENCH = [sys.executable, "-m", "genbench.cli"]
+
+
+def run_cli(*args: str, env: dict | None = None, cwd: Path | None = None, timeout: float = 300):
+    """Run ``genbench ARGS`` in a fresh interpreter; returns the CompletedProcess."""
+    full_env = {**os.environ, **(env or {})}
+    return subprocess.run(
+        [*GENBENCH, *args], capture_output=True, text=True, env=full_env, cwd=cwd, timeout=timeout
+    )
+
+
+@pytest.fixture
+def cli():
+    return run_cli
+
+
+@pytest.fixture
+def write_suite(tmp_path):
+    """Write a suite TOML into tmp_path and return its path."""
+
+    def write(text: str, name: str = "suite.toml") -> Path:
+        path = tmp_path / name
+        path.write_text(textwrap.dedent(text))
+        return path
+
+    return write
+
+
+@pytest.fixture
+def store(tmp_path) -> Path:
+    return tmp_path / "results.db"
+
+
+def results_json(store: Path, *extra: str) -> list[dict]:
+    proc = run_cli("results", "--store", str(store), "--format", "json", *extra)
+    assert proc.returncode == 0, proc.stderr
+    return json.loads(proc.stdout)

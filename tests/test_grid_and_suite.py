@@ -1,0 +1,96 @@
+"""Suites expand into the right grid, cell ids are stable, bad suites fail in one line."""
+
+from __future__ import annotations
+
+import pytest
+
+from genbench.errors import GenbenchError
+from genbench.grid import component_id, expand
+from genbench.plugins import get_registry
+from genbench.suite import load_suite, parse_suite, suite_cells
+
+
+def _suite(raw: dict):
+    return parse_suite(raw, get_registry(), where="t.toml", default_name="t")
+
+
+BASE = {
+    "seed": 3,
+    "repetitions": 2,
+    "n_samples": 50,
+    "metrics": ["sliced_w2"],
+    "datasets": {"arc": {"n_train": [100, 200]}, "gmm": {"n_train": 50}},
+    "samplers": {"kde": {"bandwidth": [0.1, 0.2, "scott"]}},
+}
+
+
+def test_grid_is_the_product_per_dataset_and_sampler():
+    cells = suite_cells(_suite(BASE), get_registry())
+    assert len(cells) == (2 + 1) * 3 * 2
+    assert len({c.cell_id for c in cells}) == len(cells)
+    assert cells[0].cell_id == "arc[n_train=100]/kde[bandwidth=0.1]/rep=0"
+
+
+def test_cell_id_ignores_key_order_and_float_noise():
+    a = component_id("kde", {"bandwidth": 0.1 + 0.2, "x": 1})
+    b = component_id("kde", {"x": 1.0, "bandwidth": 0.3})
+    assert a == b == "kde[bandwidth=0.3,x=1]"
+    assert component_id("arc", {}) == "arc"
+
+
+def test_expand_keeps_scalars_fixed():
+    assert expand({"a": [1, 2], "b": "x"}) == [{"a": 1, "b": "x"}, {"a": 2, "b": "x"}]
+
+
+def test_seeds_are_shared_across_samplers_but_not_repetitions():
+    cells = suite_cells(_suite(BASE), get_registry())
+    by_id = {c.cell_id: c for c in cells}
+    a = by_id["arc[n_train=100]/kde[bandwidth=0.1]/rep=0"]
+    b = by_id["arc[n_train=100]/kde[bandwidth=0.2]/rep=0"]
+    c = by_id["arc[n_train=100]/kde[bandwidth=0.1]/rep=1"]
+    state = lambda ss: tuple(ss.generate_state(4))  # noqa: E731
+    assert state(a.data_seed()) == state(b.data_seed())  # same training set for every sampler
+    assert state(a.data_seed()) != state(c.data_seed())
+    assert state(a.sampler_seed()) != state(b.sampler_seed())
+
+
+@pytest.mark.parametrize(
+    ("patch", "message"),
+    [
+        ({"datasets": {"arcc": {}}}, "unknown dataset 'arcc' — did you mean 'arc'?"),
+        (
+            {"samplers": {"kde": {"bandwith": 0.1}}},
+            "unknown parameter 'bandwith' — did you mean 'bandwidth'?",
+        ),
+        ({"samplers": {"kde": {"bandwidth": "0.1x"}}}, "samplers.kde.bandwidth must be a number or 'scott'"),
+        ({"samplers": {"kde": {"bandwidth": -1.0}}}, "bandwidth must be positive"),
+        ({"datasets": {"arc": {"n_train": [100, -5]}}}, "n_train must be positive, got -5"),
+        ({"datasets": {"arc": {"n_train": 1.5}}}, "datasets.arc.n_train must be an integer"),
+        ({"n_samples": -1}, "n_samples must be a positive integer, got -1"),
+        ({"repetitions": "2"}, "repetitions must be a positive integer"),
+        ({"metrics": ["sliced_w3"]}, "did you mean 'sliced_w2'?"),
+        ({"seeed": 1}, "unknown key 'seeed' — did you mean 'seed'?"),
+        ({"samplers": {}}, "needs a [samplers.NAME] table"),
+    ],
+)
+def test_bad_suites_give_one_line_errors(patch, message):
+    raw = {**BASE, **patch}
+    with pytest.raises(GenbenchError) as info:
+        _suite(raw)
+    text = str(info.value)
+    assert message in text
+    assert "\n" not in text and text.startswith("suite t.toml")
+
+
+def test_shipped_suite_found_by_name_and_unknown_name_suggests():
+    reg = get_registry()
+    assert load_suite("smoke", reg).name == "smoke"
+    with pytest.raises(GenbenchError, match="did you mean 'smoke'"):
+        load_suite("smok", reg)
+
+
+def test_invalid_toml_is_reported_with_file_name(tmp_path):
+    path = tmp_path / "broken.toml"
+    path.write_text("name = 'x\n")
+    with pytest.raises(GenbenchError, match=r"suite broken\.toml: not valid TOML"):
+        load_suite(path, get_registry())

@@ -1,0 +1,85 @@
+"""A run killed with SIGKILL part-way loses nothing and the re-run finishes the rest."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import subprocess
+import time
+
+import psutil
+
+from .conftest import FAILING_PLUGINS, GENBENCH, results_json, run_cli
+
+SUITE = """
+name = "resume"
+seed = 5
+n_samples = 30
+n_reference = 100
+timeout = 30
+metrics = ["sliced_w2"]
+[datasets.blob]
+[samplers.sleepy]
+delay = 0.6
+tag = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]
+"""
+
+
+def _ok_rows(store) -> list[tuple]:
+    with sqlite3.connect(store) as conn:
+        return conn.execute(
+            "SELECT id, cell_id, run_id FROM results WHERE status = 'ok' ORDER BY id"
+        ).fetchall()
+
+
+def test_killed_run_resumes_without_loss_or_duplicates(tmp_path, write_suite):
+    suite = write_suite(SUITE)
+    store = tmp_path / "r.db"
+    args = [
+        "run",
+        "--suite",
+        str(suite),
+        "--store",
+        str(store),
+        "-j",
+        "2",
+        "-q",
+        "--plugin-dir",
+        str(FAILING_PLUGINS),
+    ]
+    proc = subprocess.Popen([*GENBENCH, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if store.exists() and len(_ok_rows(store)) >= 3:
+            break
+        time.sleep(0.05)
+    workers = psutil.Process(proc.pid).children(recursive=True)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    before = _ok_rows(store)
+    assert 3 <= len(before) < 10, "the run should have been killed part-way"
+
+    # No orphan keeps computing (or could write) once the run's process is gone.
+    _, alive = psutil.wait_procs(workers, timeout=5)
+    assert not alive, f"orphaned workers: {alive}"
+
+    with sqlite3.connect(store) as conn:
+        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+    again = run_cli(*args)
+    assert again.returncode == 0, again.stderr
+    after = _ok_rows(store)
+    assert after[: len(before)] == before, "finished cells were lost or rewritten"
+    assert len(after) == 10, "cells ran twice or not at all"
+    rows = results_json(store)
+    assert sorted(r["cell_id"] for r in rows) == sorted({r[1] for r in after})
+    assert all(r["status"] == "ok" for r in rows) and len(rows) == 10
+
+    # A third run has nothing left to do; --rerun repeats every cell but keeps one current row each.
+    third = run_cli(*args)
+    assert third.returncode == 0 and len(_ok_rows(store)) == 10
+    forced = run_cli(*args, "--rerun", "--sampler", "sleepy[tag=0]")
+    assert forced.returncode == 0, forced.stderr
+    rows = results_json(store)
+    assert len(rows) == 10 and len(results_json(store, "--history")) == 11

@@ -1,0 +1,201 @@
+"""Every failure mode of a plugin is isolated and recorded while the other cells finish."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+import genbench
+from genbench.runner import validate_samples
+
+from .conftest import FAILING_PLUGINS, results_json, run_cli
+
+FAILURES = """
+name = "failures"
+seed = 1
+n_samples = 40
+n_reference = 200
+timeout = 4
+metrics = ["sliced_w2", "broken_metric", "memorization"]
+[datasets.blob]
+[samplers.good]
+[samplers.raises]
+[samplers.returns_nan]
+[samplers.wrong_shape]
+[samplers.sleeps_forever]
+[samplers.kills_itself]
+[samplers.exits_abruptly]
+[samplers.memory_hog]
+[samplers.needs_conditional]
+"""
+
+
+@pytest.fixture(scope="module")
+def failure_rows(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("failures")
+    suite = tmp / "failures.toml"
+    suite.write_text(FAILURES)
+    store = tmp / "r.db"
+    proc = run_cli(
+        "run",
+        "--suite",
+        str(suite),
+        "--store",
+        str(store),
+        "-j",
+        "2",
+        "--max-memory",
+        "800",
+        "--plugin-dir",
+        str(FAILING_PLUGINS),
+    )
+    assert proc.returncode == 0, proc.stderr  # failed cells are results, not a failed run
+    rows = results_json(store)
+    return {r["sampler"]: r for r in rows}, proc
+
+
+@pytest.mark.parametrize(
+    ("sampler", "status", "message"),
+    [
+        ("good", "ok", ""),
+        ("raises", "error", "fit: RuntimeError: deliberate failure in fit"),
+        ("returns_nan", "invalid", "1 of 40 points with NaN or inf"),
+        ("wrong_shape", "invalid", "returned shape (39, 2), expected (40, 2)"),
+        ("sleeps_forever", "timeout", "killed after the 4 s timeout"),
+        ("kills_itself", "crashed", "SIGKILL"),
+        ("exits_abruptly", "crashed", "exited with status 3"),
+        ("memory_hog", "crashed", "exceeded the 800 MB cap"),
+        ("needs_conditional", "skipped", "dataset blob lacks conditional"),
+    ],
+)
+def test_failure_is_isolated_and_recorded(failure_rows, sampler, status, message):
+    rows, _ = failure_rows
+    row = rows[sampler]
+    assert row["status"] == status, row
+    assert message in row["message"]
+
+
+def test_error_keeps_the_traceback_tail(failure_rows):
+    rows, _ = failure_rows
+    assert "deliberate failure in fit" in rows["raises"]["traceback"]
+    assert "failing.py" in rows["raises"]["traceback"]
+
+
+def test_failing_metric_gives_nan_with_reason_not_a_failed_cell(failure_rows):
+    rows, _ = failure_rows
+    good = rows["good"]
+    assert good["metrics"]["broken_metric"] is None
+    assert "ZeroDivisionError: deliberate metric failure" in good["metric_notes"]["broken_metric"]
+    assert good["metrics"]["sliced_w2"] > 0
+    assert good["fit_s"] >= 0 and good["sample_s"] >= 0 and good["metric_s"] > 0 and good["peak_mem_mb"] > 10
+
+
+def test_timeout_is_hard(failure_rows):
+    rows, _ = failure_rows
+    assert 4 <= rows["sleeps_forever"]["wall_s"] < 6
+
+
+def test_fail_on_error_exits_1(tmp_path, write_suite):
+    suite = write_suite(FAILURES.replace("timeout = 4", "timeout = 1"))
+    proc = run_cli(
+        "run",
+        "--suite",
+        str(suite),
+        "--store",
+        str(tmp_path / "r.db"),
+        "--sampler",
+        "raises",
+        "--sampler",
+        "good",
+        "--fail-on-error",
+        "-q",
+        "--plugin-dir",
+        str(FAILING_PLUGINS),
+    )
+    assert proc.returncode == 1, proc.stderr
+
+
+def test_torch_import_fits_under_a_resident_memory_cap(tmp_path, write_suite):
+    """The cap watches resident memory, so torch's large virtual reservations do not trip it."""
+    suite = write_suite(FAILURES)
+    proc = run_cli(
+        "run",
+        "--suite",
+        str(suite),
+        "--store",
+        str(tmp_path / "r.db"),
+        "--sampler",
+        "torch_user",
+        "--max-memory",
+        "1500",
+        "--timeout",
+        "120",
+        "-q",
+        "--plugin-dir",
+        str(FAILING_PLUGINS),
+    )
+    assert proc.returncode == 0, proc.stderr
+    (row,) = results_json(tmp_path / "r.db")
+    assert row["status"] == "ok", row["message"]
+
+
+def test_validate_samples_rejects_bad_output():
+    assert validate_samples(np.zeros((3, 2)), 3, 2)[0] is not None
+    assert "shape" in validate_samples(np.zeros((3, 1)), 3, 2)[1]
+    assert "dtype" in validate_samples(np.array([["a", "b"]] * 3), 3, 2)[1]
+    assert "inf" in validate_samples(np.full((3, 2), np.inf), 3, 2)[1]
+
+
+def test_same_seed_same_numbers_and_other_seed_differs(tmp_path, write_suite):
+    text = """
+    name = "det"
+    seed = {seed}
+    repetitions = 2
+    n_samples = 200
+    n_reference = 500
+    metrics = ["sliced_w2", "energy", "memorization"]
+    [datasets.arc]
+    n_train = 200
+    [samplers.kde]
+    bandwidth = [0.05, "scott"]
+    """
+    frames = []
+    for i, seed in enumerate([7, 7, 8]):
+        suite = write_suite(text.format(seed=seed), name=f"det{i}.toml")
+        frames.append(genbench.run_suite(suite, store=tmp_path / f"r{i}.db", jobs=2))
+    a, b, c = ([row for row in f["metrics"]] for f in frames)
+    assert a == b
+    assert all(math.isfinite(v) for row in a for v in row.values())
+    assert a != c
+
+
+def test_run_suite_returns_the_json_columns(tmp_path):
+    df = genbench.run_suite(
+        "smoke", store=tmp_path / "r.db", samplers=["kde[bandwidth=0.1]"], datasets=["gmm"]
+    )
+    expected = {
+        "cell_id",
+        "suite",
+        "dataset",
+        "dataset_params",
+        "sampler",
+        "sampler_params",
+        "rep",
+        "seed",
+        "status",
+        "message",
+        "fit_s",
+        "sample_s",
+        "metric_s",
+        "peak_mem_mb",
+        "metrics",
+    }
+    assert expected <= set(df.columns)
+    assert list(df["cell_id"]) == [
+        "gmm[n_train=500]/kde[bandwidth=0.1]/rep=0",
+        "gmm[n_train=500]/kde[bandwidth=0.1]/rep=1",
+    ]
+    assert (df["status"] == "ok").all()
+    assert set(df["metrics"].iloc[0]) == {"sliced_w2", "energy", "memorization"}
