@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import os
 import platform
 import subprocess
 from importlib import metadata
@@ -15,7 +16,10 @@ _PACKAGES = ("numpy", "scipy", "pluggy", "POT", "torch", "jax", "scikit-learn", 
 @functools.lru_cache(maxsize=1)
 def code_version() -> str:
     """``git:<sha12>`` of the genbench checkout (``+<diffhash>`` when it has local changes),
-    else ``genbench <version>`` for an installed release."""
+    else ``genbench <version>`` for an installed release. ``$GENBENCH_CODE_VERSION`` overrides
+    it (e.g. to resume across edits you know do not change results)."""
+    if os.environ.get("GENBENCH_CODE_VERSION"):
+        return os.environ["GENBENCH_CODE_VERSION"]
     root = Path(__file__).resolve().parent.parent
     try:
         sha = subprocess.run(

@@ -25,6 +25,12 @@ def run_cli(*args: str, env: dict | None = None, cwd: Path | None = None, timeou
     )
 
 
+@pytest.fixture(autouse=True)
+def fixed_code_version(monkeypatch):
+    """Pin the code version so that edits made while tests run cannot invalidate a resume."""
+    monkeypatch.setenv("GENBENCH_CODE_VERSION", "tests")
+
+
 @pytest.fixture
 def cli():
     return run_cli

@@ -94,3 +94,16 @@ def test_invalid_toml_is_reported_with_file_name(tmp_path):
     path.write_text("name = 'x\n")
     with pytest.raises(GenbenchError, match=r"suite broken\.toml: not valid TOML"):
         load_suite(path, get_registry())
+
+
+def test_code_version_names_the_commit_or_release(monkeypatch):
+    from genbench import versions
+
+    monkeypatch.delenv("GENBENCH_CODE_VERSION")
+    versions.code_version.cache_clear()
+    try:
+        v = versions.code_version()
+    finally:
+        versions.code_version.cache_clear()
+    assert v.startswith("git:") or v.startswith("genbench ")
+    assert "numpy" in versions.package_versions()

@@ -27,10 +27,12 @@ tag = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]
 
 
 def _ok_rows(store) -> list[tuple]:
-    with sqlite3.connect(store) as conn:
-        return conn.execute(
-            "SELECT id, cell_id, run_id FROM results WHERE status = 'ok' ORDER BY id"
-        ).fetchall()
+    try:
+        with sqlite3.connect(store) as conn:
+            sql = "SELECT id, cell_id, run_id FROM results WHERE status = 'ok' ORDER BY id"
+            return conn.execute(sql).fetchall()
+    except sqlite3.OperationalError:  # the run has created the file but not its tables yet
+        return []
 
 
 def test_killed_run_resumes_without_loss_or_duplicates(tmp_path, write_suite):
@@ -83,3 +85,24 @@ def test_killed_run_resumes_without_loss_or_duplicates(tmp_path, write_suite):
     assert forced.returncode == 0, forced.stderr
     rows = results_json(store)
     assert len(rows) == 10 and len(results_json(store, "--history")) == 11
+
+
+def test_ctrl_c_stops_cleanly_and_keeps_finished_cells(tmp_path, write_suite):
+    suite = write_suite(SUITE)
+    store = tmp_path / "r.db"
+    args = ["run", "--suite", str(suite), "--store", str(store), "-j", "2"]
+    args += ["--plugin-dir", str(FAILING_PLUGINS)]
+    proc = subprocess.Popen(
+        [*GENBENCH, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not (store.exists() and len(_ok_rows(store)) >= 2):
+        time.sleep(0.05)
+    os.killpg(proc.pid, signal.SIGINT)  # what Ctrl-C sends: the whole foreground process group
+    _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 130
+    assert "interrupted:" in err and "Run the same command again to resume" in err
+    assert "Traceback" not in err
+    with sqlite3.connect(store) as conn:
+        assert conn.execute("SELECT status FROM runs").fetchall() == [("interrupted",)]
+    assert len(_ok_rows(store)) >= 2
