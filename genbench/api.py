@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from .contracts import Component, Dataset, Metric, Sampler
 from .errors import GenbenchError, did_you_mean
 from .grid import Cell
+from .params import check_type
 from .plugins import get_registry
 from .suite import Suite, load_suite, suite_cells
 
@@ -21,9 +22,12 @@ if TYPE_CHECKING:
 def _make(kind: str, name: str, params: dict[str, Any], plugin_dirs=None) -> Component:
     cls = get_registry(plugin_dirs).get(kind, name)
     defaults = cls.param_defaults()
-    for key in params:
+    for key, value in params.items():
         if key not in defaults:
             raise GenbenchError(f"{kind} {name!r} has no parameter {key!r}{did_you_mean(key, defaults)}")
+        expected = check_type(cls, key, value)
+        if expected is not None:
+            raise GenbenchError(f"{kind} {name!r}: {key} must be {expected}, got {value!r}")
     obj = cls(**params)
     try:
         obj.check_params()

@@ -177,7 +177,7 @@ def describe_components(kind: str, plugin_dirs=()) -> list[dict[str, Any]]:
         if kind == "suite":
             item["path"] = str(entry.obj)
             try:
-                import tomllib
+                from .suite import tomllib
 
                 item["description"] = tomllib.loads(Path(entry.obj).read_text()).get("description", "")
             except Exception:

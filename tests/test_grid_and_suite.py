@@ -107,3 +107,18 @@ def test_code_version_names_the_commit_or_release(monkeypatch):
         versions.code_version.cache_clear()
     assert v.startswith("git:") or v.startswith("genbench ")
     assert "numpy" in versions.package_versions()
+
+
+def test_make_functions_validate_names_and_parameters():
+    import genbench
+
+    assert genbench.make_sampler("kde").get_params() == {"bandwidth": "scott"}
+    assert genbench.make_dataset("arc", n_train=10).n_train == 10
+    with pytest.raises(ValueError, match="unknown sampler 'kd' — did you mean 'kde'"):
+        genbench.make_sampler("kd")
+    with pytest.raises(ValueError, match="has no parameter 'bandwith' — did you mean 'bandwidth'"):
+        genbench.make_sampler("kde", bandwith=0.1)
+    with pytest.raises(ValueError, match="bandwidth must be a number or 'scott' or 'silverman'"):
+        genbench.make_sampler("kde", bandwidth="wide")
+    with pytest.raises(ValueError, match="n_train must be positive"):
+        genbench.make_dataset("arc", n_train=0)
