@@ -19,9 +19,11 @@ from multiprocessing.connection import wait
 from typing import Any
 
 from ..grid import Cell
+from ..plugins import PLUGIN_DIRS_ENV
 from ..runner import empty_result, worker_main
 
-_PRELOAD = ["numpy", "genbench._preload"]
+# Workers re-import the main module (the `genbench` script), so preload the CLI as well.
+_PRELOAD = ["numpy", "genbench._preload", "genbench.cli"]
 
 
 def _context() -> mp.context.BaseContext:
@@ -118,6 +120,9 @@ class LocalExecutor:
         self.max_memory_mb = max_memory_mb
         self.threads = threads or max(1, (os.cpu_count() or 1) // self.jobs)
         self.poll_interval = poll_interval
+        # The forkserver (started on first use, inheriting this environment) preloads the
+        # registry for these plugin dirs, so forked workers find it already built.
+        os.environ[PLUGIN_DIRS_ENV] = os.pathsep.join(self.plugin_dirs)
         self._ctx = _context()
 
     def run(
