@@ -74,13 +74,14 @@ def plan_run(
     timeout: float | None = None,
     max_memory: float | None = None,
     repetitions: int | None = None,
+    profile: str | None = None,
 ) -> RunPlan:
     """Load and validate a suite, apply selectors and overrides, expand it into cells."""
     from .runner import missing_capabilities
     from .selectors import apply_selectors, filter_cells
 
     registry = get_registry(plugin_dirs)
-    s = load_suite(suite, registry)
+    s = load_suite(suite, registry, profile)
     if timeout is not None:
         s.timeout = float(timeout)
     if max_memory is not None:
@@ -188,6 +189,7 @@ def run_suite(
     repetitions: int | None = None,
     plugin_dirs: tuple[str, ...] | list[str] = (),
     progress: bool = False,
+    profile: str | None = None,
 ) -> pd.DataFrame:
     """Run a suite (resuming from ``store``) and return its cells' results as a DataFrame.
 
@@ -208,6 +210,7 @@ def run_suite(
         timeout=timeout,
         max_memory=max_memory,
         repetitions=repetitions,
+        profile=profile,
     )
     summary = execute_plan(
         plan, store=store, jobs=jobs, rerun=rerun, plugin_dirs=plugin_dirs, progress=progress

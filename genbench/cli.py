@@ -59,6 +59,7 @@ def main() -> None:
 
 @main.command()
 @click.option("--suite", "-s", "suite", required=True, help="Shipped suite name or path to a TOML file.")
+@click.option("--profile", default=None, help="Apply the suite's [profiles.NAME] overrides (e.g. quick).")
 @click.option(
     "--sampler",
     "samplers",
@@ -107,6 +108,7 @@ def main() -> None:
 @_friendly
 def run(
     suite,
+    profile,
     samplers,
     datasets,
     jobs,
@@ -130,6 +132,7 @@ def run(
         timeout=timeout,
         max_memory=max_memory,
         repetitions=repetitions,
+        profile=profile,
     )
     if not quiet:
         click.echo(f"suite {plan.suite.name}: {len(plan.cells)} cells", err=True)

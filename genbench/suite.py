@@ -12,6 +12,8 @@ metrics = ["sliced_w2", "energy"]      # or [metrics.sliced_w2] tables with para
 n_train = [250, 500]
 [samplers.kde]
 bandwidth = [0.05, 0.1]
+[profiles.quick]     # `--profile quick`: overrides merged into the suite
+repetitions = 1
 ```
 """
 
@@ -82,8 +84,13 @@ def resolve_suite_path(suite: str | Path, registry: Registry) -> Path:
     raise GenbenchError(f"unknown suite {text!r}{did_you_mean(text, registry.components['suite'])}")
 
 
-def load_suite(suite: str | Path, registry: Registry) -> Suite:
-    """Read and validate a suite by shipped name or path; :class:`GenbenchError` on any problem."""
+def load_suite(suite: str | Path, registry: Registry, profile: str | None = None) -> Suite:
+    """Read and validate a suite by shipped name or path; :class:`GenbenchError` on any problem.
+
+    A ``[profiles.NAME]`` table holds overrides (settings, and parameter tables merged key by
+    key) selected with ``profile``; the suite is then named ``<name>:<profile>`` so that its
+    results stay apart from the full suite's. Every profile is validated, used or not.
+    """
     path = resolve_suite_path(suite, registry)
     where = path.name
     try:
@@ -92,7 +99,34 @@ def load_suite(suite: str | Path, registry: Registry) -> Suite:
         raise _fail(where, f"not valid TOML: {exc}") from None
     except OSError as exc:
         raise _fail(where, f"cannot be read: {exc.strerror}") from None
-    return parse_suite(raw, registry, where=where, default_name=path.stem)
+    profiles = raw.pop("profiles", {})
+    if not isinstance(profiles, dict) or not all(isinstance(p, dict) for p in profiles.values()):
+        raise _fail(where, "profiles must be [profiles.NAME] tables of overrides")
+    base = parse_suite(raw, registry, where=where, default_name=path.stem)
+    variants = {
+        name: parse_suite(
+            _merge(raw, over), registry, where=f"{where} [profiles.{name}]", default_name=path.stem
+        )
+        for name, over in profiles.items()
+    }
+    if profile is None:
+        return base
+    if profile not in variants:
+        raise _fail(where, f"unknown profile {profile!r}{did_you_mean(profile, variants)}")
+    chosen = variants[profile]
+    chosen.name = f"{chosen.name}:{profile}"
+    return chosen
+
+
+def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
+    """``base`` with ``over`` merged in: nested tables recursively, everything else replaced."""
+    out = dict(base)
+    for key, value in over.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = _merge(out[key], value)
+        else:
+            out[key] = value
+    return out
 
 
 def parse_suite(raw: dict[str, Any], registry: Registry, *, where: str, default_name: str) -> Suite:

@@ -122,3 +122,36 @@ def test_make_functions_validate_names_and_parameters():
         genbench.make_sampler("kde", bandwidth="wide")
     with pytest.raises(ValueError, match="n_train must be positive"):
         genbench.make_dataset("arc", n_train=0)
+
+
+PROFILED = """
+name = "prof"
+repetitions = 3
+metrics = ["sliced_w2"]
+[datasets.arc]
+n_train = [100, 200, 400]
+[samplers.kde]
+bandwidth = [0.1, 0.2]
+[profiles.quick]
+repetitions = 1
+[profiles.quick.datasets.arc]
+n_train = 100
+"""
+
+
+def test_profile_overrides_settings_and_axes(tmp_path):
+    path = tmp_path / "prof.toml"
+    path.write_text(PROFILED)
+    reg = get_registry()
+    full, quick = load_suite(path, reg), load_suite(path, reg, "quick")
+    assert (full.name, len(suite_cells(full, reg))) == ("prof", 3 * 2 * 3)
+    assert (quick.name, len(suite_cells(quick, reg))) == ("prof:quick", 1 * 2 * 1)
+    with pytest.raises(GenbenchError, match="unknown profile 'quik' — did you mean 'quick'"):
+        load_suite(path, reg, "quik")
+
+
+def test_every_profile_is_validated_even_unused(tmp_path):
+    path = tmp_path / "prof.toml"
+    path.write_text(PROFILED + "[profiles.bad]\nrepetitions = -1\n")
+    with pytest.raises(GenbenchError, match=r"\[profiles.bad\]: repetitions must be a positive integer"):
+        load_suite(path, get_registry())
