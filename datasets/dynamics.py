@@ -1,1 +1,375 @@
-"""Datasets from dynamical systems (being implemented; registers nothing yet)."""
+"""Datasets from dynamical systems: bistable SDE paths (seed 001 §4) and closure pairs (z, ψ)
+of multiscale systems (Lorenz-63 driven, seed 000 §6.3; two-scale Lorenz-96, seed 001 §5.1).
+
+Each ``sample(n, rng=…)`` draws one integer seed from ``rng``, simulates fresh trajectories for
+it and caches the result on disk, keyed by (dataset, parameters, seed, n, code version), in
+``$GENBENCH_CACHE`` (default ``$XDG_CACHE_HOME/genbench`` or ``~/.cache/genbench``). Every cell
+of a suite that shares a dataset and repetition therefore simulates once. The Lorenz systems
+are integrated with a jitted RK4 (jax ``lax.scan``, float64); jax is imported only there.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+import os
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+
+import genbench
+
+_CACHE_VERSION = 2  # bump when a simulation changes, so stale trajectories are not reused
+
+
+def cache_dir() -> Path:
+    """Where simulated trajectories are cached (created on first use)."""
+    root = os.environ.get("GENBENCH_CACHE")
+    if not root:
+        base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+        root = os.path.join(base, "genbench")
+    return Path(root)
+
+
+def cached(dataset: genbench.Dataset, seed: int, n: int, simulate: Callable[[], np.ndarray]) -> np.ndarray:
+    """``simulate()`` once per (dataset name, parameters except n_train, seed, n); then from disk."""
+    params = {k: v for k, v in dataset.get_params().items() if k != "n_train"}
+    key = json.dumps([dataset.name, params, int(seed), int(n), _CACHE_VERSION], sort_keys=True, default=str)
+    path = cache_dir() / f"{dataset.name}-{hashlib.sha256(key.encode()).hexdigest()[:24]}.npy"
+    if path.exists():
+        try:
+            return np.load(path)
+        except (OSError, ValueError):
+            pass  # a damaged file: simulate again and overwrite
+    data = np.ascontiguousarray(simulate(), dtype=np.float64)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+        with os.fdopen(fd, "wb") as fh:
+            np.save(fh, data)
+        os.replace(tmp, path)  # atomic: parallel workers never read half a file
+    except OSError:
+        pass  # a read-only cache only costs time
+    return data
+
+
+def _seed(rng: np.random.Generator) -> int:
+    return int(rng.integers(2**63 - 1))
+
+
+class BistablePath(genbench.Dataset):
+    """Paths of ``dZ = (Z − Z³) dt + sqrt(noise) dB``, ``Z(0) ~ N(0, 1)`` (seed 001, eq. (58)).
+
+    Observed at ``t_k = k·obs_dt`` (Δt = 5) for k = 0…K (K = ``n_steps`` = 100), so d = K + 1 =
+    101; Euler–Maruyama with step ``dt``. Each point is one path (``path = True``, for
+    ``transition_rate``). The paper uses M = 1,000. Its reported transition rate (0.9 % of
+    steps change sign, training data) is what ``noise = 0.1`` gives (0.95 % measured); the
+    equation as printed (``noise = 0.2``, the default) gives 9.0 %, as Kramers' rate predicts.
+    """
+
+    name = "bistable_path"
+    path = True
+
+    def __init__(
+        self,
+        n_train: int = 1000,
+        n_steps: int = 100,
+        obs_dt: float = 5.0,
+        noise: float = 0.2,
+        dt: float = 0.01,
+    ) -> None:
+        self.n_train = n_train
+        self.n_steps = n_steps
+        self.obs_dt = obs_dt
+        self.noise = noise
+        self.dt = dt
+
+    @property
+    def dim(self) -> int:
+        return int(self.n_steps) + 1
+
+    def check_params(self) -> None:
+        super().check_params()
+        for key in ("obs_dt", "noise", "dt"):
+            if getattr(self, key) <= 0:
+                raise ValueError(f"{key} must be positive, got {getattr(self, key)!r}")
+        if self.dt > self.obs_dt:
+            raise ValueError(f"dt must not exceed obs_dt, got dt={self.dt!r} > obs_dt={self.obs_dt!r}")
+
+    def _simulate(self, n: int, seed: int) -> np.ndarray:
+        rng = np.random.default_rng(seed)
+        sub = max(1, round(self.obs_dt / self.dt))
+        h = self.obs_dt / sub
+        amp = np.sqrt(self.noise * h)
+        out = np.empty((n, self.n_steps + 1))
+        z = rng.standard_normal(n)
+        out[:, 0] = z
+        for k in range(1, self.n_steps + 1):
+            noise = rng.standard_normal((sub, n))
+            for i in range(sub):
+                z = z + (z - z**3) * h + amp * noise[i]
+            out[:, k] = z
+        return out
+
+    def sample(self, n, *, rng):
+        seed = _seed(rng)
+        return cached(self, seed, n, lambda: self._simulate(n, seed))
+
+
+def _rk4(f, s, dt):
+    k1 = f(s)
+    k2 = f(s + 0.5 * dt * k1)
+    k3 = f(s + 0.5 * dt * k2)
+    k4 = f(s + dt * k3)
+    return s + (dt / 6.0) * (k1 + 2.0 * k2 + 2.0 * k3 + k4)
+
+
+class _Closure(genbench.Dataset):
+    """Shared machinery: paths in parallel, each contributing consecutive pairs after a burn-in."""
+
+    n_paths: int
+    burn_in: float
+
+    def check_params(self) -> None:
+        super().check_params()
+        if self.burn_in < 0:
+            raise ValueError(f"burn_in must be non-negative, got {self.burn_in!r}")
+        if self.dt <= 0:
+            raise ValueError(f"dt must be positive, got {self.dt!r}")
+
+    def _layout(self, n: int) -> tuple[int, int]:
+        paths = min(int(self.n_paths), n)
+        return paths, -(-n // paths)  # paths, pairs per path
+
+    def sample(self, n, *, rng):
+        seed = _seed(rng)
+        return cached(self, seed, n, lambda: self._simulate(n, seed))
+
+    def _simulate(self, n: int, seed: int) -> np.ndarray:
+        raise NotImplementedError
+
+
+class Lorenz63Closure(_Closure):
+    """Pairs (z_n, ψ_n) of the slow variable driven by fast Lorenz-63 (seed 000, §6.3, eqs. (28), (30)–(31)).
+
+    ``ż = z(1 − z²) + 4/(90ε) h(z) y₂`` with ``ε² ẏ = Lorenz-63(y)`` (σ = 10, ρ = 28, β = 8/3),
+    ε = 0.01, h(z) = 1 (``coupling = "additive"``, bimodal z; the paper's M = 120,000) or
+    h(z) = z (``"multiplicative"``, M = 20,000; z = 0 is then invariant, so paths start at z > 0
+    and stay there: the paper's unimodal Fig. 9). z is observed every Δt = ``obs_dt`` = 0.1 and
+    ``ψ_n = z_{n+1} − z_n − z_n(1 − z_n²) Δt`` (eq. 28, not divided by Δt). Conditioning
+    coordinate: z (index 0). The paper integrates one long series with MATLAB's ode45; here
+    ``n_paths`` independent paths (RK4, step ``dt``), each after ``burn_in`` time units, give
+    consecutive pairs; n = 2,000 takes a few seconds, 120,000 about two minutes (then cached).
+    """
+
+    name = "lorenz63_closure"
+    conditioning = (0,)
+    dim = 2
+
+    def __init__(
+        self,
+        n_train: int = 2000,
+        coupling: Literal["additive", "multiplicative"] = "additive",
+        eps: float = 0.01,
+        obs_dt: float = 0.1,
+        dt: float = 2e-6,
+        n_paths: int = 64,
+        burn_in: float = 2.0,
+    ) -> None:
+        self.n_train = n_train
+        self.coupling = coupling
+        self.eps = eps
+        self.obs_dt = obs_dt
+        self.dt = dt
+        self.n_paths = n_paths
+        self.burn_in = burn_in
+
+    def check_params(self) -> None:
+        super().check_params()
+        if self.coupling not in ("additive", "multiplicative"):
+            raise ValueError(f"coupling must be 'additive' or 'multiplicative', got {self.coupling!r}")
+        if self.eps <= 0 or self.obs_dt <= 0:
+            raise ValueError(f"eps and obs_dt must be positive, got {self.eps!r}, {self.obs_dt!r}")
+        sub = self.obs_dt / self.dt
+        if abs(sub - round(sub)) > 1e-6 * sub:
+            raise ValueError(f"obs_dt must be a whole number of steps dt, got {self.obs_dt!r} / {self.dt!r}")
+
+    def drift(self, z: np.ndarray) -> np.ndarray:
+        """The known slow drift F_z(z) = z(1 − z²)."""
+        return z * (1.0 - z**2)
+
+    def _simulate(self, n: int, seed: int) -> np.ndarray:
+        import jax
+        import jax.numpy as jnp
+
+        paths, per_path = self._layout(n)
+        rng = np.random.default_rng(seed)
+        # z = 0 is invariant when h(z) = z, so z keeps its sign: start at z > 0 (the paper's Fig. 9
+        # is unimodal); with h = 1 start in either well.
+        z0 = rng.uniform(0.5, 1.5, paths)
+        if self.coupling == "additive":
+            z0 *= rng.choice([-1.0, 1.0], paths)
+        s0 = np.stack([z0, *(rng.standard_normal((3, paths)) + np.array([[0.0], [0.0], [25.0]]))])
+        config = (self.coupling, float(self.eps), round(self.obs_dt / self.dt), round(self.burn_in / self.dt))
+        with jax.enable_x64(True):
+            z = np.asarray(_l63_runner(*config, per_path)(jnp.asarray(s0), self.dt))
+        psi = z[1:] - z[:-1] - self.drift(z[:-1]) * self.obs_dt
+        pairs = np.stack([z[:-1].T.ravel(), psi.T.ravel()], axis=1)  # path by path, in time order
+        return pairs[:n]
+
+
+@functools.lru_cache(maxsize=16)
+def _l63_runner(coupling: str, eps: float, sub: int, n_burn: int, per_path: int):
+    """Jitted RK4 of eqs. (30)–(31): burn-in, then z every ``sub`` steps; state layout (4, paths)."""
+    import jax
+    import jax.numpy as jnp
+    from jax import lax
+
+    eps2, gain, mult = eps**2, 4.0 / (90.0 * eps), coupling == "multiplicative"
+
+    def f(s):
+        z, y1, y2, y3 = s[0], s[1], s[2], s[3]
+        hz = z if mult else 1.0
+        return jnp.stack(
+            [
+                z * (1 - z * z) + gain * hz * y2,
+                10.0 * (y2 - y1) / eps2,
+                (28.0 * y1 - y2 - y1 * y3) / eps2,
+                (-8.0 / 3.0 * y3 + y1 * y2) / eps2,
+            ]
+        )
+
+    def run(s, dt):
+        s = lax.fori_loop(0, n_burn, lambda i, s: _rk4(f, s, dt), s)
+
+        def observe(s, _):
+            return lax.fori_loop(0, sub, lambda i, s: _rk4(f, s, dt), s), s[0]
+
+        return lax.scan(observe, s, None, length=per_path + 1)[1]  # (per_path + 1, paths)
+
+    return jax.jit(run)
+
+
+class Lorenz96Closure(_Closure):
+    """Pairs (z, ψ) ∈ R^{2K} from the two-scale Lorenz-96 model (seed 001, §5.1, eqs. (59)–(61)).
+
+    K = 12 slow z_k, each coupled to J = 24 fast y_{j,k}; F = 20, c = b = 10, h = 1; RK4 with
+    Δt = ``dt`` = 5e-4; ``ψ = (z(t + Δt) − z(t))/Δt − G(z(t))`` with the resolved drift
+    ``G_k = −z_{k−1}(z_{k−2} − z_{k+1}) − z_k + F`` (eq. 61). The paper takes M = 40,000
+    consecutive steps (``sample_every = 1``); the default keeps every 10th step (the closure
+    model's δt = 10Δt), so the default 4,000 pairs span the same 20 time units. Conditioning
+    coordinates: the K z's (indices 0…K−1).
+    """
+
+    name = "lorenz96_closure"
+
+    def __init__(
+        self,
+        n_train: int = 4000,
+        n_slow: int = 12,
+        n_fast: int = 24,
+        forcing: float = 20.0,
+        c: float = 10.0,
+        b: float = 10.0,
+        h: float = 1.0,
+        dt: float = 5e-4,
+        sample_every: int = 10,
+        n_paths: int = 1,
+        burn_in: float = 10.0,
+    ) -> None:
+        self.n_train = n_train
+        self.n_slow = n_slow
+        self.n_fast = n_fast
+        self.forcing = forcing
+        self.c = c
+        self.b = b
+        self.h = h
+        self.dt = dt
+        self.sample_every = sample_every
+        self.n_paths = n_paths
+        self.burn_in = burn_in
+
+    @property
+    def dim(self) -> int:
+        return 2 * int(self.n_slow)
+
+    @property
+    def conditioning(self) -> tuple[int, ...]:  # type: ignore[override]
+        return tuple(range(int(self.n_slow)))
+
+    def check_params(self) -> None:
+        super().check_params()
+        if self.n_slow < 4:
+            raise ValueError(f"n_slow must be at least 4 for the Lorenz-96 stencil, got {self.n_slow}")
+        if self.sample_every < 1:
+            raise ValueError(f"sample_every must be at least 1, got {self.sample_every}")
+
+    def resolved_drift(self, z: np.ndarray) -> np.ndarray:
+        """G(z) = −z_{k−1}(z_{k−2} − z_{k+1}) − z_k + F, periodic in k (eq. 60)."""
+        r = np.roll
+        return -r(z, 1, -1) * (r(z, 2, -1) - r(z, -1, -1)) - z + self.forcing
+
+    def _simulate(self, n: int, seed: int) -> np.ndarray:
+        import jax
+        import jax.numpy as jnp
+
+        paths, per_path = self._layout(n)
+        k_slow, j_fast = int(self.n_slow), int(self.n_fast)
+        rng = np.random.default_rng(seed)
+        s0 = np.concatenate(
+            [
+                self.forcing / 4 + rng.standard_normal((paths, k_slow)),
+                0.1 * rng.standard_normal((paths, k_slow * j_fast)),
+            ],
+            axis=1,
+        )
+        config = (k_slow, j_fast, float(self.forcing), float(self.c), float(self.b), float(self.h))
+        steps = (round(self.burn_in / self.dt), int(self.sample_every), per_path)
+        with jax.enable_x64(True):
+            z0, z1 = (np.asarray(a) for a in _l96_runner(*config, *steps)(jnp.asarray(s0), self.dt))
+        psi = (z1 - z0) / self.dt - self.resolved_drift(z0)  # (per_path, paths, K)
+        pairs = np.concatenate([z0, psi], axis=2).transpose(1, 0, 2).reshape(-1, 2 * k_slow)
+        return pairs[:n]
+
+
+@functools.lru_cache(maxsize=16)
+def _l96_runner(k_slow, j_fast, forcing, c, b, h, n_burn, every, per_path):
+    """Jitted RK4 of eq. (59); y is one ring of K·J values (y_{j+J,k} = y_{j,k+1}); layout (paths, ·)."""
+    import jax
+    import jax.numpy as jnp
+    from jax import lax
+
+    hcb, cb = h * c / b, c * b
+
+    def f(s):
+        z, y = s[:, :k_slow], s[:, k_slow:]
+        r = jnp.roll
+        dz = (
+            -r(z, 1, 1) * (r(z, 2, 1) - r(z, -1, 1))
+            - z
+            + forcing
+            - hcb * y.reshape(-1, k_slow, j_fast).sum(-1)
+        )
+        dy = -cb * r(y, -1, 1) * (r(y, -2, 1) - r(y, 1, 1)) - c * y + hcb * jnp.repeat(z, j_fast, axis=1)
+        return jnp.concatenate([dz, dy], axis=1)
+
+    def run(s, dt):
+        s = lax.fori_loop(0, n_burn, lambda i, s: _rk4(f, s, dt), s)
+
+        def observe(s, _):
+            s1 = _rk4(f, s, dt)
+            s_next = lax.fori_loop(1, every, lambda i, s: _rk4(f, s, dt), s1)
+            return s_next, (s[:, :k_slow], s1[:, :k_slow])
+
+        return lax.scan(observe, s, None, length=per_path)[1]
+
+    return jax.jit(run)
+
+
+@genbench.hookimpl
+def genbench_datasets():
+    return [BistablePath, Lorenz63Closure, Lorenz96Closure]

@@ -32,6 +32,7 @@ class GaussianTridiag(genbench.Dataset):
     """
 
     name = "gaussian_tridiag"
+    periodic = True  # cyclic bands Σ_{i,i+j mod d} (for covariance_error)
 
     def __init__(self, n_train: int = 500, dim: int = 9, scale: float = 1.0) -> None:
         self.n_train = n_train

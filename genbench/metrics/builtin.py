@@ -3,11 +3,29 @@
 from __future__ import annotations
 
 from ..hookspecs import hookimpl
-from .energy import Energy
+from .covariance import CovarianceError
+from .energy import MMD, Energy
+from .marginals import CircleC1, CircleC2, MarginalW1
 from .memorization import Memorization
+from .paths import TransitionRate
+from .sinkhorn import Sinkhorn
 from .sliced import SlicedW2
+from .support import ModeBalance, OffSupport
 
 
 @hookimpl
 def genbench_metrics() -> list[type]:
-    return [SlicedW2, Energy, Memorization]
+    return [
+        SlicedW2,
+        Energy,
+        MMD,
+        Memorization,
+        Sinkhorn,
+        MarginalW1,
+        CovarianceError,
+        ModeBalance,
+        OffSupport,
+        CircleC1,
+        CircleC2,
+        TransitionRate,
+    ]
