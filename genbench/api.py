@@ -100,6 +100,17 @@ def plan_run(
     return plan
 
 
+def _preloads(cells: list[Cell], plugin_dirs: tuple[str, ...]) -> tuple[str, ...]:
+    """The ``preload`` specs of every component the cells use, in a stable order."""
+    registry = get_registry(plugin_dirs)
+    classes = set()
+    for c in cells:
+        classes.add(registry.get("dataset", c.dataset))
+        classes.add(registry.get("sampler", c.sampler))
+        classes.update(registry.get("metric", name) for name, _ in c.metrics)
+    return tuple(sorted({spec for cls in classes for spec in cls.preload}))
+
+
 @dataclass
 class RunSummary:
     run_id: str
@@ -158,7 +169,8 @@ def execute_plan(
         try:
             for c in skipped:
                 record(c, empty_result(c, "skipped", plan.skipped[c.cell_id]))
-            LocalExecutor(jobs=jobs, plugin_dirs=plugin_dirs).run(todo, record)
+            executor = LocalExecutor(jobs=jobs, plugin_dirs=plugin_dirs, preload=_preloads(todo, plugin_dirs))
+            executor.run(todo, record)
         except KeyboardInterrupt:
             interrupted = True
         finally:

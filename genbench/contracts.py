@@ -35,6 +35,10 @@ class Component:
     #: Registered name: what suites, selectors and ``make_*`` use.
     name: ClassVar[str] = ""
 
+    #: Slow imports worth doing once in the worker forkserver rather than in every cell:
+    #: ``"module"`` or ``"module:function"`` (called with no arguments), e.g. ``("torch",)``.
+    preload: ClassVar[tuple[str, ...]] = ()
+
     @classmethod
     def _init_signature(cls) -> inspect.Signature:
         init = cls.__init__

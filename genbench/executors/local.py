@@ -22,6 +22,8 @@ from ..grid import Cell
 from ..plugins import PLUGIN_DIRS_ENV
 from ..runner import empty_result, worker_main
 
+PRELOAD_ENV = "GENBENCH_PRELOAD"
+
 # Workers re-import the main module (the `genbench` script), so preload the CLI as well.
 _PRELOAD = ["numpy", "genbench._preload", "genbench.cli"]
 
@@ -105,6 +107,9 @@ class LocalExecutor:
         Kill a cell whose resident memory (with its children) exceeds this; ``None``: no cap.
     threads:
         BLAS/OpenMP threads per cell (default: cores // jobs, at least 1).
+    preload:
+        ``"module"`` / ``"module:function"`` specs the forkserver imports (or calls) once,
+        when it starts, so that cells do not each pay for them.
     """
 
     def __init__(
@@ -114,6 +119,7 @@ class LocalExecutor:
         max_memory_mb: float | None = None,
         threads: int | None = None,
         poll_interval: float = 0.02,
+        preload: tuple[str, ...] = (),
     ) -> None:
         self.jobs = max(1, int(jobs))
         self.plugin_dirs = tuple(plugin_dirs)
@@ -123,6 +129,7 @@ class LocalExecutor:
         # The forkserver (started on first use, inheriting this environment) preloads the
         # registry for these plugin dirs, so forked workers find it already built.
         os.environ[PLUGIN_DIRS_ENV] = os.pathsep.join(self.plugin_dirs)
+        os.environ[PRELOAD_ENV] = ",".join(preload)
         self._ctx = _context()
 
     def run(

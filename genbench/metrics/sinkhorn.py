@@ -60,6 +60,7 @@ class Sinkhorn(Metric):
 
     name = "sinkhorn"
     higher_is_better = False
+    preload = ("genbench.metrics.sinkhorn:import_pot",)  # `import ot` costs seconds per worker
 
     def __init__(
         self,
