@@ -186,8 +186,9 @@ class Metric(Component):
     returns :func:`nan_with_reason` rather than raising.
     """
 
-    #: Direction: ``False`` for distances (lower is better).
-    higher_is_better: ClassVar[bool] = False
+    #: Direction: ``False`` for distances (lower is better); ``None`` for a descriptive
+    #: quantity with no better direction (e.g. a raw rate compared with the reference's).
+    higher_is_better: ClassVar[bool | None] = False
 
     def __call__(
         self,

@@ -10,6 +10,7 @@ from typing import Any
 
 from .errors import GenbenchError
 
+_ARROWS = {True: "↑", False: "↓", None: "·"}
 _TABLE_COLUMNS = ["cell_id", "status", "fit_s", "sample_s", "metric_s", "peak_mem_mb"]
 
 
@@ -77,7 +78,7 @@ def _directions(names: list[str]) -> dict[str, bool]:
     out = {}
     for n in names:
         if n in reg.components["metric"]:
-            out[n] = bool(reg.components["metric"][n].obj.higher_is_better)
+            out[n] = reg.components["metric"][n].obj.higher_is_better
     return out
 
 
@@ -132,14 +133,14 @@ def leaderboard_table(store: str | Path | None, suite: str | None, *, fmt: str =
         key = f"m:{metrics[0]}:mean"
         df = df.sort_values(
             ["dataset", key],
-            ascending=[True, not higher.get(metrics[0], False)],
+            ascending=[True, higher.get(metrics[0], False) is not True],
             kind="stable",
             na_position="last",
         )
         df["rank"] = df.groupby("dataset").cumcount() + 1
     headers = (
         ["dataset", "rank", "sampler", "ok"]
-        + [f"{m} {'↑' if higher.get(m) else '↓'}" for m in metrics]
+        + [f"{m} {_ARROWS[higher.get(m, False)]}" for m in metrics]
         + ["fit+sample s"]
     )
     table = []
@@ -160,7 +161,7 @@ def leaderboard_table(store: str | Path | None, suite: str | None, *, fmt: str =
             ]
         )
     title = (
-        f"leaderboard: suite {suite} ({len(rows)} cells; mean ± std over repetitions; ↓ lower is better)\n"
+        f"leaderboard: suite {suite} ({len(rows)} cells; mean ± std over reps; ↓ lower, ↑ higher is better)\n"
     )
     return title + tabulate(table, headers=headers, tablefmt="github" if fmt == "markdown" else "simple")
 
@@ -187,7 +188,7 @@ def describe_components(kind: str, plugin_dirs=()) -> list[dict[str, Any]]:
             doc = (entry.obj.__doc__ or "").strip().splitlines()
             item["summary"] = doc[0] if doc else ""
             if kind == "metric":
-                item["higher_is_better"] = bool(entry.obj.higher_is_better)
+                item["higher_is_better"] = entry.obj.higher_is_better
             if kind == "sampler":
                 item["requires"] = sorted(entry.obj.requires)
         out.append(item)
