@@ -69,6 +69,7 @@ class Bridge(genbench.Sampler):
     """
 
     name = "bridge"
+    preload = ("jax",)  # imported once in the worker forkserver, not per cell
 
     def __init__(
         self,

@@ -51,6 +51,7 @@ class LocalizedBridge(genbench.Sampler):
     """
 
     name = "localized_bridge"
+    preload = ("jax",)  # imported once in the worker forkserver, not per cell
 
     def __init__(
         self,
