@@ -92,9 +92,12 @@ def plan_run(
     cells = filter_cells(suite_cells(s, registry), ssel, dsel)
     plan = RunPlan(s, cells)
     for c in cells:  # capabilities are cheap to check here; no process needed
-        dataset = registry.get("dataset", c.dataset)(**c.dataset_params)
-        sampler = registry.get("sampler", c.sampler)(**c.sampler_params)
-        missing = missing_capabilities(dataset, sampler)
+        try:
+            dataset = registry.get("dataset", c.dataset)(**c.dataset_params)
+            sampler = registry.get("sampler", c.sampler)(**c.sampler_params)
+            missing = missing_capabilities(dataset, sampler)
+        except Exception:  # a component that cannot even be built: the worker records the error
+            continue
         if missing:
             plan.skipped[c.cell_id] = f"dataset {c.dataset} lacks {', '.join(sorted(missing))}"
     return plan

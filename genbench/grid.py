@@ -59,6 +59,8 @@ class Cell:
     # Full parameter sets (defaults filled in) — what the result depends on.
     dataset_config: dict[str, Any] = field(default_factory=dict)
     sampler_config: dict[str, Any] = field(default_factory=dict)
+    #: Hash of the source files of the cell's components (see ``versions.component_fingerprint``).
+    code: str = ""
 
     @property
     def dataset_id(self) -> str:
@@ -74,16 +76,21 @@ class Cell:
 
     def data_seed(self) -> np.random.SeedSequence:
         """Seeds of the training and reference data: shared by every sampler on this dataset
-        and repetition, so all samplers see the same training set (a fair comparison)."""
+        and repetition, so all samplers see the same training set (a fair comparison). Derived
+        from the full configuration (defaults filled in), so equal configurations written
+        differently get equal numbers."""
         import numpy as np
 
-        return np.random.SeedSequence([self.seed, *_words(self.dataset_id), self.rep])
+        full = component_id(self.dataset, self.dataset_config or self.dataset_params)
+        return np.random.SeedSequence([self.seed, *_words(full), self.rep])
 
     def sampler_seed(self) -> np.random.SeedSequence:
         """Seeds of fit, sample and metrics: from suite seed, cell id and repetition."""
         import numpy as np
 
-        return np.random.SeedSequence([self.seed, *_words(self.base_id), self.rep])
+        dataset = component_id(self.dataset, self.dataset_config or self.dataset_params)
+        sampler = component_id(self.sampler, self.sampler_config or self.sampler_params)
+        return np.random.SeedSequence([self.seed, *_words(f"{dataset}/{sampler}"), self.rep])
 
     def config_hash(self) -> str:
         """Hash of everything the cell's numbers depend on (apart from the code version)."""
@@ -95,6 +102,7 @@ class Cell:
             "n_samples": self.n_samples,
             "n_reference": self.n_reference,
             "metrics": [[m, canonical(p)] for m, p in self.metrics],
+            "code": self.code,
         }
         text = json.dumps(payload, sort_keys=True, default=str)
         return hashlib.sha256(text.encode()).hexdigest()[:16]

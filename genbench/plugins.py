@@ -161,20 +161,34 @@ def build_registry(plugin_dirs: tuple[str, ...] | list[str] = ()) -> Registry:
         base = KINDS[kind]
         for impl in getattr(pm.hook, hook_name).get_hookimpls():
             source = impl.plugin_name
-            for cls in impl.function() or []:
+            for cls in _call_hook(impl, hook_name):
                 if not (isinstance(cls, type) and issubclass(cls, base)):
                     raise GenbenchError(
                         f"plugin {source}: {hook_name}() returned {cls!r}, expected a "
                         f"genbench.{base.__name__} subclass"
                     )
-                if not cls.name:
-                    raise GenbenchError(f"plugin {source}: {cls.__qualname__} has no `name`")
+                if not isinstance(cls.name, str) or not cls.name:
+                    raise GenbenchError(f"plugin {source}: {cls.__qualname__}.name must be a non-empty str")
                 registry.add(kind, cls.name, cls, source)
     for impl in pm.hook.genbench_suites.get_hookimpls():
-        for path in impl.function() or []:
+        for path in _call_hook(impl, "genbench_suites"):
             p = Path(path)
             registry.add("suite", p.stem, p, impl.plugin_name)
     return registry
+
+
+def _call_hook(impl: pluggy.HookImpl, hook_name: str) -> list[Any]:
+    """Call one plugin's hook; anything but a list (or ``None``) is a one-line error naming it."""
+    try:
+        out = impl.function()
+    except Exception as exc:
+        what = f"{type(exc).__name__}: {exc}"
+        raise GenbenchError(f"plugin {impl.plugin_name}: {hook_name}() raised {what}") from exc
+    if out is None:
+        return []
+    if not isinstance(out, (list, tuple)):
+        raise GenbenchError(f"plugin {impl.plugin_name}: {hook_name}() must return a list, got {out!r}")
+    return list(out)
 
 
 _CACHE: dict[tuple[tuple[str, ...], str], Registry] = {}

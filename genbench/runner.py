@@ -221,3 +221,5 @@ def worker_main(cell_dict: dict, plugin_dirs: tuple[str, ...], conn, parent_pid:
             limiter.restore_original_limits()
     conn.send(result)
     conn.close()
+    # Exit now: a thread the plugin left running must not keep this process (and the run) alive.
+    os._exit(0)

@@ -182,6 +182,10 @@ def _parse_metrics(raw: Any, registry: Registry, where: str) -> list[tuple[str, 
         items = list(raw.items())
     else:
         raise _fail(where, f"metrics must be a list of names or [metrics.NAME] tables, got {raw!r}")
+    names = [name for name, _ in items]
+    twice = sorted({n for n in names if names.count(n) > 1})
+    if twice:
+        raise _fail(where, f"metrics lists {', '.join(twice)} more than once")
     out = []
     for name, params in items:
         cls = _component(registry, "metric", name, where, f"metrics.{name}")
@@ -209,15 +213,20 @@ def validate_params(
             if expected is not None:
                 axis = " or a list of them" if allow_axes else ""
                 raise GenbenchError(f"suite {where}.{key} must be {expected}{axis}, got {v!r}")
-        out[key] = (
-            [canonical(v) for v in value] if isinstance(value, list) and allow_axes else canonical(value)
-        )
+        if isinstance(value, list) and allow_axes:
+            shown = [format_value(v) for v in value]
+            twice = sorted({s for s in shown if shown.count(s) > 1})
+            if twice:
+                raise GenbenchError(f"suite {where}.{key} lists {', '.join(twice)} more than once")
+            out[key] = [canonical(v) for v in value]
+        else:
+            out[key] = canonical(value)
     for combo in expand(out) if allow_axes else [out]:
         instance_check(cls, combo, where)
     return out
 
 
-def instance_check(cls: type[Component], params: dict[str, Any], where: str) -> Component:
+def instance_check(cls: type[Component], params: dict[str, Any], where: str) -> Component | None:
     """Instantiate ``cls(**params)`` and run its ``check_params``; one-line error on failure."""
     try:
         obj = cls(**params)
@@ -225,11 +234,16 @@ def instance_check(cls: type[Component], params: dict[str, Any], where: str) -> 
     except (TypeError, ValueError) as exc:
         shown = ", ".join(f"{k}={format_value(v)}" for k, v in sorted(params.items()))
         raise GenbenchError(f"suite {where} [{shown}]: {exc}") from None
+    except Exception:  # a broken component: its cells record the error, the run goes on
+        return None
     return obj
 
 
 def suite_cells(suite: Suite, registry: Registry) -> list[Cell]:
     """Expand a suite into its cells (dataset × sampler × repetitions)."""
+    from .versions import component_fingerprint
+
+    metric_classes = [registry.get("metric", name) for name, _ in suite.metrics]
     cells = []
     for dname, daxes in suite.datasets.items():
         dcls = registry.get("dataset", dname)
@@ -237,6 +251,7 @@ def suite_cells(suite: Suite, registry: Registry) -> list[Cell]:
             dconfig = {**dcls.param_defaults(), **dparams}
             for sname, saxes in suite.samplers.items():
                 scls = registry.get("sampler", sname)
+                code = component_fingerprint([dcls, scls, *metric_classes])
                 for sparams in expand(saxes):
                     sconfig = {**scls.param_defaults(), **sparams}
                     for rep in range(suite.repetitions):
@@ -256,6 +271,7 @@ def suite_cells(suite: Suite, registry: Registry) -> list[Cell]:
                                 max_memory_mb=suite.max_memory,
                                 dataset_config=dconfig,
                                 sampler_config=sconfig,
+                                code=code,
                             )
                         )
     return cells

@@ -1,9 +1,16 @@
-"""Which code produced a result: the genbench commit (or release) and package versions."""
+"""Which code produced a result: a hash of genbench's own sources, plugin sources, package versions.
+
+Resume trusts a stored ``ok`` row only when the code that would produce it again is the same, so
+the key is the *content* of the code — not a commit, which misses uncommitted and untracked
+files and says nothing about an installed release or a plugin outside the repository.
+"""
 
 from __future__ import annotations
 
 import functools
 import hashlib
+import importlib.util
+import inspect
 import os
 import platform
 import subprocess
@@ -11,43 +18,66 @@ from importlib import metadata
 from pathlib import Path
 
 _PACKAGES = ("numpy", "scipy", "pluggy", "POT", "torch", "jax", "scikit-learn", "pandas")
+#: genbench's own packages: the core and the built-in plugins and datasets.
+_OWN = ("genbench", "genbench_plugins", "genbench_datasets")
+
+
+def _package_files(name: str) -> list[tuple[str, Path]]:
+    """``(relative name, path)`` of the package's ``.py`` and ``.toml`` files, sorted."""
+    spec = importlib.util.find_spec(name)
+    roots = [Path(r) for r in (spec.submodule_search_locations or [])] if spec else []
+    files = [(f"{name}/{p.relative_to(r).as_posix()}", p) for r in roots for p in r.rglob("*")]
+    return sorted((rel, p) for rel, p in files if p.suffix in (".py", ".toml"))
 
 
 @functools.lru_cache(maxsize=1)
 def code_version() -> str:
-    """``git:<sha12>`` of the genbench checkout (``+<diffhash>`` when it has local changes),
-    else ``genbench <version>`` for an installed release. ``$GENBENCH_CODE_VERSION`` overrides
-    it (e.g. to resume across edits you know do not change results)."""
+    """``genbench <version>+<hash>``: a hash of every source file of genbench, its built-in
+    plugins and datasets. ``$GENBENCH_CODE_VERSION`` overrides it (e.g. to resume across
+    edits you know do not change results)."""
     if os.environ.get("GENBENCH_CODE_VERSION"):
         return os.environ["GENBENCH_CODE_VERSION"]
+    from . import __version__
+
+    digest = hashlib.sha256()
+    for name in _OWN:
+        for rel, path in _package_files(name):
+            digest.update(rel.encode())
+            digest.update(path.read_bytes())
+    return f"genbench {__version__}+{digest.hexdigest()[:12]}"
+
+
+@functools.lru_cache(maxsize=256)
+def _file_digest(path: str) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def component_fingerprint(classes: list[type]) -> str:
+    """Hash of the source files defining ``classes`` (plugin-dir files, third-party modules),
+    so that editing a plugin outside genbench also invalidates its stored results."""
+    digest = hashlib.sha256()
+    for path in sorted({inspect.getsourcefile(c) or "" for c in classes}):
+        if path and Path(path).is_file():
+            digest.update(_file_digest(path).encode())
+    return digest.hexdigest()[:12]
+
+
+def _git_commit() -> str | None:
+    """The commit of the checkout genbench runs from, if it is its own repository."""
     root = Path(__file__).resolve().parent.parent
     try:
-        sha = subprocess.run(
-            ["git", "-C", str(root), "rev-parse", "HEAD"],
-            capture_output=True,
-            text=True,
-            timeout=10,
-            check=True,
-        ).stdout.strip()
-        diff = subprocess.run(
-            ["git", "-C", str(root), "diff", "HEAD", "--", "genbench", "plugins", "datasets"],
-            capture_output=True,
-            timeout=10,
-            check=True,
-        ).stdout
+        cmd = ["git", "-C", str(root), "rev-parse", "--show-toplevel", "HEAD"]
+        top = subprocess.run(cmd, capture_output=True, text=True, timeout=10, check=True).stdout.split()
     except (OSError, subprocess.SubprocessError):
-        from . import __version__
-
-        return f"genbench {__version__}"
-    version = f"git:{sha[:12]}"
-    if diff:
-        version += "+" + hashlib.sha256(diff).hexdigest()[:8]
-    return version
+        return None
+    return top[1] if len(top) == 2 and Path(top[0]).resolve() == root else None
 
 
 @functools.lru_cache(maxsize=1)
 def package_versions() -> dict[str, str]:
-    """Versions of Python, the numerical stack and every distribution that ships genbench plugins."""
+    """Versions of Python, the numerical stack, every distribution that ships genbench plugins,
+    and the git commit when genbench runs from a checkout (for the record; resume uses
+    :func:`code_version`)."""
     out = {"python": platform.python_version()}
     for name in _PACKAGES:
         try:
@@ -58,4 +88,7 @@ def package_versions() -> dict[str, str]:
         dist = getattr(ep, "dist", None)
         if dist is not None:
             out[dist.name] = dist.version
+    commit = _git_commit()
+    if commit:
+        out["genbench_git"] = commit
     return dict(sorted(out.items()))

@@ -106,3 +106,19 @@ def test_ctrl_c_stops_cleanly_and_keeps_finished_cells(tmp_path, write_suite):
     with sqlite3.connect(store) as conn:
         assert conn.execute("SELECT status FROM runs").fetchall() == [("interrupted",)]
     assert len(_ok_rows(store)) >= 2
+
+
+def test_editing_a_plugin_invalidates_its_stored_results(tmp_path):
+    from .test_plugins import JITTER_SOURCE
+
+    plugin_dir = tmp_path / "plugins"
+    plugin_dir.mkdir()
+    (plugin_dir / "jitter.py").write_text(JITTER_SOURCE)
+    args = ["run", "--suite", "smoke", "--dataset", "gmm", "--sampler", "jitter"]
+    args += ["--store", str(tmp_path / "r.db"), "--plugin-dir", str(plugin_dir)]
+    assert run_cli(*args).returncode == 0
+    assert "2 already done" in run_cli(*args).stderr
+    edited = JITTER_SOURCE.replace("return self.X_[idx] +", "return 1 + self.X_[idx] +")
+    (plugin_dir / "jitter.py").write_text(edited)
+    again = run_cli(*args)
+    assert "already done" not in again.stderr and "done: 2 ok" in again.stderr

@@ -136,7 +136,6 @@ class LocalExecutor:
         self,
         cells: Iterable[Cell],
         on_result: Callable[[Cell, dict[str, Any]], None],
-        on_start: Callable[[Cell], None] | None = None,
     ) -> None:
         """Run every cell; call ``on_result(cell, result)`` in this process as each one finishes.
 
@@ -150,8 +149,6 @@ class LocalExecutor:
                 while pending and len(running) < self.jobs:
                     cell = pending.popleft()
                     running[id(cell)] = self._start(cell)
-                    if on_start:
-                        on_start(cell)
                 handles = [h for r in running.values() for h in (r.conn, r.proc.sentinel)]
                 wait(handles, timeout=self.poll_interval)
                 now = time.monotonic()
@@ -159,7 +156,9 @@ class LocalExecutor:
                     result = self._check(r, now)
                     if result is not None:
                         del running[key]
-                        r.proc.join(timeout=1)
+                        r.proc.join(timeout=0.5)
+                        if r.proc.exitcode is None:  # reported, but lingers: do not wait for it
+                            _kill_tree(r.proc.pid)
                         r.conn.close()
                         on_result(r.cell, result)
         finally:
