@@ -122,7 +122,14 @@ def run(
     plugin_dirs,
 ) -> None:
     """Run a suite's grid, resuming from the store; every cell in its own process."""
+    import signal
+
     from .api import execute_plan, plan_run
+
+    def terminate(signum: int, frame: object) -> None:  # SIGTERM stops as cleanly as Ctrl-C
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, terminate)
 
     plan = plan_run(
         suite,
@@ -187,12 +194,13 @@ def results(suite, fmt, history, store) -> None:
     default=None,
     help="SQLite results file [default: $GENBENCH_STORE or ./genbench.db].",
 )
+@_plugin_dir_option
 @_friendly
-def leaderboard(suite, fmt, store) -> None:
+def leaderboard(suite, fmt, store, plugin_dirs) -> None:
     """Rank samplers per dataset: mean ± std of each metric over repetitions, and runtime."""
     from .report import leaderboard_table
 
-    click.echo(leaderboard_table(store, suite, fmt=fmt))
+    click.echo(leaderboard_table(store, suite, fmt=fmt, plugin_dirs=plugin_dirs))
 
 
 @main.command("list")

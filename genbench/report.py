@@ -68,11 +68,11 @@ def rows_to_table(rows: list[dict[str, Any]]) -> str:
     return tabulate(table, headers=_TABLE_COLUMNS + metric_names, floatfmt=".4g", missingval="—")
 
 
-def _directions(names: list[str]) -> dict[str, bool]:
+def _directions(names: list[str], plugin_dirs=()) -> dict[str, bool | None]:
     from .plugins import get_registry
 
     try:
-        reg = get_registry()
+        reg = get_registry(plugin_dirs)
     except GenbenchError:
         return {}
     out = {}
@@ -96,8 +96,9 @@ def leaderboard_frame(rows: list[dict[str, Any]]):
             "ok": r["status"] == "ok",
             "time_s": (r["fit_s"] or 0) + (r["sample_s"] or 0) if r["status"] == "ok" else None,
         }
-        if r["status"] == "ok":
-            rec.update({f"m:{k}": v for k, v in r["metrics"].items()})
+        # Failed cells keep their metric columns (as NaN), so an all-failed suite still shows them.
+        ok = r["status"] == "ok"
+        rec.update({f"m:{k}": (v if ok and v is not None else float("nan")) for k, v in r["metrics"].items()})
         records.append(rec)
     df = pd.DataFrame.from_records(records)
     metric_cols = [c for c in df.columns if c.startswith("m:")]
@@ -109,8 +110,16 @@ def leaderboard_frame(rows: list[dict[str, Any]]):
     return out.reset_index(), [c[2:] for c in metric_cols]
 
 
-def leaderboard_table(store: str | Path | None, suite: str | None, *, fmt: str = "table") -> str:
-    """Rank samplers per dataset by the suite's first metric (direction-aware)."""
+def _mean_std(mean: float, std: float) -> str:
+    if mean != mean:  # NaN: no repetition gave a value
+        return "—"
+    return f"{mean:.4g}" if std != std else f"{mean:.4g} ± {std:.2g}"
+
+
+def leaderboard_table(
+    store: str | Path | None, suite: str | None, *, fmt: str = "table", plugin_dirs=()
+) -> str:
+    """Rank samplers per dataset by the suite's first metric that has a direction."""
     from tabulate import tabulate
 
     from .store import Store, default_store_path
@@ -128,16 +137,18 @@ def leaderboard_table(store: str | Path | None, suite: str | None, *, fmt: str =
     df, metrics = leaderboard_frame(rows)
     if fmt == "csv":
         return df.to_csv(index=False)
-    higher = _directions(metrics)
-    if metrics:
-        key = f"m:{metrics[0]}:mean"
+    higher = _directions(metrics, plugin_dirs)
+    ranked = [m for m in metrics if higher.get(m, False) is not None]
+    if ranked:
+        key = f"m:{ranked[0]}:mean"
         df = df.sort_values(
             ["dataset", key],
-            ascending=[True, higher.get(metrics[0], False) is not True],
+            ascending=[True, higher.get(ranked[0], False) is not True],
             kind="stable",
             na_position="last",
         )
-        df["rank"] = df.groupby("dataset").cumcount() + 1
+        df["rank"] = (df.groupby("dataset").cumcount() + 1).astype(object)
+        df.loc[df[key].isna(), "rank"] = "—"  # no value (every repetition failed): no rank
     headers = (
         ["dataset", "rank", "sampler", "ok"]
         + [f"{m} {_ARROWS[higher.get(m, False)]}" for m in metrics]
@@ -145,10 +156,7 @@ def leaderboard_table(store: str | Path | None, suite: str | None, *, fmt: str =
     )
     table = []
     for _, r in df.iterrows():
-        cells = [
-            f"{r[f'm:{m}:mean']:.4g} ± {r[f'm:{m}:std']:.2g}" if r[f"m:{m}:mean"] == r[f"m:{m}:mean"] else "—"
-            for m in metrics
-        ]
+        cells = [_mean_std(r[f"m:{m}:mean"], r[f"m:{m}:std"]) for m in metrics]
         time_s = f"{r['time_s']:.3g}" if r["time_s"] == r["time_s"] else "—"
         table.append(
             [
@@ -160,9 +168,8 @@ def leaderboard_table(store: str | Path | None, suite: str | None, *, fmt: str =
                 time_s,
             ]
         )
-    title = (
-        f"leaderboard: suite {suite} ({len(rows)} cells; mean ± std over reps; ↓ lower, ↑ higher is better)\n"
-    )
+    by = f"ranked by {ranked[0]}; " if ranked else ""
+    title = f"leaderboard: suite {suite} ({len(rows)} cells; {by}mean ± std over repetitions)\n"
     return title + tabulate(table, headers=headers, tablefmt="github" if fmt == "markdown" else "simple")
 
 

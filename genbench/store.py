@@ -180,10 +180,11 @@ class Store:
             self.conn.execute(f"INSERT INTO results VALUES (NULL, {', '.join('?' * len(row))}, 1)", row)
 
     def completed(self, suite: str, code_version: str) -> set[tuple[str, str]]:
-        """``(cell_id, config_hash)`` of cells whose current row is ``ok`` for this code version."""
+        """``(cell_id, config_hash)`` of cells whose current row is final for this code version:
+        ``ok``, or ``skipped`` (the dataset lacks what the sampler needs: re-running cannot help)."""
         cur = self.conn.execute(
             "SELECT cell_id, config_hash FROM results "
-            "WHERE suite = ? AND current = 1 AND status = 'ok' AND code_version = ?",
+            "WHERE suite = ? AND current = 1 AND status IN ('ok', 'skipped') AND code_version = ?",
             (suite, code_version),
         )
         return {(r["cell_id"], r["config_hash"]) for r in cur}

@@ -25,10 +25,17 @@ def run_cli(*args: str, env: dict | None = None, cwd: Path | None = None, timeou
     )
 
 
-@pytest.fixture(autouse=True)
-def fixed_code_version(monkeypatch):
-    """Pin the code version so that edits made while tests run cannot invalidate a resume."""
-    monkeypatch.setenv("GENBENCH_CODE_VERSION", "tests")
+@pytest.fixture(autouse=True, scope="session")
+def fixed_code_version():
+    """Pin the code version (for every fixture scope) so that edits made while the tests run
+    cannot invalidate a resume; plugin files still count through the cells' fingerprints."""
+    old = os.environ.get("GENBENCH_CODE_VERSION")
+    os.environ["GENBENCH_CODE_VERSION"] = "tests"
+    yield
+    if old is None:
+        del os.environ["GENBENCH_CODE_VERSION"]
+    else:
+        os.environ["GENBENCH_CODE_VERSION"] = old
 
 
 @pytest.fixture

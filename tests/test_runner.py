@@ -53,7 +53,7 @@ def failure_rows(tmp_path_factory):
     )
     assert proc.returncode == 0, proc.stderr  # failed cells are results, not a failed run
     rows = results_json(store)
-    return {r["sampler"]: r for r in rows}, proc
+    return {r["sampler"]: r for r in rows}, store
 
 
 @pytest.mark.parametrize(
@@ -199,3 +199,22 @@ def test_run_suite_returns_the_json_columns(tmp_path):
     ]
     assert (df["status"] == "ok").all()
     assert set(df["metrics"].iloc[0]) == {"sliced_w2", "energy", "memorization"}
+
+
+def test_leaderboard_ranks_only_cells_with_values(failure_rows):
+    _, store = failure_rows
+    board = run_cli("leaderboard", "--store", str(store), "--plugin-dir", str(FAILING_PLUGINS)).stdout
+    lines = {line.split()[2]: line.split() for line in board.splitlines()[3:]}
+    assert lines["good"][1] == "1" and lines["good"][3] == "1/1"
+    assert lines["raises"][1] == "—" and lines["raises"][3] == "0/1"
+    assert "broken_metric ↓" in board and "memorization ↑" in board
+
+
+def test_skipped_cells_are_not_recorded_again_on_resume(failure_rows, tmp_path):
+    _, store = failure_rows
+    suite = tmp_path / "failures.toml"
+    suite.write_text(FAILURES)
+    args = ["run", "--suite", str(suite), "--store", str(store), "--sampler", "needs_conditional"]
+    proc = run_cli(*args, "--plugin-dir", str(FAILING_PLUGINS))
+    assert "1 already done" in proc.stderr
+    assert len(results_json(store, "--history", "--suite", "failures")) == 9
