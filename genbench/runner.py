@@ -26,10 +26,25 @@ STATUSES = ("ok", "error", "invalid", "timeout", "crashed", "skipped")
 _TRACEBACK_LINES = 25
 
 
+#: Resident memory of a worker when it starts (the forkserver's preloaded libraries), in MB.
+_BASELINE_MB = 0.0
+
+
+def _current_rss_mb() -> float:
+    try:  # Linux: resident pages of this process
+        with open("/proc/self/statm") as f:
+            return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+    except (OSError, ValueError, IndexError):
+        return 0.0
+
+
 def peak_memory_mb() -> float:
-    """Peak resident memory of this process so far, in MB."""
+    """Peak resident memory this cell added, in MB: the process's peak minus its resident
+    memory when the worker started, so the libraries preloaded for the whole run (numpy, and
+    jax or POT when some component asks for them) do not count against one sampler."""
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024
+    peak_mb = peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024
+    return max(0.0, peak_mb - _BASELINE_MB)
 
 
 def empty_result(cell: Cell, status: str, message: str = "") -> dict[str, Any]:
@@ -202,6 +217,8 @@ def worker_main(cell_dict: dict, plugin_dirs: tuple[str, ...], conn, parent_pid:
     """Entry point of a worker process: run one cell and send its result through ``conn``."""
     import signal
 
+    global _BASELINE_MB
+    _BASELINE_MB = _current_rss_mb()
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C and kills us
     _set_parent_death_signal()
     _watch_parent(parent_pid)
