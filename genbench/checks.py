@@ -7,6 +7,7 @@ the results and :func:`assert_sampler_conforms` raises on the first failure (for
 from __future__ import annotations
 
 import inspect
+import os
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -165,3 +166,39 @@ def assert_sampler_conforms(cls: type[Sampler]) -> None:
     failed = [c for c in check_sampler(cls) if not c.passed]
     if failed:
         raise AssertionError("; ".join(f"{c.name}: {c.message}" for c in failed))
+
+
+def _check_worker(name: str, plugin_dirs: tuple[str, ...], conn) -> None:
+    from .plugins import get_registry
+
+    results = check_sampler(get_registry(plugin_dirs).get("sampler", name))
+    conn.send([(r.name, r.passed, r.message) for r in results])
+    conn.close()
+    os._exit(0)
+
+
+def check_sampler_isolated(
+    name: str, plugin_dirs: tuple[str, ...] = (), timeout: float = 300
+) -> list[CheckResult]:
+    """:func:`check_sampler` in its own process with a hard timeout, as a run would isolate it:
+    a sampler that crashes or hangs fails its checks instead of taking the caller down."""
+    from .executors.local import _context, _describe_exit, _kill_tree
+
+    ctx = _context()
+    parent, child = ctx.Pipe(duplex=False)
+    proc = ctx.Process(target=_check_worker, args=(name, tuple(plugin_dirs), child))
+    proc.start()
+    child.close()
+    try:
+        if parent.poll(timeout):
+            try:
+                return [CheckResult(*r) for r in parent.recv()]
+            except (EOFError, OSError):
+                pass  # the worker died: its pipe closed without a result
+            proc.join(5)
+            return [CheckResult("isolated_run", False, _describe_exit(proc.exitcode))]
+        return [CheckResult("isolated_run", False, f"timed out after {timeout:g} s")]
+    finally:
+        _kill_tree(proc.pid)
+        proc.join(1)
+        parent.close()

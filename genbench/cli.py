@@ -244,19 +244,22 @@ def plugins(as_json, plugin_dirs) -> None:
 
 @main.command()
 @click.argument("sampler", required=False)
+@click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=300.0, show_default=True,
+              help="Seconds for all checks of one sampler (hard: the process is killed).")  # fmt: skip
 @_plugin_dir_option
 @_friendly
-def test(sampler, plugin_dirs) -> None:
-    """Conformance checks for SAMPLER (default: every registered sampler)."""
-    from .checks import check_sampler
+def test(sampler, timeout, plugin_dirs) -> None:
+    """Conformance checks for SAMPLER (default: every registered sampler), each in its own process."""
+    from .checks import check_sampler_isolated
     from .plugins import get_registry
 
     reg = get_registry(plugin_dirs)
     names = [sampler] if sampler else reg.names("sampler")
+    for name in names:
+        reg.get("sampler", name)  # unknown name: one-line error before any work
     failures = 0
     for name in names:
-        cls = reg.get("sampler", name)
-        for check in check_sampler(cls):
+        for check in check_sampler_isolated(name, tuple(plugin_dirs), timeout):
             mark = "PASS" if check.passed else "FAIL"
             failures += not check.passed
             detail = f" — {check.message}" if check.message else ""

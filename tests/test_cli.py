@@ -128,3 +128,7 @@ def test_conformance_command(tmp_path):
     bad = run_cli("test", "wrong_shape", "--plugin-dir", str(FAILING_PLUGINS))
     assert bad.returncode == 1
     assert "FAIL wrong_shape: shape_and_dtype" in bad.stdout
+    crash = run_cli("test", "kills_itself", "--plugin-dir", str(FAILING_PLUGINS))
+    assert crash.returncode == 1 and "worker process died (SIGKILL)" in crash.stdout
+    hang = run_cli("test", "sleeps_forever", "--timeout", "2", "--plugin-dir", str(FAILING_PLUGINS))
+    assert hang.returncode == 1 and "timed out after 2 s" in hang.stdout
