@@ -77,6 +77,8 @@ def resolve_suite_path(suite: str | Path, registry: Registry) -> Path:
     if text in registry.components["suite"]:
         return Path(registry.components["suite"][text].obj)
     path = Path(text)
+    if path.is_dir():
+        raise GenbenchError(f"suite {text} is a directory, expected a suite name or a .toml file")
     if path.suffix == ".toml" or path.exists():
         if not path.is_file():
             raise GenbenchError(f"suite file {text} does not exist")
