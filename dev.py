@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Set-up and the two everyday jobs, with nothing but Python ≥ 3.10 on the machine.
 
-    python3 dev.py run     # .venv + install, run the benchmark suite, print the leaderboard
+    python3 dev.py run     # .venv + install, run the manifolds suite (quick profile), print the leaderboard
     python3 dev.py test    # .venv + install, ruff (lint + format check), pytest
 
 The virtual environment lives in ``.venv``; it is (re)installed when pyproject.toml changes.
@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".venv"
 BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
 STAMP = VENV / ".genbench-install"
-SUITE = "smoke"
+SUITE, PROFILE = "manifolds", "quick"  # every sampler × every manifold, laptop-sized (~1 min)
 
 
 def sh(*cmd: str | Path) -> None:
@@ -52,8 +52,8 @@ def main(argv: list[str]) -> None:
     job, extra = argv[0], argv[1:]
     if job == "run":
         store = ROOT / "genbench.db"
-        sh(BIN / "genbench", "run", "--suite", SUITE, "--store", store, "-j", "2", *extra)
-        sh(BIN / "genbench", "leaderboard", "--suite", SUITE, "--store", store)
+        sh(BIN / "genbench", "run", "--suite", SUITE, "--profile", PROFILE, "--store", store, "-j", "2", *extra)
+        sh(BIN / "genbench", "leaderboard", "--suite", f"{SUITE}:{PROFILE}", "--store", store)
     else:
         sh(BIN / "ruff", "check", ".")
         sh(BIN / "ruff", "format", "--check", ".")

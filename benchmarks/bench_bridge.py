@@ -23,9 +23,7 @@ def hypersemisphere(M: int, d: int, rng: np.random.Generator) -> np.ndarray:
     return z * (1.0 + rng.uniform(0.0, 0.01, size=(M, 1)))
 
 
-def reference_log_sinkhorn(
-    X: np.ndarray, eps: float, tol: float = 1e-12, max_iter: int = 10_000
-) -> np.ndarray:
+def reference_log_sinkhorn(X: np.ndarray, eps: float, tol: float = 1e-12, max_iter: int = 10_000) -> np.ndarray:
     """The baseline: a plain log-domain symmetric Sinkhorn (full logsumexp every iteration)."""
     M = len(X)
     C = ((X[:, None, :] - X[None, :, :]) ** 2).sum(-1) / (4.0 * eps)

@@ -348,12 +348,7 @@ def _l96_runner(k_slow, j_fast, forcing, c, b, h, n_burn, every, per_path):
     def f(s):
         z, y = s[:, :k_slow], s[:, k_slow:]
         r = jnp.roll
-        dz = (
-            -r(z, 1, 1) * (r(z, 2, 1) - r(z, -1, 1))
-            - z
-            + forcing
-            - hcb * y.reshape(-1, k_slow, j_fast).sum(-1)
-        )
+        dz = -r(z, 1, 1) * (r(z, 2, 1) - r(z, -1, 1)) - z + forcing - hcb * y.reshape(-1, k_slow, j_fast).sum(-1)
         dy = -cb * r(y, -1, 1) * (r(y, -2, 1) - r(y, 1, 1)) - c * y + hcb * jnp.repeat(z, j_fast, axis=1)
         return jnp.concatenate([dz, dy], axis=1)
 

@@ -193,9 +193,7 @@ class TwoCircles(genbench.Dataset):
     def check_params(self) -> None:
         super().check_params()
         if self.separation <= 1.0:
-            raise ValueError(
-                f"separation must exceed 1 so that the circles are disjoint, got {self.separation!r}"
-            )
+            raise ValueError(f"separation must exceed 1 so that the circles are disjoint, got {self.separation!r}")
 
     @property
     def circle_centers(self) -> tuple[tuple[float, float], ...]:
@@ -274,9 +272,7 @@ class SwissRoll(genbench.Dataset):
     name = "swiss_roll"
     gap: tuple[float, float] | None = None
 
-    def __init__(
-        self, n_train: int = 1500, dim: Literal[2, 3] = 3, noise: float = 0.0, scale: float = 1.0
-    ) -> None:
+    def __init__(self, n_train: int = 1500, dim: Literal[2, 3] = 3, noise: float = 0.0, scale: float = 1.0) -> None:
         self.n_train = n_train
         self.dim = dim
         self.noise = noise

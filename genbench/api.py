@@ -227,9 +227,7 @@ def run_suite(
         repetitions=repetitions,
         profile=profile,
     )
-    summary = execute_plan(
-        plan, store=store, jobs=jobs, rerun=rerun, plugin_dirs=plugin_dirs, progress=progress
-    )
+    summary = execute_plan(plan, store=store, jobs=jobs, rerun=rerun, plugin_dirs=plugin_dirs, progress=progress)
     if summary.interrupted:
         raise KeyboardInterrupt
     with Store(summary.store) as db:

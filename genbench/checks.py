@@ -33,9 +33,7 @@ class _CheckData(Dataset):
     def log_prob(self, x):
         diff = np.atleast_2d(x) - [0.5, -1.0]
         prec = np.linalg.inv(self.cov)
-        return -0.5 * np.einsum("ni,ij,nj->n", diff, prec, diff) - 0.5 * np.log(
-            np.linalg.det(2 * np.pi * self.cov)
-        )
+        return -0.5 * np.einsum("ni,ij,nj->n", diff, prec, diff) - 0.5 * np.log(np.linalg.det(2 * np.pi * self.cov))
 
     def score(self, x):
         return -(np.atleast_2d(x) - [0.5, -1.0]) @ np.linalg.inv(self.cov)
@@ -119,9 +117,7 @@ def check_does_not_modify_input(cls, X, data) -> None:
 def check_tiny_training_set(cls, X, data) -> None:
     """Survives M = 3 training points and returns finite samples of the right shape."""
     Y = _draw(cls, X[:3], 20, 0, data)
-    assert Y.shape == (20, X.shape[1]) and np.isfinite(Y).all(), (
-        f"tiny M: shape {Y.shape} or non-finite values"
-    )
+    assert Y.shape == (20, X.shape[1]) and np.isfinite(Y).all(), f"tiny M: shape {Y.shape} or non-finite values"
 
 
 def check_one_dimensional(cls, X, data) -> None:
@@ -155,9 +151,7 @@ def check_sampler(cls: type[Sampler], n_train: int = 200) -> list[CheckResult]:
             msg = str(exc).strip().splitlines()
             where = traceback.extract_tb(exc.__traceback__)[-1]
             text = msg[0] if msg else type(exc).__name__
-            out.append(
-                CheckResult(name, False, f"{type(exc).__name__}: {text} ({where.name}:{where.lineno})")
-            )
+            out.append(CheckResult(name, False, f"{type(exc).__name__}: {text} ({where.name}:{where.lineno})"))
     return out
 
 
@@ -177,9 +171,7 @@ def _check_worker(name: str, plugin_dirs: tuple[str, ...], conn) -> None:
     os._exit(0)
 
 
-def check_sampler_isolated(
-    name: str, plugin_dirs: tuple[str, ...] = (), timeout: float = 300
-) -> list[CheckResult]:
+def check_sampler_isolated(name: str, plugin_dirs: tuple[str, ...] = (), timeout: float = 300) -> list[CheckResult]:
     """:func:`check_sampler` in its own process with a hard timeout, as a run would isolate it:
     a sampler that crashes or hangs fails its checks instead of taking the caller down."""
     from .executors.local import _context, _describe_exit, _kill_tree

@@ -74,9 +74,7 @@ def main() -> None:
     metavar="SEL",
     help="Only cells of this dataset, e.g. 'arc[n_train=250]' (repeatable).",
 )
-@click.option(
-    "-j", "--jobs", default=1, show_default=True, type=click.IntRange(min=1), help="Cells run at once."
-)
+@click.option("-j", "--jobs", default=1, show_default=True, type=click.IntRange(min=1), help="Cells run at once.")
 @click.option(
     "--store",
     type=click.Path(dir_okay=False),
@@ -96,13 +94,9 @@ def main() -> None:
     metavar="MB",
     help="Kill a cell whose resident memory exceeds MB megabytes.",
 )
-@click.option(
-    "--repetitions", type=click.IntRange(min=1), default=None, help="Override the suite's repetitions."
-)
+@click.option("--repetitions", type=click.IntRange(min=1), default=None, help="Override the suite's repetitions.")
 @click.option("--rerun", is_flag=True, help="Run every cell again, even those already ok in the store.")
-@click.option(
-    "--fail-on-error", is_flag=True, help="Exit 1 if any cell failed (error/invalid/timeout/crashed)."
-)
+@click.option("--fail-on-error", is_flag=True, help="Exit 1 if any cell failed (error/invalid/timeout/crashed).")
 @click.option("--quiet", "-q", is_flag=True, help="No progress output.")
 @_plugin_dir_option
 @_friendly
@@ -159,9 +153,7 @@ def run(
 
 @main.command()
 @click.option("--suite", "-s", default=None, help="Only this suite [default: all].")
-@click.option(
-    "--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True
-)
+@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True)
 @click.option("--history", is_flag=True, help="Include superseded rows, not just each cell's current one.")
 @click.option(
     "--store",
@@ -185,9 +177,7 @@ def results(suite, fmt, history, store) -> None:
 
 @main.command()
 @click.option("--suite", "-s", default=None, help="Suite to rank [default: the most recently run].")
-@click.option(
-    "--format", "fmt", type=click.Choice(["table", "markdown", "csv"]), default="table", show_default=True
-)
+@click.option("--format", "fmt", type=click.Choice(["table", "markdown", "csv"]), default="table", show_default=True)
 @click.option(
     "--store",
     type=click.Path(dir_okay=False),
@@ -237,9 +227,7 @@ def plugins(as_json, plugin_dirs) -> None:
         return
     from tabulate import tabulate
 
-    click.echo(
-        tabulate([[i["kind"], i["name"], i["source"]] for i in items], headers=["kind", "name", "source"])
-    )
+    click.echo(tabulate([[i["kind"], i["name"], i["source"]] for i in items], headers=["kind", "name", "source"]))
 
 
 @main.command()

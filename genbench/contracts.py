@@ -143,11 +143,7 @@ class Dataset(Component):
 
     def capabilities(self) -> frozenset[str]:
         """What this dataset offers beyond :meth:`sample` (methods it overrides)."""
-        caps = {
-            cap
-            for cap in ("log_prob", "score", "support_distance")
-            if getattr(type(self), cap, None) is not None
-        }
+        caps = {cap for cap in ("log_prob", "score", "support_distance") if getattr(type(self), cap, None) is not None}
         if self.conditioning is not None:
             caps.add("conditional")
         return frozenset(caps)

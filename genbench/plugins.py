@@ -69,9 +69,7 @@ class Registry:
     def add(self, kind: str, name: str, obj: Any, source: str) -> None:
         table = self.components[kind]
         if name in table and table[name].obj is not obj:
-            raise GenbenchError(
-                f"two plugins register the {kind} {name!r}: {table[name].source} and {source}"
-            )
+            raise GenbenchError(f"two plugins register the {kind} {name!r}: {table[name].source} and {source}")
         table[name] = Entry(name, kind, obj, source)
 
 
@@ -164,8 +162,7 @@ def build_registry(plugin_dirs: tuple[str, ...] | list[str] = ()) -> Registry:
             for cls in _call_hook(impl, hook_name):
                 if not (isinstance(cls, type) and issubclass(cls, base)):
                     raise GenbenchError(
-                        f"plugin {source}: {hook_name}() returned {cls!r}, expected a "
-                        f"genbench.{base.__name__} subclass"
+                        f"plugin {source}: {hook_name}() returned {cls!r}, expected a genbench.{base.__name__} subclass"
                     )
                 if not isinstance(cls.name, str) or not cls.name:
                     raise GenbenchError(f"plugin {source}: {cls.__qualname__}.name must be a non-empty str")

@@ -55,8 +55,7 @@ class Progress:
         wall = result.get("wall_s")
         took = f" {wall:.2f}s" if wall is not None else ""
         print(
-            f"[{self.done}/{self.total}] {status:<7} {cell_id}{took}{extra} "
-            f"(failed {self.failed}, ETA {eta:.0f}s)",
+            f"[{self.done}/{self.total}] {status:<7} {cell_id}{took}{extra} (failed {self.failed}, ETA {eta:.0f}s)",
             file=self.stream,
             flush=True,
         )

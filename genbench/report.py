@@ -14,17 +14,13 @@ _ARROWS = {True: "↑", False: "↓", None: "·"}
 _TABLE_COLUMNS = ["cell_id", "status", "fit_s", "sample_s", "metric_s", "peak_mem_mb"]
 
 
-def results_rows(
-    store: str | Path | None, suite: str | None, *, history: bool = False
-) -> list[dict[str, Any]]:
+def results_rows(store: str | Path | None, suite: str | None, *, history: bool = False) -> list[dict[str, Any]]:
     """Stored rows for ``suite`` (all suites if ``None``); :class:`GenbenchError` if there are none."""
     from .store import Store, default_store_path
 
     path = Path(store) if store else default_store_path()
     if not path.exists():
-        raise GenbenchError(
-            f"no results store at {path} (run `genbench run --suite smoke` first, or pass --store)"
-        )
+        raise GenbenchError(f"no results store at {path} (run `genbench run --suite smoke` first, or pass --store)")
     with Store(path) as db:
         if suite is not None and suite not in db.suites():
             known = ", ".join(db.suites()) or "none"
@@ -116,9 +112,7 @@ def _mean_std(mean: float, std: float) -> str:
     return f"{mean:.4g}" if std != std else f"{mean:.4g} ± {std:.2g}"
 
 
-def leaderboard_table(
-    store: str | Path | None, suite: str | None, *, fmt: str = "table", plugin_dirs=()
-) -> str:
+def leaderboard_table(store: str | Path | None, suite: str | None, *, fmt: str = "table", plugin_dirs=()) -> str:
     """Rank samplers per dataset by the suite's first metric that has a direction."""
     from tabulate import tabulate
 

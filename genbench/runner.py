@@ -128,9 +128,7 @@ def execute_cell(cell: Cell, plugin_dirs: tuple[str, ...] = ()) -> dict[str, Any
     try:
         n_train = int(getattr(dataset, "n_train", 1000))
         X = np.asarray(dataset.sample(n_train, rng=np.random.default_rng(train_ss)), dtype=np.float64)
-        reference = np.asarray(
-            dataset.sample(cell.n_reference, rng=np.random.default_rng(ref_ss)), dtype=np.float64
-        )
+        reference = np.asarray(dataset.sample(cell.n_reference, rng=np.random.default_rng(ref_ss)), dtype=np.float64)
     except Exception as exc:
         return _error(result, "dataset", exc)
 

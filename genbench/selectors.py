@@ -100,11 +100,7 @@ def filter_cells(cells: list[Cell], samplers: list[Selector], datasets: list[Sel
         if not any(sel.matches(getattr(c, attr), getattr(c, attr + "_config")) for c in cells):
             values = {
                 k: sorted(
-                    {
-                        format_value(getattr(c, attr + "_config").get(k))
-                        for c in cells
-                        if getattr(c, attr) == sel.name
-                    }
+                    {format_value(getattr(c, attr + "_config").get(k)) for c in cells if getattr(c, attr) == sel.name}
                 )
                 for k in sel.params
             }

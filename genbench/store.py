@@ -132,9 +132,7 @@ class Store:
         )
 
     def finish_run(self, run_id: str, status: str) -> None:
-        self.conn.execute(
-            "UPDATE runs SET finished_at = ?, status = ? WHERE run_id = ?", (_now(), status, run_id)
-        )
+        self.conn.execute("UPDATE runs SET finished_at = ?, status = ? WHERE run_id = ?", (_now(), status, run_id))
 
     # -- results
     def add_result(

@@ -106,9 +106,7 @@ def load_suite(suite: str | Path, registry: Registry, profile: str | None = None
         raise _fail(where, "profiles must be [profiles.NAME] tables of overrides")
     base = parse_suite(raw, registry, where=where, default_name=path.stem)
     variants = {
-        name: parse_suite(
-            _merge(raw, over), registry, where=f"{where} [profiles.{name}]", default_name=path.stem
-        )
+        name: parse_suite(_merge(raw, over), registry, where=f"{where} [profiles.{name}]", default_name=path.stem)
         for name, over in profiles.items()
     }
     if profile is None:

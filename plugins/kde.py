@@ -45,11 +45,7 @@ class KDE(genbench.Sampler):
         n, d = X.shape
         self.X_ = X
         if isinstance(self.bandwidth, str):
-            factor = (
-                n ** (-1.0 / (d + 4))
-                if self.bandwidth == "scott"
-                else (n * (d + 2) / 4.0) ** (-1.0 / (d + 4))
-            )
+            factor = n ** (-1.0 / (d + 4)) if self.bandwidth == "scott" else (n * (d + 2) / 4.0) ** (-1.0 / (d + 4))
             cov = np.atleast_2d(np.cov(X, rowvar=False)) if n > 1 else np.eye(d)
             # Cholesky of the scaled covariance; jitter keeps it defined for degenerate data.
             scale = np.trace(cov) / d if np.trace(cov) > 0 else 1.0

@@ -100,9 +100,7 @@ class LocalizedBridge(genbench.Sampler):
 
     def _index(self, d: int) -> tuple[np.ndarray, np.ndarray]:
         """Padded ``(d, d_max)`` neighbourhood indices and their mask."""
-        hoods = (
-            self.neighbourhoods if self.neighbourhoods is not None else neighbourhoods_window(d, self.radius)
-        )
+        hoods = self.neighbourhoods if self.neighbourhoods is not None else neighbourhoods_window(d, self.radius)
         if len(hoods) != d:
             raise ValueError(f"neighbourhoods lists {len(hoods)} sets for {d} coordinates")
         hoods = [sorted(set(int(i) for i in h)) for h in hoods]
@@ -169,9 +167,7 @@ class LocalizedBridge(genbench.Sampler):
         """``m_α(y_[α]) = X_α w_α(y_[α])`` for all α (seed 001, eqs. 37–40), scaled coordinates."""
         out = np.empty_like(Y)
         for blk in self._blocks(len(Y)):
-            logits = gaussian_log_kernel(
-                sq_distances(self._local(Y, blk), self._local(self.Xs_, blk)), self.eps
-            )
+            logits = gaussian_log_kernel(sq_distances(self._local(Y, blk), self._local(self.Xs_, blk)), self.eps)
             logits += self.log_v_[blk][:, None, :]  # log v_α + log t_α, eq. (37)
             logits -= logits.max(axis=-1, keepdims=True)
             np.exp(logits, out=logits)

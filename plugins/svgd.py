@@ -87,9 +87,7 @@ class SVGD(genbench.Sampler):
         if self.init not in ("train", "broad"):
             raise ValueError(f"init must be 'train' or 'broad', got {self.init!r}")
 
-    def fit(
-        self, X: np.ndarray, *, rng: np.random.Generator, dataset: genbench.Dataset | None = None
-    ) -> SVGD:
+    def fit(self, X: np.ndarray, *, rng: np.random.Generator, dataset: genbench.Dataset | None = None) -> SVGD:
         """Store the training points, the score bandwidth σ, the data scale and the score function."""
         self.check_params()
         self.X_ = np.array(X, dtype=np.float64)

@@ -20,9 +20,7 @@ GENBENCH = [sys.executable, "-m", "genbench.cli"]
 def run_cli(*args: str, env: dict | None = None, cwd: Path | None = None, timeout: float = 300):
     """Run ``genbench ARGS`` in a fresh interpreter; returns the CompletedProcess."""
     full_env = {**os.environ, **(env or {})}
-    return subprocess.run(
-        [*GENBENCH, *args], capture_output=True, text=True, env=full_env, cwd=cwd, timeout=timeout
-    )
+    return subprocess.run([*GENBENCH, *args], capture_output=True, text=True, env=full_env, cwd=cwd, timeout=timeout)
 
 
 @pytest.fixture(autouse=True, scope="session")

@@ -86,9 +86,7 @@ def test_arc_radial_spread(arc, params, low, high):
     ratio = radial_std(Y) / radial_std(ref)
     assert low < ratio < high, ratio
     if params.get("output") != "projected":
-        assert not flags_copying(
-            genbench.make_metric("memorization")(Y, ref, train=X, rng=np.random.default_rng(0))
-        )
+        assert not flags_copying(genbench.make_metric("memorization")(Y, ref, train=X, rng=np.random.default_rng(0)))
 
 
 def test_unlocalized_bridge_copies_in_nine_dimensions():

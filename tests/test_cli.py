@@ -59,8 +59,7 @@ def test_bad_suite_file_exit_2(tmp_path, write_suite):
     proc = run_cli("run", "--suite", str(suite))
     assert proc.returncode == 2
     assert proc.stderr.strip() == (
-        "genbench: error: suite suite.toml: "
-        "datasets.arc.n_train must be an integer or a list of them, got 'many'"
+        "genbench: error: suite suite.toml: datasets.arc.n_train must be an integer or a list of them, got 'many'"
     )
 
 

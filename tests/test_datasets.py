@@ -172,9 +172,7 @@ def test_two_circles_split_evenly_with_exact_support_distance():
     x = ds.sample(20_000, rng=rng())
     assert abs(ds.component(x).mean() - 0.5) < 0.02
     assert ds.support_distance(x).max() < 1e-12
-    np.testing.assert_allclose(
-        ds.support_distance([[0.0, 0.0], [2.0, 0.0], [3.5, 0], [4.5, 0]]), [1.0, 1.0, 0.5, 1.5]
-    )
+    np.testing.assert_allclose(ds.support_distance([[0.0, 0.0], [2.0, 0.0], [3.5, 0], [4.5, 0]]), [1.0, 1.0, 0.5, 1.5])
 
 
 @pytest.mark.parametrize("name", ["swiss_roll", "gapped_swiss_roll"])
@@ -229,9 +227,7 @@ def test_gmm_score_is_the_gradient_of_log_prob_and_weights_are_unequal(dim):
     assert len(set(ds.weights)) == 3
     h = 1e-6
     pts = x[:50]
-    fd = np.column_stack(
-        [(ds.log_prob(pts + h * e) - ds.log_prob(pts - h * e)) / (2 * h) for e in np.eye(dim)]
-    )
+    fd = np.column_stack([(ds.log_prob(pts + h * e) - ds.log_prob(pts - h * e)) / (2 * h) for e in np.eye(dim)])
     np.testing.assert_allclose(ds.score(pts), fd, rtol=1e-5, atol=1e-5)
 
 

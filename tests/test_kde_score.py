@@ -79,10 +79,7 @@ def test_median_heuristic_oversmooths_the_mixture_more_than_scott(gmm_data):
     """The KDE's covariance is Cov(X) + σ² I; on the 3-mode gmm the median rule inflates it ~2.5× more."""
     ds, X = gmm_data
     mu = ds.weights @ ds.means
-    cov = sum(
-        w * (np.outer(m - mu, m - mu) + ds.std**2 * np.eye(2))
-        for w, m in zip(ds.weights, ds.means, strict=True)
-    )
+    cov = sum(w * (np.outer(m - mu, m - mu) + ds.std**2 * np.eye(2)) for w, m in zip(ds.weights, ds.means, strict=True))
 
     def err(rule):
         c = np.cov(X, rowvar=False) + kde.bandwidth(X, rule) ** 2 * np.eye(2)

@@ -56,9 +56,7 @@ def test_sinkhorn_agrees_with_pot():
 
     x, y = rng(1).standard_normal((150, 3)), rng(2).standard_normal((230, 3)) + 0.3
     value = metric("sinkhorn", reg=0.1)(x, y)
-    expected = ot.sinkhorn2(
-        np.full(150, 1 / 150), np.full(230, 1 / 230), cdist(x, y), 0.1, stopThr=1e-6 / np.sqrt(230)
-    )
+    expected = ot.sinkhorn2(np.full(150, 1 / 150), np.full(230, 1 / 230), cdist(x, y), 0.1, stopThr=1e-6 / np.sqrt(230))
     assert abs(value - float(expected)) <= 1e-6 * abs(float(expected))
     log_value = metric("sinkhorn", reg=0.1, method="sinkhorn_log")(x, y)
     assert abs(log_value - value) <= 1e-6 * value

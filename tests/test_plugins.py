@@ -111,9 +111,7 @@ def test_duplicate_name_is_a_startup_error_naming_both(tmp_path):
 
 
 def test_misspelled_hook_fails_loudly(tmp_path):
-    (tmp_path / "typo.py").write_text(
-        "import genbench\n\n@genbench.hookimpl\ndef genbench_sampler():\n    return []\n"
-    )
+    (tmp_path / "typo.py").write_text("import genbench\n\n@genbench.hookimpl\ndef genbench_sampler():\n    return []\n")
     with pytest.raises(GenbenchError, match="unknown hook 'genbench_sampler'"):
         build_registry([str(tmp_path)])
 

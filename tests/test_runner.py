@@ -179,9 +179,7 @@ def test_same_seed_same_numbers_and_other_seed_differs(tmp_path, write_suite):
 
 
 def test_run_suite_returns_the_json_columns(tmp_path):
-    df = genbench.run_suite(
-        "smoke", store=tmp_path / "r.db", samplers=["kde[bandwidth=0.1]"], datasets=["gmm"]
-    )
+    df = genbench.run_suite("smoke", store=tmp_path / "r.db", samplers=["kde[bandwidth=0.1]"], datasets=["gmm"])
     expected = {
         "cell_id",
         "suite",

@@ -60,9 +60,7 @@ def test_log_fallback_on_dot_product_kernel_gives_same_coupling(eps):
     log_T = gaussian_log_kernel(sq_distances(X), eps)
     ref = sinkhorn_symmetric(log_T)
     assert ref.method == "scaled"
-    np.testing.assert_allclose(
-        coupling(log_dot, res.log_v), coupling(log_T, ref.log_v), rtol=1e-8, atol=1e-300
-    )
+    np.testing.assert_allclose(coupling(log_dot, res.log_v), coupling(log_T, ref.log_v), rtol=1e-8, atol=1e-300)
 
 
 def test_interpolation_property():

@@ -178,9 +178,7 @@ class LocalExecutor:
         proc.start()
         child_conn.close()
         now = time.monotonic()
-        return _Running(
-            cell, proc, parent_conn, now, now + cell.timeout, maxmem, now if maxmem else float("inf")
-        )
+        return _Running(cell, proc, parent_conn, now, now + cell.timeout, maxmem, now if maxmem else float("inf"))
 
     def _check(self, r: _Running, now: float) -> dict[str, Any] | None:
         """The result if the cell is over (finished, died, timed out, over memory), else ``None``."""

@@ -118,10 +118,7 @@ def _run(step, arrays, y0, key, burn_thin, per_chain):
 
 def run_chains_jax(step, arrays: dict, x0: np.ndarray, plan, n: int, rng: np.random.Generator) -> np.ndarray:
     """Run a ``ChainPlan`` in one jit; returns the last ``n`` records in (time, chain) order."""
-    A = {
-        k: jnp.asarray(v, DTYPE) if np.asarray(v).dtype.kind == "f" else jnp.asarray(v)
-        for k, v in arrays.items()
-    }
+    A = {k: jnp.asarray(v, DTYPE) if np.asarray(v).dtype.kind == "f" else jnp.asarray(v) for k, v in arrays.items()}
     key = jax.random.key(int(rng.integers(0, 2**31 - 1)))
     out = _run(step, A, jnp.asarray(x0, DTYPE), key, jnp.array([plan.burn_in, plan.thin]), plan.per_chain)
     out = np.asarray(out, dtype=np.float64).reshape(-1, x0.shape[1])

@@ -54,9 +54,7 @@ def test_dmps_one_mode_start_after_1000_iterations(gmm, monkeypatch):
     start = X[ds.component(X) == 0]
     monkeypatch.setattr(dmps_module, "initial_particles", lambda *a, **k: start.copy())
     s = DMPS(iterations=1000).fit(X, rng=np.random.default_rng(1))
-    w = np.bincount(ds.component(s.sample(len(start), rng=np.random.default_rng(2))), minlength=3) / len(
-        start
-    )
+    w = np.bincount(ds.component(s.sample(len(start), rng=np.random.default_rng(2))), minlength=3) / len(start)
     assert np.abs(w - ds.weights).max() < 0.05, w
 
 

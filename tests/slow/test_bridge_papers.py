@@ -61,13 +61,9 @@ def test_default_layout_mixes_and_is_not_flagged(dataset, ds_params, cls, params
     for t in (1, 3, 10, 30, 100):
         Y = s.set_params(chains=500, steps=t, burn_in=t - 1, thin=1).sample(500, rng=np.random.default_rng(5))
         escape[t] = round(memorization(Y, ref, X), 2)
-    long = s.set_params(chains=50, steps=2000, burn_in=0, thin=1).sample(
-        100_000, rng=np.random.default_rng(6)
-    )
+    long = s.set_params(chains=50, steps=2000, burn_in=0, thin=1).sample(100_000, rng=np.random.default_rng(6))
     tau = integrated_autocorrelation(stat(long.reshape(2000, 50, -1)[200:]))
-    s.set_params(
-        **{k: v for k, v in cls.param_defaults().items() if k in ("chains", "steps", "burn_in", "thin")}
-    )
+    s.set_params(**{k: v for k, v in cls.param_defaults().items() if k in ("chains", "steps", "burn_in", "thin")})
     mem = memorization(s.sample(1000, rng=np.random.default_rng(7)), ref, X)
     print(f"\n{cls.name} on {dataset} {ds_params} {params}: escape {escape}, tau {tau:.0f} steps, "
           f"defaults mem {mem:.2f}")  # fmt: skip
@@ -113,11 +109,7 @@ def test_arc_variants_figures_2_to_4():
         {"noise": "isotropic", "dtau": 0.009 / 4, "output": "projected"},
         {"noise": "data_aware", "dtau": 0.009 / 4},
     ):
-        Y = (
-            Bridge(eps=0.009, **params)
-            .fit(X, rng=np.random.default_rng(2))
-            .sample(4000, rng=np.random.default_rng(3))
-        )
+        Y = Bridge(eps=0.009, **params).fit(X, rng=np.random.default_rng(2)).sample(4000, rng=np.random.default_rng(3))
         a = np.arctan2(Y[:, 1], Y[:, 0])
         tail_mass = float(np.mean((a < tails[0]) | (a > tails[1])))
         rows.append((params, round(np.linalg.norm(Y, axis=1).std() / np.linalg.norm(ref, axis=1).std(), 3),
@@ -145,18 +137,14 @@ def test_unlocalized_needs_m5000_at_d9_and_localized_gets_the_shape_better():
 
     X5 = ds.sample(5000, rng=np.random.default_rng(0))
     seed001 = {"noise": "isotropic", "output": "projected"}
-    unloc = Bridge(eps=0.25, chains=2000, burn_in=200, thin=1, **seed001).fit(
-        X5, rng=np.random.default_rng(2)
-    )
+    unloc = Bridge(eps=0.25, chains=2000, burn_in=200, thin=1, **seed001).fit(X5, rng=np.random.default_rng(2))
     Yu = unloc.sample(2000, rng=np.random.default_rng(3))
     da = Bridge(eps=0.25, chains=2000, burn_in=200, thin=1).fit(X5, rng=np.random.default_rng(2))
     Yd = da.sample(2000, rng=np.random.default_rng(3))
     X = X5[:500]
     loc = LocalizedBridge(eps=0.025, chains=2000, burn_in=200, thin=1).fit(X, rng=np.random.default_rng(2))
     Yl = loc.sample(2000, rng=np.random.default_rng(3))
-    small = Bridge(eps=0.025, chains=2000, burn_in=200, thin=1, **seed001).fit(
-        X, rng=np.random.default_rng(2)
-    )
+    small = Bridge(eps=0.025, chains=2000, burn_in=200, thin=1, **seed001).fit(X, rng=np.random.default_rng(2))
     Ys = small.sample(2000, rng=np.random.default_rng(3))
     (du, ru), (dl, rl), (ds_, rs), (dd, rd) = band(Yu), band(Yl), band(Ys), band(Yd)
     mu, ml, ms = memorization(Yu, ref, X5), memorization(Yl, ref, X), memorization(Ys, ref, X)
