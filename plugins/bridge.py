@@ -8,7 +8,7 @@ from typing import Literal
 import numpy as np
 
 import genbench
-from genbench.numerics.chains import plan_chains, run_chains, start_states
+from genbench.numerics.chains import plan_chains, run_chains, start_states, use_jax
 from genbench.numerics.sinkhorn import (
     gaussian_log_kernel,
     kde_log_density,
@@ -236,7 +236,7 @@ class Bridge(genbench.Sampler):
     def sample(self, n, *, rng):
         plan = plan_chains(n, self.chains, self.steps, self.burn_in, self.thin)
         x0 = self._start(plan.chains, rng)
-        if _use_jax(self.backend):
+        if use_jax(self.backend):
             return self._jax_run(x0, plan, n, rng) + self.mean_
         return run_chains(self._step, x0, plan, n, rng) + self.mean_
 
@@ -266,23 +266,12 @@ class Bridge(genbench.Sampler):
 
         plan = plan_chains(n, self.chains, self.steps, self.burn_in, self.thin)
         x0 = self._start(plan.chains, rng)
-        if _use_jax(self.backend):
+        if use_jax(self.backend):
             out = self._jax_run(x0, plan, n, rng, cond, zc) + self.mean_
         else:
             out = run_chains(step, x0, plan, n, rng) + self.mean_
         out[:, cond] = z_star  # exactly z*, not z* − mean + mean
         return out
-
-
-def _use_jax(backend: str) -> bool:
-    """``"auto"``: jax when it imports (measured faster, see the class docstring), else numpy."""
-    if backend != "auto":
-        return backend == "jax"
-    try:  # jax may be missing, or fail to start (e.g. under an address-space cap): numpy then
-        import genbench.numerics.bridge_jax  # noqa: F401
-    except Exception:
-        return False
-    return True
 
 
 @genbench.hookimpl

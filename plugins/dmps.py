@@ -35,7 +35,8 @@ import numpy as np
 from scipy.linalg import eigh
 
 import genbench
-from genbench.numerics.kde import initial_particles, median_sq_dist, softmax_weights, sq_dists
+from genbench.numerics.kde import initial_particles, median_sq_dist, softmax_weights
+from genbench.numerics.sinkhorn import sq_distances
 
 
 def diffusion_map(X: np.ndarray, eps: float, n_modes: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -46,7 +47,7 @@ def diffusion_map(X: np.ndarray, eps: float, n_modes: int) -> tuple[np.ndarray, 
     stationary law of P, ≈ uniform on the data), and ``log q`` of the kernel sums.
     """
     M = len(X)
-    K = np.exp(-sq_dists(X, X) / (2.0 * eps))
+    K = np.exp(-sq_distances(X) / (2.0 * eps))
     q = K.sum(1)
     Ka = K / np.sqrt(np.outer(q, q))
     dg = Ka.sum(1)

@@ -8,7 +8,7 @@ from typing import Literal
 import numpy as np
 
 import genbench
-from genbench.numerics.chains import plan_chains, run_chains, start_states
+from genbench.numerics.chains import plan_chains, run_chains, start_states, use_jax
 from genbench.numerics.sinkhorn import gaussian_log_kernel, sinkhorn_symmetric, sq_distances
 
 #: Largest number of float64 entries one batched kernel block may hold (64 MiB).
@@ -187,7 +187,7 @@ class LocalizedBridge(genbench.Sampler):
         if not isinstance(start, str):
             start = (np.asarray(start, dtype=np.float64) - self.mean_) / self.scale_
         x0 = start_states(self.Xs_, plan.chains, start, rng)
-        if _use_jax(self.backend):
+        if use_jax(self.backend):
             out = self._jax_run(x0, plan, n, rng)
         else:
             out = run_chains(self._step, x0, plan, n, rng)
@@ -206,17 +206,6 @@ class LocalizedBridge(genbench.Sampler):
             "c_noise": np.sqrt(2.0 * self.eps),
         }
         return run_chains_jax(localized_step(self.output), A, x0, plan, n, rng)
-
-
-def _use_jax(backend: str) -> bool:
-    """``"auto"``: jax when it imports (measured faster, see the class docstring), else numpy."""
-    if backend != "auto":
-        return backend == "jax"
-    try:  # jax may be missing, or fail to start (e.g. under an address-space cap): numpy then
-        import genbench.numerics.bridge_jax  # noqa: F401
-    except Exception:
-        return False
-    return True
 
 
 @genbench.hookimpl

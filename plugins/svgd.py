@@ -25,8 +25,8 @@ from genbench.numerics.kde import (
     initial_particles,
     kde_score,
     median_offdiag,
-    sq_dists,
 )
+from genbench.numerics.sinkhorn import sq_distances
 
 
 class SVGD(genbench.Sampler):
@@ -111,7 +111,7 @@ class SVGD(genbench.Sampler):
     def direction(self, x: np.ndarray) -> np.ndarray:
         """The SVGD direction φ(x_i) for all particles at once, O(n² d)."""
         n = len(x)
-        H = sq_dists(x, x)
+        H = sq_distances(x)
         if self.kernel_bandwidth == "median":
             h2 = 0.5 * median_offdiag(H) / np.log(n + 1)
         else:

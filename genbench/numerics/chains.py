@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["ChainPlan", "plan_chains", "run_chains", "start_states"]
+__all__ = ["ChainPlan", "plan_chains", "run_chains", "start_states", "use_jax"]
 
 
 @dataclass(frozen=True)
@@ -91,3 +91,18 @@ def run_chains(
             kept.append(out.copy() if out is x else out)
     samples = np.concatenate(kept, axis=0)
     return samples[len(samples) - n :]
+
+
+def use_jax(backend: str) -> bool:
+    """Resolve a sampler's ``backend`` parameter: ``"jax"``, ``"numpy"`` or ``"auto"``.
+
+    ``"auto"`` picks jax when it imports (measured 3.8× faster for ``bridge`` and 9–10× for
+    ``localized_bridge``, see their docstrings), else numpy.
+    """
+    if backend != "auto":
+        return backend == "jax"
+    try:  # jax may be missing, or fail to start (e.g. under an address-space cap): numpy then
+        import genbench.numerics.bridge_jax  # noqa: F401
+    except Exception:
+        return False
+    return True

@@ -22,6 +22,8 @@ from typing import Literal
 import numpy as np
 from scipy.special import logsumexp
 
+from .sinkhorn import sq_distances
+
 __all__ = [
     "CHUNK_ENTRIES",
     "BandwidthRule",
@@ -33,21 +35,12 @@ __all__ = [
     "median_offdiag",
     "median_sq_dist",
     "softmax_weights",
-    "sq_dists",
 ]
 
 #: Largest number of (query, training point) pairs held in memory at once (~32 MB of float64).
 CHUNK_ENTRIES = 4_000_000
 
 BandwidthRule = Literal["median", "scott", "silverman"]
-
-
-def sq_dists(A: np.ndarray, B: np.ndarray) -> np.ndarray:
-    """Squared Euclidean distances ``|a_i − b_j|²`` as an ``(len(A), len(B))`` array (clipped at 0)."""
-    A = np.asarray(A, dtype=np.float64)
-    B = np.asarray(B, dtype=np.float64)
-    H = (A * A).sum(1)[:, None] + (B * B).sum(1)[None, :] - 2.0 * (A @ B.T)
-    return np.maximum(H, 0.0, out=H)
 
 
 def median_sq_dist(X: np.ndarray, max_points: int = 2000) -> float:
@@ -61,7 +54,7 @@ def median_sq_dist(X: np.ndarray, max_points: int = 2000) -> float:
         X = X[np.linspace(0, len(X) - 1, max_points).astype(int)]
     if len(X) < 2:
         return 1.0
-    return median_offdiag(sq_dists(X, X))
+    return median_offdiag(sq_distances(X))
 
 
 def median_offdiag(H: np.ndarray) -> float:
@@ -156,7 +149,7 @@ def kde_log_density(x: np.ndarray, X: np.ndarray, sigma: float) -> np.ndarray:
     out = np.empty(len(x))
     const = -np.log(M) - 0.5 * d * np.log(2.0 * np.pi * sigma**2)
     for sl in _chunks(len(x), M):
-        out[sl] = logsumexp(-sq_dists(x[sl], X) / (2.0 * sigma**2), axis=1) + const
+        out[sl] = logsumexp(-sq_distances(x[sl], X) / (2.0 * sigma**2), axis=1) + const
     return out
 
 
