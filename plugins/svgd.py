@@ -18,18 +18,11 @@ from typing import Literal
 import numpy as np
 
 import genbench
-from genbench.numerics.kde import (
-    BandwidthRule,
-    bandwidth,
-    check_bandwidth,
-    initial_particles,
-    kde_score,
-    median_offdiag,
-)
+from genbench.numerics.kde import BandwidthRule, ScoreParams, initial_particles, median_offdiag
 from genbench.numerics.sinkhorn import sq_distances
 
 
-class SVGD(genbench.Sampler):
+class SVGD(ScoreParams, genbench.Sampler):
     """SVGD with an RBF kernel of median bandwidth and AdaGrad-with-momentum steps.
 
     Parameters
@@ -71,42 +64,22 @@ class SVGD(genbench.Sampler):
         self.step = step
         self.init = init
 
-    def required_capabilities(self) -> frozenset[str]:
-        return frozenset({"score"}) if self.score == "exact" else frozenset()
-
     def check_params(self) -> None:
         super().check_params()
-        if self.score not in ("kde", "exact"):
-            raise ValueError(f"score must be 'kde' or 'exact', got {self.score!r}")
-        check_bandwidth(self.bandwidth)
+        self.check_score_params()
         kb = self.kernel_bandwidth
         if kb != "median" and (isinstance(kb, (str, bool)) or not kb > 0):
             raise ValueError(f"kernel_bandwidth must be 'median' or a positive number, got {kb!r}")
         if not self.step > 0:
             raise ValueError(f"step must be positive, got {self.step!r}")
-        if self.init not in ("train", "broad"):
-            raise ValueError(f"init must be 'train' or 'broad', got {self.init!r}")
 
     def fit(self, X: np.ndarray, *, rng: np.random.Generator, dataset: genbench.Dataset | None = None) -> SVGD:
         """Store the training points, the score bandwidth σ, the data scale and the score function."""
         self.check_params()
-        self.X_ = np.array(X, dtype=np.float64)
-        self.sigma_ = bandwidth(self.X_, self.bandwidth)
+        self.fit_score(X, dataset)
         var = float(np.var(self.X_, axis=0).mean()) if len(self.X_) > 1 else 0.0
         self.scale_ = float(np.sqrt(var)) if var > 0 else 1.0
-        if self.score == "exact":
-            if dataset is None or getattr(dataset, "score", None) is None:
-                raise ValueError("score='exact' needs a dataset with an exact score")
-            self.score_fn_ = dataset.score
-        else:
-            self.score_fn_ = None
         return self
-
-    def score_at(self, x: np.ndarray) -> np.ndarray:
-        """The score driving the particles, at points ``x`` of shape ``(n, d)``."""
-        if self.score_fn_ is not None:
-            return np.asarray(self.score_fn_(x), dtype=np.float64).reshape(x.shape)
-        return kde_score(x, self.X_, self.sigma_)
 
     def direction(self, x: np.ndarray) -> np.ndarray:
         """The SVGD direction φ(x_i) for all particles at once, O(n² d)."""

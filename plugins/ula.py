@@ -16,10 +16,10 @@ from typing import Literal
 import numpy as np
 
 import genbench
-from genbench.numerics.kde import BandwidthRule, bandwidth, check_bandwidth, initial_particles, kde_score
+from genbench.numerics.kde import BandwidthRule, ScoreParams, initial_particles
 
 
-class ULA(genbench.Sampler):
+class ULA(ScoreParams, genbench.Sampler):
     """Unadjusted Langevin chains ``x⁺ = x + τ s(x) + sqrt(2τ) ξ`` started from training points.
 
     Parameters
@@ -72,42 +72,22 @@ class ULA(genbench.Sampler):
         self.chains = chains
         self.init = init
 
-    def required_capabilities(self) -> frozenset[str]:
-        return frozenset({"score"}) if self.score == "exact" else frozenset()
-
     def check_params(self) -> None:
         super().check_params()
-        if self.score not in ("kde", "exact"):
-            raise ValueError(f"score must be 'kde' or 'exact', got {self.score!r}")
-        check_bandwidth(self.bandwidth)
+        self.check_score_params()
         if not 0 < self.step <= 10:
             raise ValueError(f"step (τ/σ²) must be in (0, 10], got {self.step!r}")
         if self.burn_in < 0:
             raise ValueError(f"burn_in must be >= 0, got {self.burn_in!r}")
         if self.chains is not None and self.chains < 1:
             raise ValueError(f"chains must be positive or None, got {self.chains!r}")
-        if self.init not in ("train", "broad"):
-            raise ValueError(f"init must be 'train' or 'broad', got {self.init!r}")
 
     def fit(self, X: np.ndarray, *, rng: np.random.Generator, dataset: genbench.Dataset | None = None) -> ULA:
         """Store the training points, the bandwidth σ and the score function."""
         self.check_params()
-        self.X_ = np.array(X, dtype=np.float64)
-        self.sigma_ = bandwidth(self.X_, self.bandwidth)
+        self.fit_score(X, dataset)
         self.tau_ = self.step * self.sigma_**2
-        if self.score == "exact":
-            if dataset is None or getattr(dataset, "score", None) is None:
-                raise ValueError("score='exact' needs a dataset with an exact score")
-            self.score_fn_ = dataset.score
-        else:
-            self.score_fn_ = None
         return self
-
-    def score_at(self, x: np.ndarray) -> np.ndarray:
-        """The score the chains follow, at points ``x`` of shape ``(n, d)``."""
-        if self.score_fn_ is not None:
-            return np.asarray(self.score_fn_(x), dtype=np.float64).reshape(x.shape)
-        return kde_score(x, self.X_, self.sigma_)
 
     def sample(self, n: int, *, rng: np.random.Generator) -> np.ndarray:
         """Run the chains and return ``n`` states, shape ``(n, d)``."""

@@ -97,3 +97,49 @@ def test_initial_particles():
     assert kde.initial_particles(X, 25, rng=rng, jitter=0.1).shape == (25, 2)
     b = kde.initial_particles(X, 5000, rng=rng, init="broad")
     np.testing.assert_allclose(b.mean(0), X.mean(0), atol=0.1)
+
+
+class _MeanShift(kde.ScoreParams, genbench.Sampler):
+    """A new score-driven sampler written only against the shared helper (no copy of it)."""
+
+    name = "mean_shift_test"
+
+    def __init__(self, score="kde", bandwidth="scott", init="train", steps=5):
+        self.score = score
+        self.bandwidth = bandwidth
+        self.init = init
+        self.steps = steps
+
+    def check_params(self):
+        super().check_params()
+        self.check_score_params()
+
+    def fit(self, X, *, rng, dataset=None):
+        self.check_params()
+        self.fit_score(X, dataset)
+        return self
+
+    def sample(self, n, *, rng):
+        x = kde.initial_particles(self.X_, n, rng=rng, init=self.init, jitter=self.sigma_)
+        for _ in range(self.steps):
+            x = x + 0.1 * self.sigma_**2 * self.score_at(x)
+        return x
+
+
+def test_score_params_mixin_gives_a_new_sampler_the_score_and_its_checks(gmm_data):
+    ds, X = gmm_data
+    rng = np.random.default_rng(5)
+    s = _MeanShift().fit(X, rng=rng)
+    x = rng.standard_normal((7, 2))
+    np.testing.assert_allclose(s.score_at(x), kde.kde_score(x, X, kde.bandwidth(X, "scott")))
+    assert s.required_capabilities() == frozenset()
+    assert s.sample(11, rng=rng).shape == (11, 2)
+    oracle = _MeanShift(score="exact")
+    assert oracle.required_capabilities() == frozenset({"score"})
+    oracle.fit(X, rng=rng, dataset=ds)
+    np.testing.assert_allclose(oracle.score_at(x), ds.score(x))
+    with pytest.raises(ValueError, match="exact score"):
+        _MeanShift(score="exact").fit(X, rng=rng, dataset=None)
+    for bad, match in (({"score": "kernel"}, "score must be"), ({"init": "wide"}, "init must be")):
+        with pytest.raises(ValueError, match=match):
+            _MeanShift(**bad).fit(X, rng=rng)

@@ -27,6 +27,7 @@ from .sinkhorn import sq_distances
 __all__ = [
     "CHUNK_ENTRIES",
     "BandwidthRule",
+    "ScoreParams",
     "bandwidth",
     "check_bandwidth",
     "initial_particles",
@@ -207,3 +208,47 @@ def check_bandwidth(value: object, name: str = "bandwidth") -> None:
     )
     if not ok:
         raise ValueError(f"{name} must be 'median', 'scott', 'silverman' or a positive number, got {value!r}")
+
+
+class ScoreParams:
+    """Mixin for samplers driven by a score: parameters ``score``, ``bandwidth`` and ``init``.
+
+    A sampler that follows ``s(x)`` (``ula``, ``svgd``, or a new one) inherits from this and
+    :class:`genbench.Sampler`, declares the three parameters in its ``__init__``, calls
+    :meth:`check_score_params` from ``check_params`` and :meth:`fit_score` from ``fit``, and
+    then evaluates :meth:`score_at`. ``score="kde"`` is the Gaussian-KDE score of the
+    training points (:func:`kde_score`); ``score="exact"`` the dataset's exact ``score`` (the
+    "oracle" track: the sampler then requires the ``score`` capability, so cells whose dataset
+    has none are stored as skipped).
+    """
+
+    score: str
+    bandwidth: float | BandwidthRule
+    init: str
+
+    def required_capabilities(self) -> frozenset[str]:
+        return frozenset({"score"}) if self.score == "exact" else frozenset()
+
+    def check_score_params(self) -> None:
+        """One-line :class:`ValueError` for a bad ``score``, ``bandwidth`` or ``init``."""
+        if self.score not in ("kde", "exact"):
+            raise ValueError(f"score must be 'kde' or 'exact', got {self.score!r}")
+        check_bandwidth(self.bandwidth)
+        if self.init not in ("train", "broad"):
+            raise ValueError(f"init must be 'train' or 'broad', got {self.init!r}")
+
+    def fit_score(self, X: np.ndarray, dataset: object | None) -> None:
+        """Set ``X_`` (float64 copy), the bandwidth ``sigma_`` and the score to follow."""
+        self.X_ = np.array(X, dtype=np.float64)
+        self.sigma_ = bandwidth(self.X_, self.bandwidth)
+        self.score_fn_ = None
+        if self.score == "exact":
+            if dataset is None or getattr(dataset, "score", None) is None:
+                raise ValueError("score='exact' needs a dataset with an exact score")
+            self.score_fn_ = dataset.score
+
+    def score_at(self, x: np.ndarray) -> np.ndarray:
+        """The score at points ``x`` of shape ``(n, d)``."""
+        if self.score_fn_ is not None:
+            return np.asarray(self.score_fn_(x), dtype=np.float64).reshape(x.shape)
+        return kde_score(x, self.X_, self.sigma_)
