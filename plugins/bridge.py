@@ -8,7 +8,7 @@ from typing import Literal
 import numpy as np
 
 import genbench
-from genbench.numerics.chains import plan_chains, run_chains, start_states, use_jax
+from genbench.numerics.chains import check_chain_params, plan_chains, run_chains, start_states, use_jax
 from genbench.numerics.sinkhorn import (
     gaussian_log_kernel,
     kde_log_density,
@@ -113,12 +113,7 @@ class Bridge(genbench.Sampler):
             raise ValueError(f"dtau must lie in (0, eps={self.eps}], got {self.dtau!r}")
         if self.beta > 0:
             raise ValueError(f"beta must be ≤ 0 (seed 000, eq. 21), got {self.beta!r}")
-        if self.burn_in < 0 or self.thin < 1:
-            raise ValueError(f"burn_in must be ≥ 0 and thin ≥ 1, got {self.burn_in!r}, {self.thin!r}")
-        if not self.tol > 0:
-            raise ValueError(f"tol must be positive, got {self.tol!r}")
-        if self.backend not in ("auto", "numpy", "jax"):
-            raise ValueError(f"backend must be 'auto', 'numpy' or 'jax', got {self.backend!r}")
+        check_chain_params(self.burn_in, self.thin, self.tol, self.backend)
 
     # --- fit ------------------------------------------------------------------------------
 

@@ -8,7 +8,7 @@ from typing import Literal
 import numpy as np
 
 import genbench
-from genbench.numerics.chains import plan_chains, run_chains, start_states, use_jax
+from genbench.numerics.chains import check_chain_params, plan_chains, run_chains, start_states, use_jax
 from genbench.numerics.sinkhorn import gaussian_log_kernel, sinkhorn_symmetric, sq_distances
 
 #: Largest number of float64 entries one batched kernel block may hold (64 MiB).
@@ -91,10 +91,7 @@ class LocalizedBridge(genbench.Sampler):
             raise ValueError(f"output must be 'noisy' or 'projected', got {self.output!r}")
         if isinstance(self.scale, str) and self.scale not in ("none", "std"):
             raise ValueError(f"scale must be 'none', 'std' or a list of block labels, got {self.scale!r}")
-        if self.burn_in < 0 or self.thin < 1:
-            raise ValueError(f"burn_in must be ≥ 0 and thin ≥ 1, got {self.burn_in!r}, {self.thin!r}")
-        if self.backend not in ("auto", "numpy", "jax"):
-            raise ValueError(f"backend must be 'auto', 'numpy' or 'jax', got {self.backend!r}")
+        check_chain_params(self.burn_in, self.thin, self.tol, self.backend)
 
     # --- fit ------------------------------------------------------------------------------
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["ChainPlan", "plan_chains", "run_chains", "start_states", "use_jax"]
+__all__ = ["ChainPlan", "check_chain_params", "plan_chains", "run_chains", "start_states", "use_jax"]
 
 
 @dataclass(frozen=True)
@@ -106,3 +106,13 @@ def use_jax(backend: str) -> bool:
     except Exception:
         return False
     return True
+
+
+def check_chain_params(burn_in: int, thin: int, tol: float, backend: str) -> None:
+    """One-line :class:`ValueError` for a bad chain layout, Sinkhorn tolerance or backend."""
+    if burn_in < 0 or thin < 1:
+        raise ValueError(f"burn_in must be ≥ 0 and thin ≥ 1, got {burn_in!r}, {thin!r}")
+    if not tol > 0:
+        raise ValueError(f"tol must be positive, got {tol!r}")
+    if backend not in ("auto", "numpy", "jax"):
+        raise ValueError(f"backend must be 'auto', 'numpy' or 'jax', got {backend!r}")
