@@ -169,16 +169,19 @@ def execute_plan(
             bar.update(cell.cell_id, result)
 
         interrupted = False
+        status = "failed"  # unless the loop ends or is interrupted: an error propagates
         try:
             for c in skipped:
                 record(c, empty_result(c, "skipped", plan.skipped[c.cell_id]))
             executor = LocalExecutor(jobs=jobs, plugin_dirs=plugin_dirs, preload=_preloads(todo, plugin_dirs))
             executor.run(todo, record)
+            status = "completed"
         except KeyboardInterrupt:
             interrupted = True
+            status = "interrupted"
         finally:
             bar.close()
-            db.finish_run(run_id, "interrupted" if interrupted else "completed")
+            db.finish_run(run_id, status)
     return RunSummary(
         run_id=run_id,
         suite=plan.suite.name,

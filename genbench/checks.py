@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .contracts import Dataset, Sampler
+from .runner import accepts_dataset
 
 
 class _CheckData(Dataset):
@@ -51,8 +52,7 @@ class CheckResult:
 
 def _fit(sampler: Sampler, X: np.ndarray, seed: int, data: Dataset) -> Sampler:
     kwargs = {"rng": np.random.default_rng(seed)}
-    params = inspect.signature(sampler.fit).parameters
-    if "dataset" in params or any(p.kind is p.VAR_KEYWORD for p in params.values()):
+    if accepts_dataset(sampler.fit):
         kwargs["dataset"] = data
     out = sampler.fit(X, **kwargs)
     if out is not sampler:

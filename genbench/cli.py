@@ -30,8 +30,13 @@ def _plugin_dir_option(f: Callable) -> Callable:
     )(f)
 
 
+#: Exit status after an interruption: 130 for Ctrl-C (SIGINT), 143 once SIGTERM arrived.
+_stop_status = 130
+
+
 def _friendly(f: Callable) -> Callable:
-    """Turn GenbenchError into one line on stderr and exit status 2."""
+    """Turn GenbenchError into one line on stderr and exit status 2; an interruption outside the
+    run loop (e.g. while a suite is planned) into one line and 130 / 143, not a traceback."""
 
     @functools.wraps(f)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -40,6 +45,9 @@ def _friendly(f: Callable) -> Callable:
         except GenbenchError as exc:
             click.echo(f"genbench: error: {exc}", err=True)
             sys.exit(EXIT_USAGE)
+        except KeyboardInterrupt:
+            click.echo("genbench: interrupted", err=True)
+            sys.exit(_stop_status)
 
     return wrapper
 
@@ -92,7 +100,7 @@ def main() -> None:
     type=click.FloatRange(min=0, min_open=True),
     default=None,
     metavar="MB",
-    help="Kill a cell whose resident memory exceeds MB megabytes.",
+    help="Kill a cell whose resident memory grows by more than MB megabytes.",
 )
 @click.option("--repetitions", type=click.IntRange(min=1), default=None, help="Override the suite's repetitions.")
 @click.option("--rerun", is_flag=True, help="Run every cell again, even those already ok in the store.")
@@ -121,6 +129,8 @@ def run(
     from .api import execute_plan, plan_run
 
     def terminate(signum: int, frame: object) -> None:  # SIGTERM stops as cleanly as Ctrl-C
+        global _stop_status
+        _stop_status = 128 + signum
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, terminate)
@@ -144,7 +154,7 @@ def run(
     resumed = f"; {summary.resumed} already done (use --rerun to repeat)" if summary.resumed else ""
     if summary.interrupted:
         click.echo(f"interrupted: {counts}{resumed}. Run the same command again to resume.", err=True)
-        sys.exit(130)
+        sys.exit(_stop_status)
     if not quiet:
         click.echo(f"done: {counts}{resumed} → {summary.store}", err=True)
     if fail_on_error and summary.failed:

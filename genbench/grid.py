@@ -85,7 +85,9 @@ class Cell:
         return np.random.SeedSequence([self.seed, *_words(full), self.rep])
 
     def sampler_seed(self) -> np.random.SeedSequence:
-        """Seeds of fit, sample and metrics: from suite seed, cell id and repetition."""
+        """Seeds of fit, sample and metrics: from the suite seed, the cell's full configuration
+        (dataset and sampler with defaults filled in, so it names the same cell as the cell id
+        whichever way the parameters were written) and the repetition."""
         import numpy as np
 
         dataset = component_id(self.dataset, self.dataset_config or self.dataset_params)

@@ -38,6 +38,8 @@ def canonical(value: Any) -> Any:
         return float(format(value, ".12g"))
     if isinstance(value, (list, tuple)):
         return [canonical(v) for v in value]
+    if isinstance(value, dict):
+        return {k: canonical(v) for k, v in value.items()}
     return value
 
 

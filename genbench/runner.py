@@ -7,6 +7,7 @@ failing metric becomes NaN with a reason.
 
 from __future__ import annotations
 
+import hashlib
 import inspect
 import math
 import os
@@ -76,7 +77,8 @@ def missing_capabilities(dataset: Dataset, sampler: Sampler) -> frozenset[str]:
     return frozenset(sampler.required_capabilities()) - dataset.capabilities()
 
 
-def _accepts_dataset(method: Any) -> bool:
+def accepts_dataset(method: Any) -> bool:
+    """Whether ``fit`` takes the ``dataset`` keyword (for exact scores and other capabilities)."""
     try:
         params = inspect.signature(method).parameters
     except (TypeError, ValueError):
@@ -136,7 +138,7 @@ def execute_cell(cell: Cell, plugin_dirs: tuple[str, ...] = ()) -> dict[str, Any
     try:
         t0 = time.perf_counter()
         fit_kwargs: dict[str, Any] = {"rng": np.random.default_rng(fit_ss)}
-        if _accepts_dataset(sampler.fit):
+        if accepts_dataset(sampler.fit):
             fit_kwargs["dataset"] = dataset
         sampler.fit(X.copy(), **fit_kwargs)
         result["fit_s"] = time.perf_counter() - t0
@@ -154,14 +156,22 @@ def execute_cell(cell: Cell, plugin_dirs: tuple[str, ...] = ()) -> dict[str, Any
         return result
 
     t0 = time.perf_counter()
-    for (name, metric), ss in zip(metrics, metric_ss.spawn(len(metrics)), strict=True):
-        value, note = compute_metric(metric, generated, reference, X, dataset, np.random.default_rng(ss))
+    for name, metric in metrics:
+        rng = np.random.default_rng(metric_seed(metric_ss, name))
+        value, note = compute_metric(metric, generated, reference, X, dataset, rng)
         result["metrics"][name] = value
         if note:
             result["metric_notes"][name] = note
     result["metric_s"] = time.perf_counter() - t0
     result["peak_mem_mb"] = peak_memory_mb()
     return result
+
+
+def metric_seed(metric_ss: np.random.SeedSequence, name: str) -> np.random.SeedSequence:
+    """The seed of metric ``name`` in a cell: a child of the cell's metric seed keyed by the
+    metric's name, not its position, so adding or reordering metrics changes no other value."""
+    key = int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "little")
+    return np.random.SeedSequence(metric_ss.entropy, spawn_key=(*metric_ss.spawn_key, key))
 
 
 def compute_metric(metric, generated, reference, train, dataset, rng) -> tuple[float | None, str]:
@@ -216,25 +226,28 @@ def worker_main(cell_dict: dict, plugin_dirs: tuple[str, ...], conn, parent_pid:
     import signal
 
     global _BASELINE_MB
+    try:  # own process group: the parent kills the worker and everything it started at once
+        os.setpgid(0, 0)
+    except OSError:
+        pass
     _BASELINE_MB = _current_rss_mb()
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C and kills us
     _set_parent_death_signal()
     _watch_parent(parent_pid)
-    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):  # libraries the cell loads
         os.environ[var] = str(threads)
     cell = Cell.from_dict(cell_dict)
     try:
         from threadpoolctl import threadpool_limits
 
-        limiter = threadpool_limits(threads)
+        threadpool_limits(threads)  # in force until the worker exits (libraries already loaded)
     except Exception:
-        limiter = None
+        pass
+    result = execute_cell(cell, plugin_dirs)
     try:
-        result = execute_cell(cell, plugin_dirs)
-    finally:
-        if limiter is not None:
-            limiter.restore_original_limits()
-    conn.send(result)
-    conn.close()
+        conn.send(result)
+        conn.close()
+    except OSError:  # the run is gone (interrupted): nobody to report to
+        os._exit(1)
     # Exit now: a thread the plugin left running must not keep this process (and the run) alive.
     os._exit(0)

@@ -245,15 +245,18 @@ def suite_cells(suite: Suite, registry: Registry) -> list[Cell]:
 
     metric_classes = [registry.get("metric", name) for name, _ in suite.metrics]
     cells = []
+    samplers = {name: registry.get("sampler", name) for name in suite.samplers}
+    sampler_defaults = {name: cls.param_defaults() for name, cls in samplers.items()}
     for dname, daxes in suite.datasets.items():
         dcls = registry.get("dataset", dname)
+        dataset_defaults = dcls.param_defaults()
         for dparams in expand(daxes):
-            dconfig = {**dcls.param_defaults(), **dparams}
+            dconfig = {**dataset_defaults, **dparams}
             for sname, saxes in suite.samplers.items():
-                scls = registry.get("sampler", sname)
+                scls = samplers[sname]
                 code = component_fingerprint([dcls, scls, *metric_classes])
                 for sparams in expand(saxes):
-                    sconfig = {**scls.param_defaults(), **sparams}
+                    sconfig = {**sampler_defaults[sname], **sparams}
                     for rep in range(suite.repetitions):
                         cells.append(
                             Cell(

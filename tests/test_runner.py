@@ -148,6 +148,44 @@ def test_torch_import_fits_under_a_resident_memory_cap(tmp_path, write_suite):
     assert row["status"] == "ok", row["message"]
 
 
+def test_processes_a_cell_starts_do_not_outlive_it(tmp_path, write_suite):
+    """A child process left by a cell is killed with it, whether the cell returned or crashed."""
+    import os
+    import time
+
+    pidfile = tmp_path / "child"
+    suite = write_suite(
+        f"""
+        name = "children"
+        n_samples = 20
+        n_reference = 50
+        timeout = 60
+        metrics = ["sliced_w2"]
+        [datasets.blob]
+        [samplers.leaves_child]
+        pidfile = "{pidfile.as_posix()}"
+        then = ["return", "crash"]
+        """
+    )
+    proc = run_cli(
+        "run", "--suite", str(suite), "--store", str(tmp_path / "r.db"), "-q", "--plugin-dir", str(FAILING_PLUGINS)
+    )
+    assert proc.returncode == 0, proc.stderr
+    statuses = {r["sampler_params"]["then"]: r["status"] for r in results_json(tmp_path / "r.db")}
+    assert statuses == {"return": "ok", "crash": "crashed"}
+    for then in ("return", "crash"):
+        pid = int((tmp_path / f"child.{then}").read_text())
+        for _ in range(50):  # the orphan is reaped by init shortly after the kill
+            try:
+                os.kill(pid, 0)
+            except ProcessLookupError:
+                break
+            time.sleep(0.1)
+        else:
+            os.kill(pid, 9)
+            raise AssertionError(f"the child of the cell that did {then!r} outlived it")
+
+
 def test_validate_samples_rejects_bad_output():
     assert validate_samples(np.zeros((3, 2)), 3, 2)[0] is not None
     assert "shape" in validate_samples(np.zeros((3, 1)), 3, 2)[1]
@@ -223,3 +261,23 @@ def test_skipped_cells_are_not_recorded_again_on_resume(failure_rows, tmp_path):
     proc = run_cli(*args, "--plugin-dir", str(FAILING_PLUGINS))
     assert "1 already done" in proc.stderr
     assert len(results_json(store, "--history", "--suite", "failures")) == 10
+
+
+def test_a_metric_value_does_not_depend_on_the_other_metrics(tmp_path, write_suite):
+    """Metric seeds are keyed by name: adding or reordering metrics changes no other value."""
+    text = """
+    name = "order{i}"
+    seed = 3
+    n_samples = 200
+    n_reference = 400
+    metrics = {metrics}
+    [datasets.arc]
+    n_train = 200
+    [samplers.kde]
+    """
+    values = []
+    for i, metrics in enumerate((["sliced_w2"], ["energy", "memorization", "sliced_w2"])):
+        suite = write_suite(text.format(i=i, metrics=metrics).replace("'", '"'), name=f"o{i}.toml")
+        (row,) = genbench.run_suite(suite, store=tmp_path / f"r{i}.db")["metrics"]
+        values.append(row["sliced_w2"])
+    assert values[0] == values[1]

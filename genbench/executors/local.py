@@ -8,12 +8,13 @@ memory cap is killed with SIGKILL, together with any processes it started.
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing as mp
 import os
 import signal
 import time
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from multiprocessing.connection import wait
 from typing import Any
@@ -26,6 +27,9 @@ PRELOAD_ENV = "GENBENCH_PRELOAD"
 
 # Workers re-import the main module (the `genbench` script), so preload the CLI as well.
 _PRELOAD = ["numpy", "genbench._preload", "genbench.cli"]
+
+#: Seconds between two memory checks of a capped cell (each walks the worker's process tree).
+_MEM_CHECK_S = 0.1
 
 
 def _context() -> mp.context.BaseContext:
@@ -45,9 +49,33 @@ class _Running:
     deadline: float
     cap: float | None = None
     next_mem_check: float = float("inf")
+    #: Resident memory of the freshly forked worker (libraries shared with the forkserver).
+    baseline_mb: float | None = None
+
+
+@contextlib.contextmanager
+def _signals_deferred() -> Iterator[None]:
+    """Hold SIGINT and SIGTERM until the block ends, so that Ctrl-C cannot fall between starting a
+    worker and recording it (an unrecorded worker would not be killed)."""
+    if not hasattr(signal, "pthread_sigmask"):
+        yield
+        return
+    held = {signal.SIGINT, signal.SIGTERM}
+    old = signal.pthread_sigmask(signal.SIG_BLOCK, held)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, old)
 
 
 def _kill_tree(pid: int) -> None:
+    """SIGKILL worker ``pid`` and everything it started: its process group (workers make their
+    own, see :func:`genbench.runner.worker_main`; this reaches children whose parent already
+    died) and, for processes that left the group, its live descendants."""
+    try:
+        os.killpg(pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError, OSError):
+        pass
     try:
         import psutil
 
@@ -104,7 +132,8 @@ class LocalExecutor:
     plugin_dirs:
         Plugin directories the workers load (they rebuild the registry).
     max_memory_mb:
-        Kill a cell whose resident memory (with its children) exceeds this; ``None``: no cap.
+        Kill a cell whose resident memory (with its children) grows by more than this above
+        the freshly forked worker's; ``None``: no cap.
     threads:
         BLAS/OpenMP threads per cell (default: cores // jobs, at least 1).
     preload:
@@ -126,10 +155,7 @@ class LocalExecutor:
         self.max_memory_mb = max_memory_mb
         self.threads = threads or max(1, (os.cpu_count() or 1) // self.jobs)
         self.poll_interval = poll_interval
-        # The forkserver (started on first use, inheriting this environment) preloads the
-        # registry for these plugin dirs, so forked workers find it already built.
-        os.environ[PLUGIN_DIRS_ENV] = os.pathsep.join(self.plugin_dirs)
-        os.environ[PRELOAD_ENV] = ",".join(preload)
+        self.preload = tuple(preload)
         self._ctx = _context()
 
     def run(
@@ -144,27 +170,52 @@ class LocalExecutor:
         """
         pending = deque(cells)
         running: dict[int, _Running] = {}
+        if self._ctx.get_start_method() == "forkserver":
+            from multiprocessing import forkserver
+
+            with self._forkserver_env():
+                forkserver.ensure_running()
         try:
             while pending or running:
                 while pending and len(running) < self.jobs:
                     cell = pending.popleft()
-                    running[id(cell)] = self._start(cell)
+                    with _signals_deferred():  # Ctrl-C cannot fall between starting and recording
+                        running[id(cell)] = self._start(cell)
                 handles = [h for r in running.values() for h in (r.conn, r.proc.sentinel)]
-                wait(handles, timeout=self.poll_interval)
+                due = min(min(r.deadline, r.next_mem_check) for r in running.values())
+                wait(handles, timeout=min(max(due - time.monotonic(), 0.0), 0.5) + self.poll_interval)
                 now = time.monotonic()
                 for key, r in list(running.items()):
                     result = self._check(r, now)
                     if result is not None:
                         del running[key]
                         r.proc.join(timeout=0.5)
-                        if r.proc.exitcode is None:  # reported, but lingers: do not wait for it
-                            _kill_tree(r.proc.pid)
+                        _kill_tree(r.proc.pid)  # a lingering worker, and anything the cell started
                         r.conn.close()
                         on_result(r.cell, result)
         finally:
             for r in running.values():
                 _kill_tree(r.proc.pid)
                 r.proc.join(timeout=1)
+
+    @contextlib.contextmanager
+    def _forkserver_env(self) -> Iterator[None]:
+        """Set the variables the forkserver reads when it starts (``genbench._preload``: build the
+        registry for these plugin dirs, import the run's slow modules), then restore the
+        caller's environment. A forkserver lives as long as this process, so a later run with
+        other preloads pays for them per cell; its plugin dirs still reach each worker."""
+        keys = (PLUGIN_DIRS_ENV, PRELOAD_ENV)
+        saved = {k: os.environ.get(k) for k in keys}
+        os.environ[PLUGIN_DIRS_ENV] = os.pathsep.join(self.plugin_dirs)
+        os.environ[PRELOAD_ENV] = ",".join(self.preload)
+        try:
+            yield
+        finally:
+            for k, v in saved.items():
+                if v is None:
+                    os.environ.pop(k, None)
+                else:
+                    os.environ[k] = v
 
     def _start(self, cell: Cell) -> _Running:
         parent_conn, child_conn = self._ctx.Pipe(duplex=False)
@@ -204,16 +255,20 @@ class LocalExecutor:
             out["wall_s"] = now - r.started
             return out
         if now >= r.next_mem_check:
-            r.next_mem_check = now + 0.05
+            r.next_mem_check = now + _MEM_CHECK_S
             rss = _rss_mb(r.proc.pid)
-            if r.cap is not None and rss > r.cap:
+            if r.baseline_mb is None:
+                r.baseline_mb = rss
+            added = rss - r.baseline_mb  # measured like the results' peak_mem_mb
+            if r.cap is not None and added > r.cap:
                 _kill_tree(r.proc.pid)
                 out = empty_result(
                     r.cell,
                     "crashed",
-                    f"killed: resident memory {rss:.0f} MB exceeded the {r.cap:g} MB cap (--max-memory)",
+                    f"killed: the cell's resident memory grew by {added:.0f} MB and "
+                    f"exceeded the {r.cap:g} MB cap (--max-memory)",
                 )
-                out["peak_mem_mb"] = rss
+                out["peak_mem_mb"] = added
                 out["wall_s"] = now - r.started
                 return out
         return None
