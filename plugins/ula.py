@@ -5,8 +5,10 @@ Seed 002 compares DMPS with ULA; SPEC §2 item 5. Many chains run at once, each 
     x⁺ = x + τ s(x) + sqrt(2τ) ξ,   ξ ~ N(0, I),
 
 with the shared KDE score ``s(x) = (Σ_j w_j(x) x_j − x)/σ²`` of :mod:`genbench.numerics.kde`.
-With τ = σ² this is the bridge sampler without Sinkhorn weights (seed 000, eq. (13) with
-``v = 1``), a useful ablation; the default τ = 0.1 σ² is a real Langevin discretisation.
+With τ = σ² the drift is the bridge sampler's without Sinkhorn weights (seed 000, eq. (13)
+with ``v = 1``: ``x⁺ = m_σ(x) + …``), but not the noise: the bridge adds σ ξ, ULA √2 σ ξ
+(SPEC §2 item 5 calls it the bridge without Sinkhorn weights; that holds for the drift only).
+The default τ = 0.1 σ² is a real Langevin discretisation.
 """
 
 from __future__ import annotations

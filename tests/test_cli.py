@@ -68,7 +68,7 @@ def test_list_and_plugins_json():
     kde = next(s for s in samplers if s["name"] == "kde")
     assert kde["params"] == {"bandwidth": "scott"}
     metrics = {m["name"]: m for m in json.loads(run_cli("list", "metrics", "--json").stdout)}
-    assert metrics["memorization"]["higher_is_better"] is True
+    assert metrics["memorization"]["higher_is_better"] is None
     assert metrics["energy"]["higher_is_better"] is False
     suites = json.loads(run_cli("list", "suites", "--json").stdout)
     assert any(s["name"] == "smoke" for s in suites)

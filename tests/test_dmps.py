@@ -41,9 +41,21 @@ def pair_ratios(g):
 
 
 def test_generator_spectrum_on_the_circle_is_laplace_beltrami(circle):
-    """−L_ε = (I − P)/ε at small ε: eigenvalue pairs in ratios 1, 4, 9, 16 (seed 002's limit)."""
+    """−L_ε = 2(I − P)/ε at small ε: eigenvalue pairs in ratios 1, 4, 9, 16 (seed 002's limit)."""
     s = DMPS(eps=0.005).fit(circle, rng=np.random.default_rng(0))
     np.testing.assert_allclose(pair_ratios(s.generator_eigenvalues()), [1, 4, 9, 16], rtol=0.10)
+
+
+def test_generator_on_gaussian_data_is_ornstein_uhlenbeck_and_outlier_modes_are_cut():
+    """On N(0, 1) data −L has eigenvalues 1, 2, 3 (absolute, which fixes the factor 2 in
+    L_ε = 2(P − I)/ε); modes on single tail points (eigenvalue ≈ 0) are cut by ``min_support``."""
+    X = np.random.default_rng(1).standard_normal((1000, 1))
+    s = DMPS(eps=0.02).fit(X, rng=np.random.default_rng(0))
+    kept = 2.0 * (1.0 - s.lam_) / s.eps_
+    np.testing.assert_allclose(kept[:2], [1.0, 2.0], rtol=0.10)
+    spurious = s.generator_eigenvalues() < 0.5  # below the smallest true eigenvalue, 1
+    assert spurious.sum() == 2 and np.all(s.support_[spurious] < 2)
+    assert not np.isin(s.eigenvalues_[spurious], s.lam_).any()
 
 
 def test_log_generator_at_the_default_eps_matches_too(circle):

@@ -6,6 +6,7 @@ import numpy as np
 from scipy.spatial.distance import cdist
 
 from ..contracts import Metric
+from ._sampling import subsample
 
 _BLOCK = 2**22  # distances per block (32 MB of float64)
 
@@ -36,13 +37,6 @@ def mean_pairwise_distance(x: np.ndarray, y: np.ndarray, *, exclude_diagonal: bo
     return pairwise_mean(x, y, exclude_diagonal=exclude_diagonal)
 
 
-def _subsample(points: np.ndarray, k: int, rng: np.random.Generator | None) -> np.ndarray:
-    if k <= 0 or len(points) <= k:
-        return points
-    rng = np.random.default_rng(0) if rng is None else rng
-    return points[rng.choice(len(points), k, replace=False)]
-
-
 class Energy(Metric):
     """Energy distance ``2 E|X−Y| − E|X−X'| − E|Y−Y'|`` (Székely & Rizzo 2013, eq. 2).
 
@@ -67,7 +61,7 @@ class Energy(Metric):
     def __call__(self, generated, reference, *, train=None, dataset=None, rng=None) -> float:
         xy = mean_pairwise_distance(generated, reference)
         xx = mean_pairwise_distance(generated, generated, exclude_diagonal=True)
-        sub = _subsample(reference, self.max_reference, rng)
+        sub = subsample(reference, self.max_reference, rng)
         yy = mean_pairwise_distance(sub, sub, exclude_diagonal=True)
         return float(2 * xy - xx - yy)
 
@@ -119,7 +113,7 @@ class MMD(Metric):
         def kernel(sq):
             return np.exp(-sq / (2 * h2))
 
-        sub = _subsample(reference, self.max_reference, rng)
+        sub = subsample(reference, self.max_reference, rng)
         xx = pairwise_mean(generated, generated, kernel, exclude_diagonal=True)
         yy = pairwise_mean(sub, sub, kernel, exclude_diagonal=True)
         xy = pairwise_mean(generated, reference, kernel)

@@ -6,6 +6,7 @@ import numpy as np
 from scipy.spatial import cKDTree
 
 from ..contracts import Metric, nan_with_reason
+from ._sampling import subsample
 
 #: Ratios below this flag a sampler as copying its training set.
 COPYING_THRESHOLD = 0.5
@@ -31,22 +32,29 @@ class Memorization(Metric):
     → 0: copies. Values below :data:`COPYING_THRESHOLD` (0.5) are flagged. Every accuracy
     metric rewards copying, so read accuracy beside this column.
 
-    The reference is subsampled to ``max_reference`` points. Cost O((n + r) log M) for
+    No direction (``higher_is_better = None``): it is a flag, not a score. Values far above 1
+    are no better than ≈ 1 — they mean samples lie off the data (a sampler returning noise
+    scores high) — so the leaderboard shows it but never ranks by it.
+
+    The reference is subsampled to ``max_reference`` points (0 = all). Cost O((n + r) log M) for
     low d with a k-d tree, O((n + r) M d) in high d.
     """
 
     name = "memorization"
-    higher_is_better = True
+    higher_is_better = None
 
     def __init__(self, max_reference: int = 2000) -> None:
         self.max_reference = max_reference
 
+    def check_params(self) -> None:
+        super().check_params()
+        if self.max_reference < 0:
+            raise ValueError(f"max_reference must be non-negative (0 = all), got {self.max_reference!r}")
+
     def __call__(self, generated, reference, *, train=None, dataset=None, rng=None) -> float:
         if train is None or len(train) == 0:
             return nan_with_reason("memorization needs the training set")
-        rng = np.random.default_rng() if rng is None else rng
-        if len(reference) > self.max_reference:
-            reference = reference[rng.choice(len(reference), self.max_reference, replace=False)]
+        reference = subsample(reference, self.max_reference, rng)
         d_ref = np.median(nearest_distances(reference, train))
         if d_ref == 0:
             return nan_with_reason("fresh reference points coincide with training points")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..contracts import Metric
+from ._sampling import metric_rng
 
 
 def wasserstein_1d(x: np.ndarray, y: np.ndarray, p: int = 2) -> np.ndarray:
@@ -38,7 +39,7 @@ class SlicedW2(Metric):
         self.n_projections = n_projections
 
     def __call__(self, generated, reference, *, train=None, dataset=None, rng=None) -> float:
-        rng = np.random.default_rng() if rng is None else rng
+        rng = metric_rng(rng)
         d = generated.shape[1]
         theta = rng.standard_normal((d, self.n_projections))
         theta /= np.linalg.norm(theta, axis=0, keepdims=True)

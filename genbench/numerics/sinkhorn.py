@@ -134,7 +134,10 @@ def sinkhorn_symmetric(
     the localized sampler's one problem per coordinate, seed 001 eq. (36)). ``tol`` bounds the
     relative marginal error ``max_i |M (P1)_i − 1|``. ``method="auto"`` uses the scaled domain
     and falls back to the log domain when the kernel or the iterates leave float64's range.
-    ``overwrite=True`` lets the scaled path exponentiate ``log_T`` in place (saves a copy).
+    ``overwrite=True`` lets the scaled path exponentiate ``log_T`` in place (saves a copy): a
+    kernel outside float64's range is detected before that and still goes to the log domain,
+    but a scaled iteration that breaks down midway is then reported (no ``log_T`` left to fall
+    back on). The Gaussian kernel's unit diagonal rules that out (see the module docstring).
     """
     log_T = np.asarray(log_T, dtype=np.float64)
     if log_T.ndim not in (2, 3) or log_T.shape[-1] != log_T.shape[-2]:
@@ -208,7 +211,7 @@ def _scaled(log_T: np.ndarray, row_max, tol: float, max_iter: int, *, force: boo
 def _matvec(T: np.ndarray, v: np.ndarray) -> np.ndarray:
     if T.ndim == 2:  # symmetric: BLAS symv reads one triangle (T.T is the same matrix, F-ordered)
         return _dsymv(1.0, T.T, v) if T.flags.c_contiguous else T @ v
-    return np.einsum("bij,bj->bi", T, v)
+    return (T @ v[..., None])[..., 0]  # batched BLAS gemv (einsum would not use BLAS)
 
 
 def _log(log_T: np.ndarray, tol: float, max_iter: int) -> SinkhornResult:
