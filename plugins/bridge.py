@@ -9,11 +9,11 @@ import numpy as np
 
 import genbench
 from genbench.numerics.chains import check_chain_params, plan_chains, run_chains, start_states, use_jax
+from genbench.numerics.kde import bandwidth
 from genbench.numerics.sinkhorn import (
     gaussian_log_kernel,
-    kde_log_density,
+    kde_log_density_sq,
     log_weights,
-    scott_bandwidth2,
     sinkhorn_symmetric,
     sq_distances,
     variable_bandwidth,
@@ -127,7 +127,7 @@ class Bridge(genbench.Sampler):
         self.Xc_ = X - self.mean_  # centred: accurate |a|² + |b|² − 2a·b
         D = sq_distances(self.Xc_)
         if self.beta != 0:
-            self.h2_ = scott_bandwidth2(self.Xc_)
+            self.h2_ = bandwidth(self.Xc_, "scott") ** 2  # the shared Scott rule
             self.log_rho_, self.log_Z_ = variable_bandwidth(D, self.beta, self.h2_)
             rho = np.exp(self.log_rho_)
             log_T = gaussian_log_kernel(D, self.eps, rho, rho)  # seed 000, eqs. (5), (22)
@@ -148,7 +148,7 @@ class Bridge(genbench.Sampler):
 
     def _log_rho_at(self, D: np.ndarray) -> np.ndarray:
         """``log ρ(x) = β log(π(x)/Z)`` from squared distances to the data, clipped to the data's range."""
-        lr = self.beta * (kde_log_density(D, self.h2_) - self.log_Z_)
+        lr = self.beta * (kde_log_density_sq(D, self.h2_) - self.log_Z_)
         return np.clip(lr, self.log_rho_.min(), self.log_rho_.max())
 
     def weights(self, Y: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:

@@ -36,7 +36,10 @@ class LocalizedBridge(genbench.Sampler):
     ``"noisy"`` records ``X_{n+½}``. ``scale``: ``"none"``; ``"std"`` divides every coordinate by
     its standard deviation; a list of d block labels divides each block by its pooled std
     (seed 001 §5.1 scales z by σ_z and ψ by σ_ψ). The sampler then runs in the scaled
-    coordinates (kernel and noise alike: ``K = diag(σ²)`` in seed 000 eq. (4)).
+    coordinates (kernel and noise alike: ``K = diag(σ²)`` in seed 000 eq. (4)). A departure:
+    seed 001 §5.1 scales only the inner products of (36)/(38) and keeps the noise unscaled.
+    Conditional sampling (seed 001 §5, the Lorenz-96 closure) is not implemented here yet;
+    ``bridge.sample_conditional`` is the pattern.
 
     Vectorised over chains and over α: the ``(d, n, M)`` kernel is evaluated in blocks of
     coordinates holding at most 2²³ entries (numpy) or at once (jax); all α share one padded

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .kde import initial_particles
+
 __all__ = ["ChainPlan", "check_chain_params", "plan_chains", "run_chains", "start_states", "use_jax"]
 
 
@@ -58,11 +60,10 @@ def plan_chains(n: int, chains: int | None, steps: int | None, burn_in: int, thi
 def start_states(X: np.ndarray, chains: int, start, rng: np.random.Generator) -> np.ndarray:
     """Initial states: ``"data"`` random training points (without replacement while possible),
     ``"mean"`` the data mean, or an explicit point (a list of d numbers) for every chain."""
-    M, d = X.shape
+    d = X.shape[1]
     if isinstance(start, str):
         if start == "data":
-            idx = rng.permutation(M)[:chains] if chains <= M else rng.integers(M, size=chains)
-            return X[idx].copy()
+            return initial_particles(X, chains, rng=rng, init="train")
         if start == "mean":
             return np.repeat(X.mean(axis=0, keepdims=True), chains, axis=0)
         raise ValueError(f"start must be 'data', 'mean' or a point, got {start!r}")

@@ -36,10 +36,9 @@ __all__ = [
     "SinkhornError",
     "SinkhornResult",
     "gaussian_log_kernel",
-    "kde_log_density",
+    "kde_log_density_sq",
     "log_weights",
     "marginal_error",
-    "scott_bandwidth2",
     "sinkhorn_symmetric",
     "sq_distances",
     "variable_bandwidth",
@@ -252,17 +251,11 @@ def log_weights(logits: np.ndarray, out: np.ndarray | None = None) -> np.ndarray
 # --- variable bandwidth (seed 000, eqs. (20)–(22)) -------------------------------------------
 
 
-def scott_bandwidth2(X: np.ndarray) -> float:
-    """Squared isotropic Scott bandwidth ``h² = σ̄² M^(−2/(d+4))`` (σ̄² the mean coordinate variance)."""
-    M, d = X.shape
-    var = float(np.mean(np.var(X, axis=0))) if M > 1 else 1.0
-    return (var if var > 0 else 1.0) * M ** (-2.0 / (d + 4))
-
-
-def kde_log_density(D: np.ndarray, h2: float) -> np.ndarray:
+def kde_log_density_sq(D: np.ndarray, h2: float) -> np.ndarray:
     """Unnormalised Gaussian KDE ``log (1/M) Σ_j exp(−D_j/(2h²))`` from squared distances ``D`` (…, M).
 
-    The normalising constant cancels in ``π_i / Z`` (eq. (22)), so it is left out.
+    The normalising constant cancels in ``π_i / Z`` (eq. (22)), so it is left out. (From points
+    rather than distances, normalised: :func:`genbench.numerics.kde.kde_log_density`.)
     """
     return logsumexp(D * (-0.5 / h2), axis=-1) - np.log(D.shape[-1])
 
@@ -272,6 +265,6 @@ def variable_bandwidth(D_train: np.ndarray, beta: float, h2: float) -> tuple[np.
 
     ``π`` is a cheap KDE on the training points (squared distances ``D_train``, bandwidth ``h²``).
     """
-    log_pi = kde_log_density(D_train, h2)
+    log_pi = kde_log_density_sq(D_train, h2)
     log_Z = float(logsumexp(log_pi) - np.log(len(log_pi)))
     return beta * (log_pi - log_Z), log_Z
