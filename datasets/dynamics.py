@@ -10,6 +10,7 @@ are integrated with a jitted RK4 (jax ``lax.scan``, float64); jax is imported on
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import json
@@ -23,7 +24,13 @@ import numpy as np
 
 import genbench
 
-_CACHE_VERSION = 2  # bump when a simulation changes, so stale trajectories are not reused
+_CACHE_VERSION = 2  # kept in the key; the source hash below already covers every edit
+
+
+@functools.cache
+def _source_hash() -> str:
+    """Hash of this module: an edited simulation never reuses trajectories cached before."""
+    return hashlib.sha256(Path(__file__).read_bytes()).hexdigest()[:12]
 
 
 def cache_dir() -> Path:
@@ -38,7 +45,8 @@ def cache_dir() -> Path:
 def cached(dataset: genbench.Dataset, seed: int, n: int, simulate: Callable[[], np.ndarray]) -> np.ndarray:
     """``simulate()`` once per (dataset name, parameters except n_train, seed, n); then from disk."""
     params = {k: v for k, v in dataset.get_params().items() if k != "n_train"}
-    key = json.dumps([dataset.name, params, int(seed), int(n), _CACHE_VERSION], sort_keys=True, default=str)
+    key = [dataset.name, params, int(seed), int(n), _CACHE_VERSION, _source_hash()]
+    key = json.dumps(key, sort_keys=True, default=str)
     path = cache_dir() / f"{dataset.name}-{hashlib.sha256(key.encode()).hexdigest()[:24]}.npy"
     if path.exists():
         try:
@@ -46,14 +54,20 @@ def cached(dataset: genbench.Dataset, seed: int, n: int, simulate: Callable[[], 
         except (OSError, ValueError):
             pass  # a damaged file: simulate again and overwrite
     data = np.ascontiguousarray(simulate(), dtype=np.float64)
+    tmp = None
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
         with os.fdopen(fd, "wb") as fh:
             np.save(fh, data)
         os.replace(tmp, path)  # atomic: parallel workers never read half a file
+        tmp = None
     except OSError:
-        pass  # a read-only cache only costs time
+        pass  # a read-only or full cache only costs time
+    finally:
+        if tmp is not None:  # the write failed: leave no partial file behind
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
     return data
 
 
@@ -61,7 +75,18 @@ def _seed(rng: np.random.Generator) -> int:
     return int(rng.integers(2**63 - 1))
 
 
-class BistablePath(genbench.Dataset):
+class _Simulated(genbench.Dataset):
+    """A dataset whose points come from a simulation: one seed per ``sample`` call, cached."""
+
+    def sample(self, n, *, rng):
+        seed = _seed(rng)
+        return cached(self, seed, n, lambda: self._simulate(n, seed))
+
+    def _simulate(self, n: int, seed: int) -> np.ndarray:
+        raise NotImplementedError
+
+
+class BistablePath(_Simulated):
     """Paths of ``dZ = (Z − Z³) dt + sqrt(noise) dB``, ``Z(0) ~ N(0, 1)`` (seed 001, eq. (58)).
 
     Observed at ``t_k = k·obs_dt`` (Δt = 5) for k = 0…K (K = ``n_steps`` = 100), so d = K + 1 =
@@ -109,15 +134,10 @@ class BistablePath(genbench.Dataset):
         z = rng.standard_normal(n)
         out[:, 0] = z
         for k in range(1, self.n_steps + 1):
-            noise = rng.standard_normal((sub, n))
-            for i in range(sub):
-                z = z + (z - z**3) * h + amp * noise[i]
+            for _ in range(sub):  # n normals per step: the same stream as one (sub, n) block
+                z = z + (z - z**3) * h + amp * rng.standard_normal(n)
             out[:, k] = z
         return out
-
-    def sample(self, n, *, rng):
-        seed = _seed(rng)
-        return cached(self, seed, n, lambda: self._simulate(n, seed))
 
 
 def _rk4(f, s, dt):
@@ -128,7 +148,7 @@ def _rk4(f, s, dt):
     return s + (dt / 6.0) * (k1 + 2.0 * k2 + 2.0 * k3 + k4)
 
 
-class _Closure(genbench.Dataset):
+class _Closure(_Simulated):
     """Shared machinery: paths in parallel, each contributing consecutive pairs after a burn-in."""
 
     n_paths: int
@@ -144,13 +164,6 @@ class _Closure(genbench.Dataset):
     def _layout(self, n: int) -> tuple[int, int]:
         paths = min(int(self.n_paths), n)
         return paths, -(-n // paths)  # paths, pairs per path
-
-    def sample(self, n, *, rng):
-        seed = _seed(rng)
-        return cached(self, seed, n, lambda: self._simulate(n, seed))
-
-    def _simulate(self, n: int, seed: int) -> np.ndarray:
-        raise NotImplementedError
 
 
 class Lorenz63Closure(_Closure):

@@ -292,6 +292,32 @@ def test_lorenz63_pairs_follow_eq_28_and_are_cached(tmp_path):
     assert len(list((tmp_path / "cache").glob("lorenz63_closure-*.npy"))) == 2  # keyed by parameters
 
 
+def test_cache_is_keyed_by_the_simulation_source_and_a_failed_write_leaves_nothing(tmp_path, monkeypatch):
+    from genbench_datasets import dynamics
+
+    ds = genbench.make_dataset("bistable_path", n_steps=3)
+    calls = []
+
+    def simulate():
+        calls.append(1)
+        return np.zeros((2, 4))
+
+    dynamics.cached(ds, 7, 2, simulate)
+    dynamics.cached(ds, 7, 2, simulate)
+    assert len(calls) == 1  # the second call reads the cache
+    monkeypatch.setattr(dynamics, "_source_hash", lambda: "edited")
+    dynamics.cached(ds, 7, 2, simulate)
+    assert len(calls) == 2  # an edited simulation does not reuse the old trajectories
+
+    def failing_save(fh, data):
+        fh.write(b"partial")
+        raise OSError("disk full")
+
+    monkeypatch.setattr(dynamics.np, "save", failing_save)
+    out = dynamics.cached(ds, 8, 2, simulate)
+    assert out.shape == (2, 4) and not list((tmp_path / "cache").glob("*.tmp"))
+
+
 def test_lorenz96_pairs_follow_eq_61():
     ds = genbench.make_dataset("lorenz96_closure", sample_every=1, burn_in=0.5)
     x = ds.sample(30, rng=rng())

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.spatial.distance import cdist
 
-from ..contracts import Metric
+from ..contracts import Metric, nan_with_reason
 from ._sampling import subsample
 
 _BLOCK = 2**22  # distances per block (32 MB of float64)
@@ -59,6 +59,8 @@ class Energy(Metric):
             raise ValueError(f"max_reference must be non-negative (0 = all), got {self.max_reference!r}")
 
     def __call__(self, generated, reference, *, train=None, dataset=None, rng=None) -> float:
+        if len(generated) < 2 or len(reference) < 2:
+            return nan_with_reason("energy distance needs at least 2 generated and 2 reference points")
         xy = mean_pairwise_distance(generated, reference)
         xx = mean_pairwise_distance(generated, generated, exclude_diagonal=True)
         sub = subsample(reference, self.max_reference, rng)
