@@ -39,6 +39,11 @@ def import_pot():
     return ot
 
 
+def cost_scale(generated: np.ndarray, reference: np.ndarray, k: int = 200) -> np.ndarray:
+    """Distances between the first ``k`` generated and reference points (a cheap scale read)."""
+    return cdist(np.asarray(generated, float)[:k], np.asarray(reference, float)[:k]).ravel()
+
+
 class Sinkhorn(Metric):
     """Regularised OT cost ``⟨P*, C⟩`` with Euclidean cost and uniform weights (seed 000, §6.2).
 
@@ -114,10 +119,12 @@ class Sinkhorn(Metric):
         errors = [float(e) for e in log.get("err", [])]
         last = errors[-1] if errors else float("nan")
         if not np.isfinite(value) or not errors or not last <= self.stop_threshold(len(reference)):
-            hint = "" if self.method == "sinkhorn_log" else "; try method='sinkhorn_log' or a larger reg"
+            hint = "" if self.method == "sinkhorn_log" else "method='sinkhorn_log' or "
             relative, iterations = last * np.sqrt(len(reference)), int(log.get("niter", 0)) + 1
+            scale = float(np.median(cost_scale(generated, reference)))
             return nan_with_reason(
                 f"Sinkhorn ({self.method}) did not converge at reg={self.reg:g}: relative marginal error "
-                f"{relative:.1e} > tol {self.tol:g} after {iterations} iterations{hint}"
+                f"{relative:.1e} > tol {self.tol:g} after {iterations} iterations; reg is in units of "
+                f"distance (median here {scale:.3g}): try {hint}a larger reg"
             )
         return value
