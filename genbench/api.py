@@ -77,7 +77,7 @@ def plan_run(
     profile: str | None = None,
 ) -> RunPlan:
     """Load and validate a suite, apply selectors and overrides, expand it into cells."""
-    from .runner import missing_capabilities
+    from .runner import skip_reason
     from .selectors import apply_selectors, filter_cells
 
     registry = get_registry(plugin_dirs)
@@ -91,15 +91,17 @@ def plan_run(
     s, ssel, dsel = apply_selectors(s, registry, list(samplers), list(datasets))
     cells = filter_cells(suite_cells(s, registry), ssel, dsel)
     plan = RunPlan(s, cells)
+    reasons: dict[str, str | None] = {}  # per dataset × sampler configuration, not per repetition
     for c in cells:  # capabilities are cheap to check here; no process needed
-        try:
-            dataset = registry.get("dataset", c.dataset)(**c.dataset_params)
-            sampler = registry.get("sampler", c.sampler)(**c.sampler_params)
-            missing = missing_capabilities(dataset, sampler)
-        except Exception:  # a component that cannot even be built: the worker records the error
-            continue
-        if missing:
-            plan.skipped[c.cell_id] = f"dataset {c.dataset} lacks {', '.join(sorted(missing))}"
+        if c.base_id not in reasons:
+            try:
+                dataset = registry.get("dataset", c.dataset)(**c.dataset_params)
+                sampler = registry.get("sampler", c.sampler)(**c.sampler_params)
+                reasons[c.base_id] = skip_reason(c, dataset, sampler)
+            except Exception:  # a component that cannot even be built: the worker records the error
+                reasons[c.base_id] = None
+        if reasons[c.base_id]:
+            plan.skipped[c.cell_id] = reasons[c.base_id]
     return plan
 
 

@@ -77,6 +77,12 @@ def missing_capabilities(dataset: Dataset, sampler: Sampler) -> frozenset[str]:
     return frozenset(sampler.required_capabilities()) - dataset.capabilities()
 
 
+def skip_reason(cell: Cell, dataset: Dataset, sampler: Sampler) -> str | None:
+    """Why the cell is ``skipped`` (a capability the sampler needs and the dataset lacks), or ``None``."""
+    missing = missing_capabilities(dataset, sampler)
+    return f"dataset {cell.dataset} lacks {', '.join(sorted(missing))}" if missing else None
+
+
 def accepts_dataset(method: Any) -> bool:
     """Whether ``fit`` takes the ``dataset`` keyword (for exact scores and other capabilities)."""
     try:
@@ -120,9 +126,9 @@ def execute_cell(cell: Cell, plugin_dirs: tuple[str, ...] = ()) -> dict[str, Any
         dataset, sampler, metrics = build_components(cell, plugin_dirs)
     except Exception as exc:
         return _error(result, "setup", exc)
-    missing = missing_capabilities(dataset, sampler)
-    if missing:
-        result.update(status="skipped", message=f"dataset {cell.dataset} lacks {', '.join(sorted(missing))}")
+    reason = skip_reason(cell, dataset, sampler)
+    if reason:
+        result.update(status="skipped", message=reason)
         return result
 
     train_ss, ref_ss = cell.data_seed().spawn(2)
