@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .contracts import Dataset, Sampler
-from .runner import accepts_dataset
+from .runner import accepts_dataset, isolate_worker
 
 
 class _CheckData(Dataset):
@@ -165,6 +165,7 @@ def assert_sampler_conforms(cls: type[Sampler]) -> None:
 def _check_worker(name: str, plugin_dirs: tuple[str, ...], conn) -> None:
     from .plugins import get_registry
 
+    isolate_worker()
     results = check_sampler(get_registry(plugin_dirs).get("sampler", name))
     conn.send([(r.name, r.passed, r.message) for r in results])
     conn.close()

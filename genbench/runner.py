@@ -227,18 +227,24 @@ def _watch_parent(parent_pid: int) -> None:
     threading.Thread(target=watch, daemon=True, name="genbench-parent-watch").start()
 
 
-def worker_main(cell_dict: dict, plugin_dirs: tuple[str, ...], conn, parent_pid: int, threads: int) -> None:
-    """Entry point of a worker process: run one cell and send its result through ``conn``."""
+def isolate_worker() -> None:
+    """Set up a freshly forked worker: its own process group (the parent kills it and everything
+    it started at once), Ctrl-C left to the parent, and death with the process that forked it."""
     import signal
 
-    global _BASELINE_MB
-    try:  # own process group: the parent kills the worker and everything it started at once
+    try:
         os.setpgid(0, 0)
     except OSError:
         pass
-    _BASELINE_MB = _current_rss_mb()
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C and kills us
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     _set_parent_death_signal()
+
+
+def worker_main(cell_dict: dict, plugin_dirs: tuple[str, ...], conn, parent_pid: int, threads: int) -> None:
+    """Entry point of a worker process: run one cell and send its result through ``conn``."""
+    global _BASELINE_MB
+    isolate_worker()
+    _BASELINE_MB = _current_rss_mb()
     _watch_parent(parent_pid)
     for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):  # libraries the cell loads
         os.environ[var] = str(threads)
