@@ -6,7 +6,7 @@ import numpy as np
 from scipy.spatial.distance import cdist
 
 from ..contracts import Metric, nan_with_reason
-from ._sampling import subsample
+from ._sampling import check_max_reference, subsample
 
 _BLOCK = 2**22  # distances per block (32 MB of float64)
 
@@ -55,8 +55,7 @@ class Energy(Metric):
 
     def check_params(self) -> None:
         super().check_params()
-        if self.max_reference < 0:
-            raise ValueError(f"max_reference must be non-negative (0 = all), got {self.max_reference!r}")
+        check_max_reference(self.max_reference)
 
     def __call__(self, generated, reference, *, train=None, dataset=None, rng=None) -> float:
         if len(generated) < 2 or len(reference) < 2:
@@ -88,8 +87,7 @@ class MMD(Metric):
         super().check_params()
         if self.bandwidth < 0:
             raise ValueError(f"bandwidth must be non-negative (0 = median heuristic), got {self.bandwidth!r}")
-        if self.max_reference < 0:
-            raise ValueError(f"max_reference must be non-negative (0 = all), got {self.max_reference!r}")
+        check_max_reference(self.max_reference)
 
     @staticmethod
     def median_bandwidth2(x: np.ndarray, y: np.ndarray) -> float:

@@ -6,7 +6,7 @@ import numpy as np
 from scipy.spatial import cKDTree
 
 from ..contracts import Metric, nan_with_reason
-from ._sampling import subsample
+from ._sampling import check_max_reference, subsample
 
 #: Ratios below this flag a sampler as copying its training set.
 COPYING_THRESHOLD = 0.5
@@ -48,8 +48,7 @@ class Memorization(Metric):
 
     def check_params(self) -> None:
         super().check_params()
-        if self.max_reference < 0:
-            raise ValueError(f"max_reference must be non-negative (0 = all), got {self.max_reference!r}")
+        check_max_reference(self.max_reference)
 
     def __call__(self, generated, reference, *, train=None, dataset=None, rng=None) -> float:
         if train is None or len(train) == 0:
