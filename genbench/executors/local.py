@@ -68,14 +68,19 @@ def _signals_deferred() -> Iterator[None]:
         signal.pthread_sigmask(signal.SIG_SETMASK, old)
 
 
+def _kill_group(pid: int) -> None:
+    """SIGKILL the process group of worker ``pid`` (the worker and what it started)."""
+    try:
+        os.killpg(pid, signal.SIGKILL)
+    except OSError:  # no such group (nothing left), or not ours
+        pass
+
+
 def _kill_tree(pid: int) -> None:
     """SIGKILL worker ``pid`` and everything it started: its process group (workers make their
     own, see :func:`genbench.runner.worker_main`; this reaches children whose parent already
     died) and, for processes that left the group, its live descendants."""
-    try:
-        os.killpg(pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError, OSError):
-        pass
+    _kill_group(pid)
     try:
         import psutil
 
@@ -190,7 +195,10 @@ class LocalExecutor:
                     if result is not None:
                         del running[key]
                         r.proc.join(timeout=0.5)
-                        _kill_tree(r.proc.pid)  # a lingering worker, and anything the cell started
+                        if r.proc.exitcode is None:  # reported, but lingers: do not wait for it
+                            _kill_tree(r.proc.pid)
+                        else:  # gone: what the cell started is left in its process group
+                            _kill_group(r.proc.pid)
                         r.conn.close()
                         on_result(r.cell, result)
         finally:
