@@ -239,10 +239,11 @@ def test_transition_rate_counts_sign_changes():
 
     paths = np.array([[1.0, -1.0, 1.0, 1.0], [-1.0, -1.0, -1.0, -1.0]])
     ref = np.array([[1.0, 1.0, 1.0, -1.0]])
-    assert metric("transition_rate", report="generated")(paths, ref, dataset=Paths()) == pytest.approx(2 / 6)
+    assert metric("transition_rate_value")(paths, ref, dataset=Paths()) == pytest.approx(2 / 6)
     assert metric("transition_rate")(paths, ref, dataset=Paths()) == pytest.approx(2 / 6 - 1 / 3, abs=1e-12)
     value = metric("transition_rate")(paths, ref, dataset=genbench.make_dataset("arc"))
     assert math.isnan(value) and "path" in value.reason
+    assert get_registry().components["metric"]["transition_rate_value"].obj.higher_is_better is None
 
 
 # ----------------------------------------------------------------------------- memorization
@@ -269,7 +270,6 @@ def test_memorization_flags_returned_training_points(noise):
         ("covariance_error", {"band": -1}),
         ("off_support", {"delta": -0.1}),
         ("circle_c1", {"against": "test"}),
-        ("transition_rate", {"report": "both"}),
         ("mmd", {"bandwidth": -1.0}),
     ],
 )

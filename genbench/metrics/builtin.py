@@ -7,7 +7,7 @@ from .covariance import CovarianceError
 from .energy import MMD, Energy
 from .marginals import CircleC1, CircleC2, MarginalW1
 from .memorization import Memorization
-from .paths import TransitionRate
+from .paths import TransitionRate, TransitionRateValue
 from .sinkhorn import Sinkhorn
 from .sliced import SlicedW2
 from .support import ModeBalance, OffSupport
@@ -28,4 +28,5 @@ def genbench_metrics() -> list[type]:
         CircleC1,
         CircleC2,
         TransitionRate,
+        TransitionRateValue,
     ]
