@@ -159,6 +159,12 @@ class LocalizedBridge(genbench.Sampler):
             res = sinkhorn_symmetric(log_T, tol=self.tol, overwrite=True)
             self.v_[blk], self.log_v_[blk] = res.v, res.log_v
             self.sinkhorn_iterations_ = max(self.sinkhorn_iterations_, res.iterations)
+        # Out-of-sample logits as a dot product (seed 001, Remark 2): log v_j + log t_j(y) =
+        # y·x_j/(2ε) + (log v_j − |x_j|²/(4ε)) − |y|²/(4ε); the last term is the same for every j
+        # and cancels in the softmax. W_ (d, d_max, M) and bias_ (d, M) serve numpy and jax alike.
+        loc = self._local(self.Xs_, slice(None))  # (d, M, d_max), zero-padded
+        self.W_ = np.transpose(loc, (0, 2, 1)) / (2.0 * self.eps)
+        self.bias_ = self.log_v_ - np.einsum("dmk,dmk->dm", loc, loc) / (4.0 * self.eps)
         return self
 
     # --- sampling -------------------------------------------------------------------------
@@ -167,8 +173,8 @@ class LocalizedBridge(genbench.Sampler):
         """``m_α(y_[α]) = X_α w_α(y_[α])`` for all α (seed 001, eqs. 37–40), scaled coordinates."""
         out = np.empty_like(Y)
         for blk in self._blocks(len(Y)):
-            logits = gaussian_log_kernel(sq_distances(self._local(Y, blk), self._local(self.Xs_, blk)), self.eps)
-            logits += self.log_v_[blk][:, None, :]  # log v_α + log t_α, eq. (37)
+            logits = self._local(Y, blk) @ self.W_[blk]  # log v_α + log t_α (eq. 37) up to a row constant
+            logits += self.bias_[blk][:, None, :]
             logits -= logits.max(axis=-1, keepdims=True)
             np.exp(logits, out=logits)
             values = self.Xs_[:, blk].T  # X_α, eq. (41): (B, M)
@@ -196,12 +202,11 @@ class LocalizedBridge(genbench.Sampler):
     def _jax_run(self, x0, plan, n, rng):
         from genbench.numerics.bridge_jax import localized_step, run_chains_jax
 
-        loc = self._local(self.Xs_, slice(None))  # (d, M, k), zero-padded
         A = {
             "idx": self.idx_,
             "mask": self.mask_,
-            "W": np.transpose(loc, (0, 2, 1)) / (2.0 * self.eps),  # seed 001, Remark 2
-            "bias": self.log_v_ - np.einsum("dmk,dmk->dm", loc, loc) / (4.0 * self.eps),
+            "W": self.W_,
+            "bias": self.bias_,
             "V": self.Xs_.T,
             "c_noise": np.sqrt(2.0 * self.eps),
         }
