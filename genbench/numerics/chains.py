@@ -97,7 +97,7 @@ def run_chains(
 def use_jax(backend: str) -> bool:
     """Resolve a sampler's ``backend`` parameter: ``"jax"``, ``"numpy"`` or ``"auto"``.
 
-    ``"auto"`` picks jax when it imports (measured 3.8× faster for ``bridge`` and 9–10× for
+    ``"auto"`` picks jax when it imports (measured 2.3–4× faster for ``bridge`` and 6× for
     ``localized_bridge``, see their docstrings), else numpy.
     """
     if backend != "auto":
