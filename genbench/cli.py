@@ -128,12 +128,17 @@ def run(
 
     from .api import execute_plan, plan_run
 
-    def terminate(signum: int, frame: object) -> None:  # SIGTERM stops as cleanly as Ctrl-C
+    global _stop_status
+    _stop_status = 130
+
+    def terminate(signum: int, frame: object) -> None:  # SIGTERM / hang-up stop as cleanly as Ctrl-C
         global _stop_status
         _stop_status = 128 + signum
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, terminate)
+    if hasattr(signal, "SIGHUP"):  # a closed terminal: workers are in their own process groups
+        signal.signal(signal.SIGHUP, terminate)
 
     plan = plan_run(
         suite,

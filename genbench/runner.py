@@ -12,6 +12,7 @@ import inspect
 import math
 import os
 import resource
+import signal
 import sys
 import time
 import traceback
@@ -202,7 +203,6 @@ def _set_parent_death_signal() -> None:
         return
     try:
         import ctypes
-        import signal
 
         libc = ctypes.CDLL(None, use_errno=True)
         libc.prctl(1, int(signal.SIGKILL), 0, 0, 0)  # PR_SET_PDEATHSIG = 1
@@ -230,12 +230,12 @@ def _watch_parent(parent_pid: int) -> None:
 def isolate_worker() -> None:
     """Set up a freshly forked worker: its own process group (the parent kills it and everything
     it started at once), Ctrl-C left to the parent, and death with the process that forked it."""
-    import signal
-
     try:
         os.setpgid(0, 0)
     except OSError:
         pass
+    if hasattr(signal, "pthread_sigmask"):  # whatever mask the forkserver had, signals reach us
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT, signal.SIGTERM})
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     _set_parent_death_signal()
 
@@ -245,6 +245,10 @@ def worker_main(cell_dict: dict, plugin_dirs: tuple[str, ...], conn, parent_pid:
     global _BASELINE_MB
     isolate_worker()
     _BASELINE_MB = _current_rss_mb()
+    try:  # the parent's --max-memory check counts growth above this, like peak_mem_mb
+        conn.send(("baseline", _BASELINE_MB))
+    except OSError:
+        os._exit(1)
     _watch_parent(parent_pid)
     for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):  # libraries the cell loads
         os.environ[var] = str(threads)
@@ -261,5 +265,7 @@ def worker_main(cell_dict: dict, plugin_dirs: tuple[str, ...], conn, parent_pid:
         conn.close()
     except OSError:  # the run is gone (interrupted): nobody to report to
         os._exit(1)
+    if os.getpgid(0) == os.getpid():  # our own group (see isolate_worker): end what the cell started
+        os.killpg(0, signal.SIGKILL)  # ... and this process with it
     # Exit now: a thread the plugin left running must not keep this process (and the run) alive.
     os._exit(0)

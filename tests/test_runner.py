@@ -153,6 +153,8 @@ def test_processes_a_cell_starts_do_not_outlive_it(tmp_path, write_suite):
     import os
     import time
 
+    import psutil
+
     pidfile = tmp_path / "child"
     suite = write_suite(
         f"""
@@ -175,15 +177,27 @@ def test_processes_a_cell_starts_do_not_outlive_it(tmp_path, write_suite):
     assert statuses == {"return": "ok", "crash": "crashed"}
     for then in ("return", "crash"):
         pid = int((tmp_path / f"child.{then}").read_text())
-        for _ in range(50):  # the orphan is reaped by init shortly after the kill
+        for _ in range(50):  # killed: gone once reaped, a zombie until then (if init is slow to reap)
             try:
-                os.kill(pid, 0)
-            except ProcessLookupError:
+                if psutil.Process(pid).status() == psutil.STATUS_ZOMBIE:
+                    break
+            except psutil.NoSuchProcess:
                 break
             time.sleep(0.1)
         else:
             os.kill(pid, 9)
             raise AssertionError(f"the child of the cell that did {then!r} outlived it")
+
+
+def test_memory_cap_holds_even_when_the_cell_finishes_between_two_checks(tmp_path, write_suite):
+    """`allocates` holds 200 MB for a moment: over a 150 MB cap every repetition is `crashed`."""
+    suite = write_suite(FAILURES.replace('name = "failures"', 'name = "cap"\nrepetitions = 3'))
+    args = ["run", "--suite", str(suite), "--store", str(tmp_path / "r.db"), "--sampler", "allocates"]
+    proc = run_cli(*args, "--max-memory", "150", "-j", "2", "-q", "--plugin-dir", str(FAILING_PLUGINS))
+    assert proc.returncode == 0, proc.stderr
+    rows = results_json(tmp_path / "r.db")
+    assert [r["status"] for r in rows] == ["crashed"] * 3
+    assert all("exceeded the 150 MB cap" in r["message"] and r["peak_mem_mb"] > 150 for r in rows)
 
 
 def test_validate_samples_rejects_bad_output():

@@ -49,23 +49,31 @@ class _Running:
     deadline: float
     cap: float | None = None
     next_mem_check: float = float("inf")
-    #: Resident memory of the freshly forked worker (libraries shared with the forkserver).
+    #: Resident memory of the started worker (preloaded libraries), as the worker reports it.
     baseline_mb: float | None = None
 
 
 @contextlib.contextmanager
 def _signals_deferred() -> Iterator[None]:
-    """Hold SIGINT and SIGTERM until the block ends, so that Ctrl-C cannot fall between starting a
-    worker and recording it (an unrecorded worker would not be killed)."""
-    if not hasattr(signal, "pthread_sigmask"):
+    """Hold Ctrl-C and SIGTERM until the block ends, so that they cannot fall between starting a
+    worker and recording it (an unrecorded worker would not be killed). Python handlers that only
+    note the signal stand in for the block (a thread mask would not do: the kernel may deliver the
+    signal to a BLAS thread, and Python still raises in the main thread); the noted signal is
+    delivered again afterwards. Outside the main thread, where handlers cannot be set, a no-op."""
+    noted: list[int] = []
+    held = [signal.SIGINT, signal.SIGTERM]
+    try:
+        previous = {sig: signal.signal(sig, lambda signum, frame: noted.append(signum)) for sig in held}
+    except ValueError:  # not the main thread
         yield
         return
-    held = {signal.SIGINT, signal.SIGTERM}
-    old = signal.pthread_sigmask(signal.SIG_BLOCK, held)
     try:
         yield
     finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, old)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        for sig in dict.fromkeys(noted):
+            signal.raise_signal(sig)
 
 
 def _kill_group(pid: int) -> None:
@@ -175,16 +183,11 @@ class LocalExecutor:
         """
         pending = deque(cells)
         running: dict[int, _Running] = {}
-        if self._ctx.get_start_method() == "forkserver":
-            from multiprocessing import forkserver
-
-            with self._forkserver_env():
-                forkserver.ensure_running()
         try:
             while pending or running:
                 while pending and len(running) < self.jobs:
                     cell = pending.popleft()
-                    with _signals_deferred():  # Ctrl-C cannot fall between starting and recording
+                    with _signals_deferred(), self._forkserver_env():  # a (re)started forkserver reads it
                         running[id(cell)] = self._start(cell)
                 handles = [h for r in running.values() for h in (r.conn, r.proc.sentinel)]
                 due = min(min(r.deadline, r.next_mem_check) for r in running.values())
@@ -197,8 +200,6 @@ class LocalExecutor:
                         r.proc.join(timeout=0.5)
                         if r.proc.exitcode is None:  # reported, but lingers: do not wait for it
                             _kill_tree(r.proc.pid)
-                        else:  # gone: what the cell started is left in its process group
-                            _kill_group(r.proc.pid)
                         r.conn.close()
                         on_result(r.cell, result)
         finally:
@@ -242,18 +243,34 @@ class LocalExecutor:
     def _check(self, r: _Running, now: float) -> dict[str, Any] | None:
         """The result if the cell is over (finished, died, timed out, over memory), else ``None``."""
         alive = r.proc.is_alive()
-        if r.conn.poll():  # a result, or end-of-file because the worker died
+        while r.conn.poll():  # messages, or end-of-file because the worker died
             try:
-                result = r.conn.recv()
-                result["wall_s"] = now - r.started
-                return result
+                msg = r.conn.recv()
             except (EOFError, OSError):
                 r.proc.join(timeout=5)
                 alive = False
+                break
+            if isinstance(msg, tuple):  # ("baseline", MB): the started worker's resident memory
+                r.baseline_mb = float(msg[1])
+                continue
+            peak = msg.get("peak_mem_mb")
+            if r.cap is not None and peak is not None and peak > r.cap:  # grew past it between two polls
+                msg = empty_result(
+                    r.cell,
+                    "crashed",
+                    f"the cell's peak resident memory {peak:.0f} MB exceeded the {r.cap:g} MB cap"
+                    " (--max-memory; measured when it finished, between two memory checks)",
+                )
+                msg["peak_mem_mb"] = peak
+            msg["wall_s"] = now - r.started
+            return msg
         if not alive:
             r.proc.join(timeout=1)
+            # Died before reporting: what it started is left in its process group.
             if r.proc.exitcode is None:
                 _kill_tree(r.proc.pid)
+            else:
+                _kill_group(r.proc.pid)
             out = empty_result(r.cell, "crashed", _describe_exit(r.proc.exitcode))
             out["wall_s"] = now - r.started
             return out
@@ -262,12 +279,9 @@ class LocalExecutor:
             out = empty_result(r.cell, "timeout", f"killed after the {r.cell.timeout:g} s timeout")
             out["wall_s"] = now - r.started
             return out
-        if now >= r.next_mem_check:
+        if r.baseline_mb is not None and now >= r.next_mem_check:
             r.next_mem_check = now + _MEM_CHECK_S
-            rss = _rss_mb(r.proc.pid)
-            if r.baseline_mb is None:
-                r.baseline_mb = rss
-            added = rss - r.baseline_mb  # measured like the results' peak_mem_mb
+            added = _rss_mb(r.proc.pid) - r.baseline_mb  # like peak_mem_mb, plus the cell's children
             if r.cap is not None and added > r.cap:
                 _kill_tree(r.proc.pid)
                 out = empty_result(

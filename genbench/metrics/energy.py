@@ -63,6 +63,8 @@ class Energy(Metric):
         xy = mean_pairwise_distance(generated, reference)
         xx = mean_pairwise_distance(generated, generated, exclude_diagonal=True)
         sub = subsample(reference, self.max_reference, rng)
+        if len(sub) < 2:
+            return nan_with_reason("energy distance needs max_reference >= 2 (or 0 for all points)")
         yy = mean_pairwise_distance(sub, sub, exclude_diagonal=True)
         return float(2 * xy - xx - yy)
 
