@@ -62,3 +62,37 @@ def results_json(store: Path, *extra: str) -> list[dict]:
     proc = run_cli("results", "--store", str(store), "--format", "json", *extra)
     assert proc.returncode == 0, proc.stderr
     return json.loads(proc.stdout)
+
+
+def mixture_moments(ds):
+    """Exact mean and covariance of the ``gmm`` dataset ``ds``."""
+    import numpy as np
+
+    mu = ds.weights @ ds.means
+    dm = ds.means - mu
+    return mu, (ds.weights[:, None] * dm).T @ dm + ds.std**2 * np.eye(ds.means.shape[1])
+
+
+def mixture_errors(ds, Y):
+    """Mean error / overall std, relative Frobenius covariance error, max mode-weight error."""
+    import numpy as np
+
+    mu, cov = mixture_moments(ds)
+    sd = np.sqrt(np.trace(cov) / len(mu))
+    w = np.bincount(ds.component(Y), minlength=len(ds.weights)) / len(Y)
+    return (
+        np.linalg.norm(Y.mean(0) - mu) / sd,
+        np.linalg.norm(np.cov(Y, rowvar=False) - cov) / np.linalg.norm(cov),
+        np.abs(w - ds.weights).max(),
+    )
+
+
+@pytest.fixture(scope="session")
+def gmm():
+    """The 3-mode ``gmm`` dataset and 1,000 training points from it (seed 0)."""
+    import numpy as np
+
+    import genbench
+
+    ds = genbench.make_dataset("gmm")
+    return ds, ds.sample(1000, rng=np.random.default_rng(0))

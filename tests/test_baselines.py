@@ -12,25 +12,7 @@ from genbench_plugins.ula import ULA
 import genbench
 from genbench.checks import assert_sampler_conforms
 
-
-def mixture_errors(ds, Y):
-    """Mean error / overall std, relative Frobenius covariance error, max mode-weight error."""
-    mu = ds.weights @ ds.means
-    dm = ds.means - mu
-    cov = (ds.weights[:, None] * dm).T @ dm + ds.std**2 * np.eye(2)
-    sd = np.sqrt(np.trace(cov) / 2)
-    w = np.bincount(ds.component(Y), minlength=3) / len(Y)
-    return (
-        np.linalg.norm(Y.mean(0) - mu) / sd,
-        np.linalg.norm(np.cov(Y, rowvar=False) - cov) / np.linalg.norm(cov),
-        np.abs(w - ds.weights).max(),
-    )
-
-
-@pytest.fixture(scope="module")
-def gmm():
-    ds = genbench.make_dataset("gmm")
-    return ds, ds.sample(1000, rng=np.random.default_rng(0))
+from .conftest import mixture_errors
 
 
 def draw(sampler, ds, X, n, seed=0):

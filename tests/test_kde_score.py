@@ -9,11 +9,7 @@ import genbench
 from genbench.numerics import kde
 from genbench.numerics.sinkhorn import sq_distances
 
-
-@pytest.fixture(scope="module")
-def gmm_data():
-    ds = genbench.make_dataset("gmm")
-    return ds, ds.sample(1000, rng=np.random.default_rng(0))
+from .conftest import mixture_moments
 
 
 def test_kde_score_matches_finite_differences_of_log_density():
@@ -62,8 +58,8 @@ def test_median_offdiag_matches_numpy():
         assert kde.median_offdiag(H) == pytest.approx(np.median(H[np.triu_indices(n, 1)]))
 
 
-def test_bandwidth_rules(gmm_data):
-    _, X = gmm_data
+def test_bandwidth_rules(gmm):
+    _, X = gmm
     M, d = X.shape
     s = np.sqrt(np.var(X, axis=0, ddof=1).mean())
     assert kde.bandwidth(X, "scott") == pytest.approx(M ** (-1 / 6) * s)
@@ -76,11 +72,10 @@ def test_bandwidth_rules(gmm_data):
         kde.check_bandwidth(-1.0)
 
 
-def test_median_heuristic_oversmooths_the_mixture_more_than_scott(gmm_data):
+def test_median_heuristic_oversmooths_the_mixture_more_than_scott(gmm):
     """The KDE's covariance is Cov(X) + σ² I; on the 3-mode gmm the median rule inflates it ~2.5× more."""
-    ds, X = gmm_data
-    mu = ds.weights @ ds.means
-    cov = sum(w * (np.outer(m - mu, m - mu) + ds.std**2 * np.eye(2)) for w, m in zip(ds.weights, ds.means, strict=True))
+    ds, X = gmm
+    _, cov = mixture_moments(ds)
 
     def err(rule):
         c = np.cov(X, rowvar=False) + kde.bandwidth(X, rule) ** 2 * np.eye(2)
@@ -126,8 +121,8 @@ class _MeanShift(kde.ScoreParams, genbench.Sampler):
         return x
 
 
-def test_score_params_mixin_gives_a_new_sampler_the_score_and_its_checks(gmm_data):
-    ds, X = gmm_data
+def test_score_params_mixin_gives_a_new_sampler_the_score_and_its_checks(gmm):
+    ds, X = gmm
     rng = np.random.default_rng(5)
     s = _MeanShift().fit(X, rng=rng)
     x = rng.standard_normal((7, 2))

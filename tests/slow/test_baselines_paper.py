@@ -9,34 +9,16 @@ from genbench_plugins.dmps import DMPS
 from genbench_plugins.svgd import SVGD
 from genbench_plugins.ula import ULA
 
-import genbench
+from ..conftest import mixture_errors
 
 pytestmark = pytest.mark.slow
-
-
-def errors(ds, Y):
-    mu = ds.weights @ ds.means
-    dm = ds.means - mu
-    cov = (ds.weights[:, None] * dm).T @ dm + ds.std**2 * np.eye(2)
-    w = np.bincount(ds.component(Y), minlength=3) / len(Y)
-    return (
-        np.linalg.norm(Y.mean(0) - mu) / np.sqrt(np.trace(cov) / 2),
-        np.linalg.norm(np.cov(Y, rowvar=False) - cov) / np.linalg.norm(cov),
-        np.abs(w - ds.weights).max(),
-    )
-
-
-@pytest.fixture(scope="module")
-def gmm():
-    ds = genbench.make_dataset("gmm")
-    return ds, ds.sample(1000, rng=np.random.default_rng(0))
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_svgd_exact_score_full_size(gmm, seed):
     ds, X = gmm
     s = SVGD(score="exact").fit(X, rng=np.random.default_rng(seed), dataset=ds)
-    mean_err, cov_err, w_err = errors(ds, s.sample(1000, rng=np.random.default_rng(seed + 10)))
+    mean_err, cov_err, w_err = mixture_errors(ds, s.sample(1000, rng=np.random.default_rng(seed + 10)))
     assert mean_err < 0.1 and cov_err < 0.10 and w_err < 0.05, (mean_err, cov_err, w_err)
 
 
@@ -45,7 +27,7 @@ def test_kde_score_defaults_stay_within_the_kde_smoothing(gmm, cls):
     """With the KDE score (Scott σ) the target is the KDE: covariance error ≈ its σ² inflation (~10 %)."""
     ds, X = gmm
     s = cls().fit(X, rng=np.random.default_rng(0))
-    mean_err, cov_err, w_err = errors(ds, s.sample(1000, rng=np.random.default_rng(1)))
+    mean_err, cov_err, w_err = mixture_errors(ds, s.sample(1000, rng=np.random.default_rng(1)))
     assert mean_err < 0.15 and cov_err < 0.15 and w_err < 0.05, (mean_err, cov_err, w_err)
 
 
