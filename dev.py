@@ -3,8 +3,11 @@
 
     python3 dev.py run     # .venv + install, run the manifolds suite (quick profile), print the leaderboard
     python3 dev.py test    # .venv + install, ruff (lint + format check), pytest
+    python3 dev.py genbench ARGS   # any genbench command in .venv, e.g. `genbench results --format csv`
 
-The virtual environment lives in ``.venv``; it is (re)installed when pyproject.toml changes.
+The virtual environment lives in ``.venv``; it is (re)installed when pyproject.toml or
+.ci/constraints.txt changes. ``python3 dev.py genbench ARGS`` runs any genbench command in it
+(or activate it: ``source .venv/bin/activate``).
 Extra arguments after ``run`` go to ``genbench run`` (e.g. ``-j 2``); after ``test``, to pytest
 (e.g. ``-m slow`` for the paper reproductions).
 """
@@ -21,6 +24,7 @@ ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".venv"
 BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
 STAMP = VENV / ".genbench-install"
+CONSTRAINTS = ROOT / ".ci" / "constraints.txt"  # development pins: CPU torch, one ruff
 SUITE, PROFILE = "manifolds", "quick"  # every sampler × every manifold, laptop-sized (~1 min)
 
 
@@ -32,25 +36,28 @@ def sh(*cmd: str | Path) -> None:
 
 
 def ensure_env() -> None:
-    """Create .venv and install genbench (editable) with the whole stack, once per pyproject."""
+    """Create .venv and install genbench (editable) with every extra and the test tools, once per
+    pyproject.toml / constraints."""
     if sys.version_info < (3, 10):  # noqa: UP036  (dev.py itself must run on an old Python to say so)
         sys.exit(f"genbench needs Python >= 3.10, this is {sys.version.split()[0]}")
-    want = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
+    want = hashlib.sha256((ROOT / "pyproject.toml").read_bytes() + CONSTRAINTS.read_bytes()).hexdigest()
     if STAMP.exists() and STAMP.read_text() == want:
         return
     if not (BIN / "python").exists():
         sh(sys.executable, "-m", "venv", VENV)
     sh(BIN / "python", "-m", "pip", "install", "--upgrade", "--quiet", "pip")
-    sh(BIN / "python", "-m", "pip", "install", "--quiet", "-e", ".")
+    sh(BIN / "python", "-m", "pip", "install", "--quiet", "-c", CONSTRAINTS, "-e", ".[all,test]")
     STAMP.write_text(want)
 
 
 def main(argv: list[str]) -> None:
-    if not argv or argv[0] not in ("run", "test"):
+    if not argv or argv[0] not in ("run", "test", "genbench"):
         sys.exit(__doc__)
     ensure_env()
     job, extra = argv[0], argv[1:]
-    if job == "run":
+    if job == "genbench":
+        sh(BIN / "genbench", *extra)
+    elif job == "run":
         store = ROOT / "genbench.db"
         sh(BIN / "genbench", "run", "--suite", SUITE, "--profile", PROFILE, "--store", store, "-j", "2", *extra)
         sh(BIN / "genbench", "leaderboard", "--suite", f"{SUITE}:{PROFILE}", "--store", store)

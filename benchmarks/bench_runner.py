@@ -13,7 +13,7 @@ N_CELLS = 20
 
 
 def _noop_cells(n: int):
-    from genbench.grid import Cell
+    from genbench.cell import Cell
 
     return [
         Cell(suite="bench", dataset="bench_tiny", dataset_params={"tag": i}, sampler="bench_noop",
@@ -31,17 +31,17 @@ class RunnerOverhead:
         from genbench.executors import LocalExecutor
 
         self.executor = LocalExecutor(jobs=1, plugin_dirs=(PLUGINS,))
-        self.executor.run(_noop_cells(2), lambda c, r: None)  # start the forkserver
+        list(self.executor.run(_noop_cells(2)))  # start the forkserver
         from genbench.runner import execute_cell
 
         execute_cell(_noop_cells(1)[0], (PLUGINS,))  # build the registry in this process
 
     def time_isolated_cell(self):
-        self.executor.run(_noop_cells(N_CELLS), lambda c, r: None)
+        list(self.executor.run(_noop_cells(N_CELLS)))
 
     def track_seconds_per_isolated_cell(self):
         start = time.perf_counter()
-        self.executor.run(_noop_cells(N_CELLS), lambda c, r: None)
+        list(self.executor.run(_noop_cells(N_CELLS)))
         return (time.perf_counter() - start) / N_CELLS
 
     track_seconds_per_isolated_cell.unit = "seconds"

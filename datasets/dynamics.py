@@ -180,6 +180,8 @@ class Lorenz63Closure(_Closure):
     """
 
     name = "lorenz63_closure"
+    requires_packages = ("jax",)  # the jitted RK4 integrator
+    extra = "jax"
     conditioning = (0,)
     dim = 2
 
@@ -279,6 +281,8 @@ class Lorenz96Closure(_Closure):
     """
 
     name = "lorenz96_closure"
+    requires_packages = ("jax",)  # the jitted RK4 integrator
+    extra = "jax"
 
     def __init__(
         self,

@@ -5,12 +5,11 @@ marker :data:`hookimpl`, and ``make_sampler`` / ``make_dataset`` / ``make_metric
 ``run_suite``. Importing genbench is light: numpy, torch and jax load only when used.
 """
 
+from ._version import __version__
 from .api import make_dataset, make_metric, make_sampler, run_suite
 from .contracts import Dataset, Metric, NaNWithReason, Sampler, nan_with_reason
 from .errors import GenbenchError
 from .hookspecs import hookimpl
-
-__version__ = "0.1.0"
 
 __all__ = [
     "Dataset",

@@ -8,15 +8,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .cell import Cell, CellResult
 from .contracts import Component, Dataset, Metric, Sampler
 from .errors import GenbenchError, did_you_mean
-from .grid import Cell
 from .params import check_type
 from .plugins import get_registry
 from .suite import Suite, load_suite, suite_cells
 
 if TYPE_CHECKING:
     import pandas as pd
+
+    from .executors import Executor
 
 
 def _make(kind: str, name: str, params: dict[str, Any], plugin_dirs=None) -> Component:
@@ -53,16 +55,31 @@ def make_metric(name: str, /, **params: Any) -> Metric:
 
 @dataclass
 class RunPlan:
-    """What a run will do: the suite, every selected cell, and which ones are skipped/resumed."""
+    """What a run will do: the suite, every selected cell, and which ones are skipped/resumed.
+
+    ``adhoc`` says why the run is stored apart from its suite (``NAME+adhoc``: cells a selector
+    added, or another number of repetitions), ``narrowed`` how many of the suite's cells the
+    selectors left out (those runs are stored with the suite: their cells are the suite's own).
+    """
 
     suite: Suite
     cells: list[Cell]
     skipped: dict[str, str] = field(default_factory=dict)  # cell_id → reason
     done: set[str] = field(default_factory=set)  # cell ids already ok in the store
+    adhoc: str = ""
+    narrowed: int = 0
 
     @property
     def todo(self) -> list[Cell]:
         return [c for c in self.cells if c.cell_id not in self.done and c.cell_id not in self.skipped]
+
+
+def _positive(name: str, value: Any, *, integer: bool = False) -> None:
+    """The Python API checks its overrides as the CLI does: one-line :class:`GenbenchError`."""
+    kind = int if integer else (int, float)
+    if isinstance(value, bool) or not isinstance(value, kind) or not value > 0:
+        what = "a positive integer" if integer else "a positive number"
+        raise GenbenchError(f"{name} must be {what}, got {value!r}")
 
 
 def plan_run(
@@ -80,19 +97,35 @@ def plan_run(
     from .runner import skip_reason
     from .selectors import apply_selectors, filter_cells
 
+    for name, value, integer in (("timeout", timeout, False), ("max_memory", max_memory, False)):
+        if value is not None:
+            _positive(name, value, integer=integer)
+    if repetitions is not None:
+        _positive("repetitions", repetitions, integer=True)
     registry = get_registry(plugin_dirs)
     s = load_suite(suite, registry, profile)
+    shipped = {kind: set(getattr(s, kind)) for kind in ("samplers", "datasets")}
+    full = len(suite_cells(s, registry)) if samplers or datasets else 0
+    reasons_adhoc = []
     if timeout is not None:
         s.timeout = float(timeout)
     if max_memory is not None:
         s.max_memory = float(max_memory)
-    if repetitions is not None:
+    if repetitions is not None and int(repetitions) != s.repetitions:
+        reasons_adhoc.append(f"--repetitions {repetitions} (the suite has {s.repetitions})")
         s.repetitions = int(repetitions)
     s, ssel, dsel = apply_selectors(s, registry, list(samplers), list(datasets))
+    added = sorted(n for kind in ("samplers", "datasets") for n in set(getattr(s, kind)) - shipped[kind])
+    if added:
+        reasons_adhoc.append(f"{', '.join(added)} not in the suite")
+    if reasons_adhoc:
+        s.name = f"{s.name}+adhoc"
     cells = filter_cells(suite_cells(s, registry), ssel, dsel)
-    plan = RunPlan(s, cells)
+    plan = RunPlan(s, cells, adhoc="; ".join(reasons_adhoc))
+    if full and not reasons_adhoc:
+        plan.narrowed = max(0, full - len(cells))
     reasons: dict[str, str | None] = {}  # per dataset × sampler configuration, not per repetition
-    for c in cells:  # capabilities are cheap to check here; no process needed
+    for c in cells:  # capabilities and optional packages are cheap to check here; no process needed
         if c.base_id not in reasons:
             try:
                 dataset = registry.get("dataset", c.dataset)(**c.dataset_params)
@@ -132,6 +165,18 @@ class RunSummary:
         return sum(v for k, v in self.counts.items() if k not in ("ok", "skipped"))
 
 
+def resolve_plan(plan: RunPlan, store: str | Path | None = None, *, rerun: bool = False) -> RunPlan:
+    """Mark the plan's cells that the store already holds as final (unless ``rerun``)."""
+    from .store import Store
+    from .versions import code_version
+
+    if not rerun:
+        with Store(store) as db:
+            done = db.completed(plan.suite.name, code_version())
+        plan.done = {c.cell_id for c in plan.cells if (c.cell_id, c.config_hash()) in done}
+    return plan
+
+
 def execute_plan(
     plan: RunPlan,
     *,
@@ -140,33 +185,39 @@ def execute_plan(
     rerun: bool = False,
     plugin_dirs: tuple[str, ...] = (),
     progress: bool = True,
+    executor: str | Executor = "local",
+    device: str = "auto",
 ) -> RunSummary:
-    """Run a plan's cells into the store, resuming unless ``rerun``; Ctrl-C stops cleanly."""
-    from .executors import LocalExecutor
+    """Run a plan's cells into the store through ``executor`` (a name, e.g. ``"local"``, or an
+    :class:`~genbench.executors.Executor`), resuming unless ``rerun``. This process is the
+    store's only writer: one transaction per result, as the executor yields it. Ctrl-C stops
+    cleanly (running cells are killed; finished ones are kept)."""
+    import contextlib
+
+    from .executors import Executor, make_executor
+    from .executors.isolation import DEVICES
     from .progress import Progress
-    from .runner import empty_result
     from .store import Store
     from .versions import code_version, package_versions
 
+    _positive("jobs", jobs, integer=True)
+    if device not in DEVICES:
+        raise GenbenchError(f"device must be one of {', '.join(DEVICES)}, got {device!r}")
     version, versions = code_version(), package_versions()
     run_id = uuid.uuid4().hex[:12]
-    with Store(store) as db:
-        if not rerun:
-            done = db.completed(plan.suite.name, version)
-            plan.done = {c.cell_id for c in plan.cells if (c.cell_id, c.config_hash()) in done}
-        todo = plan.todo
-        skipped = [c for c in plan.cells if c.cell_id in plan.skipped and c.cell_id not in plan.done]
-        db.start_run(
-            run_id,
-            plan.suite.name,
-            len(plan.cells),
-            version,
-            versions,
-            {"jobs": jobs, "rerun": rerun, "pid": os.getpid()},
+    resolve_plan(plan, store, rerun=rerun)
+    todo = plan.todo
+    skipped = [c for c in plan.cells if c.cell_id in plan.skipped and c.cell_id not in plan.done]
+    if not isinstance(executor, Executor):
+        executor = make_executor(
+            executor, jobs=jobs, plugin_dirs=plugin_dirs, device=device, preload=_preloads(todo, plugin_dirs)
         )
+    with Store(store) as db:
+        options = {"jobs": jobs, "rerun": rerun, "pid": os.getpid(), "executor": executor.name, "device": device}
+        db.start_run(run_id, plan.suite.name, len(plan.cells), version, versions, options)
         bar = Progress(len(todo) + len(skipped), enabled=progress)
 
-        def record(cell: Cell, result: dict[str, Any]) -> None:
+        def record(cell: Cell, result: CellResult) -> None:
             db.add_result(run_id, cell, result, version, versions)
             bar.update(cell.cell_id, result)
 
@@ -174,9 +225,10 @@ def execute_plan(
         status = "failed"  # unless the loop ends or is interrupted: an error propagates
         try:
             for c in skipped:
-                record(c, empty_result(c, "skipped", plan.skipped[c.cell_id]))
-            executor = LocalExecutor(jobs=jobs, plugin_dirs=plugin_dirs, preload=_preloads(todo, plugin_dirs))
-            executor.run(todo, record)
+                record(c, CellResult.empty(c, "skipped", plan.skipped[c.cell_id]))
+            with contextlib.closing(executor.run(todo)) as results:
+                for cell, result in results:
+                    record(cell, result)
             status = "completed"
         except KeyboardInterrupt:
             interrupted = True
@@ -210,12 +262,15 @@ def run_suite(
     plugin_dirs: tuple[str, ...] | list[str] = (),
     progress: bool = False,
     profile: str | None = None,
+    executor: str | Executor = "local",
+    device: str = "auto",
 ) -> pd.DataFrame:
     """Run a suite (resuming from ``store``) and return its cells' results as a DataFrame.
 
-    The columns are those of ``genbench results --format json``; ``dataset_params``,
-    ``sampler_params`` and ``metrics`` hold dicts. Raises :class:`ValueError` on bad input and
-    :class:`KeyboardInterrupt` if interrupted (finished cells are kept in the store).
+    The columns are those of ``genbench results --format json`` (:data:`genbench.cell.ROW_FIELDS`);
+    the parameter, config, ``metrics`` and ``versions`` columns hold dicts. Raises
+    :class:`ValueError` on bad input (the same checks as the CLI) and :class:`KeyboardInterrupt`
+    if interrupted (finished cells are kept in the store).
     """
     import pandas as pd
 
@@ -232,7 +287,16 @@ def run_suite(
         repetitions=repetitions,
         profile=profile,
     )
-    summary = execute_plan(plan, store=store, jobs=jobs, rerun=rerun, plugin_dirs=plugin_dirs, progress=progress)
+    summary = execute_plan(
+        plan,
+        store=store,
+        jobs=jobs,
+        rerun=rerun,
+        plugin_dirs=plugin_dirs,
+        progress=progress,
+        executor=executor,
+        device=device,
+    )
     if summary.interrupted:
         raise KeyboardInterrupt
     with Store(summary.store) as db:

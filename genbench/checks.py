@@ -7,7 +7,6 @@ the results and :func:`assert_sampler_conforms` raises on the first failure (for
 from __future__ import annotations
 
 import inspect
-import os
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -15,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .contracts import Dataset, Sampler
-from .runner import accepts_dataset, isolate_worker
+from .runner import accepts_dataset
 
 
 class _CheckData(Dataset):
@@ -162,36 +161,27 @@ def assert_sampler_conforms(cls: type[Sampler]) -> None:
         raise AssertionError("; ".join(f"{c.name}: {c.message}" for c in failed))
 
 
-def _check_worker(name: str, plugin_dirs: tuple[str, ...], conn) -> None:
+def _checks_in_worker(name: str, plugin_dirs: tuple[str, ...]) -> list[tuple[str, bool, str]]:
     from .plugins import get_registry
 
-    isolate_worker()
-    results = check_sampler(get_registry(plugin_dirs).get("sampler", name))
-    conn.send([(r.name, r.passed, r.message) for r in results])
-    conn.close()
-    os._exit(0)
+    return [(r.name, r.passed, r.message) for r in check_sampler(get_registry(plugin_dirs).get("sampler", name))]
 
 
 def check_sampler_isolated(name: str, plugin_dirs: tuple[str, ...] = (), timeout: float = 300) -> list[CheckResult]:
-    """:func:`check_sampler` in its own process with a hard timeout, as a run would isolate it:
-    a sampler that crashes or hangs fails its checks instead of taking the caller down."""
-    from .executors.local import _context, _describe_exit, _kill_tree
+    """:func:`check_sampler` in its own process with a hard timeout, through the same isolation
+    layer as a run's cells: a sampler that crashes or hangs fails its checks instead of taking
+    the caller down, and what it prints stays out of the report."""
+    from .executors.isolation import run_isolated, worker_environment
 
-    ctx = _context()
-    parent, child = ctx.Pipe(duplex=False)
-    proc = ctx.Process(target=_check_worker, args=(name, tuple(plugin_dirs), child))
-    proc.start()
-    child.close()
-    try:
-        if parent.poll(timeout):
-            try:
-                return [CheckResult(*r) for r in parent.recv()]
-            except (EOFError, OSError):
-                pass  # the worker died: its pipe closed without a result
-            proc.join(5)
-            return [CheckResult("isolated_run", False, _describe_exit(proc.exitcode))]
+    out = run_isolated(
+        _checks_in_worker,
+        (name, tuple(plugin_dirs)),
+        timeout=timeout,
+        env=worker_environment(),
+        name=f"genbench-test:{name}",
+    )
+    if out.state == "returned":
+        return [CheckResult(*r) for r in out.value]
+    if out.state == "timeout":
         return [CheckResult("isolated_run", False, f"timed out after {timeout:g} s")]
-    finally:
-        _kill_tree(proc.pid)
-        proc.join(1)
-        parent.close()
+    return [CheckResult("isolated_run", False, out.message)]

@@ -106,6 +106,21 @@ def main() -> None:
 @click.option("--rerun", is_flag=True, help="Run every cell again, even those already ok in the store.")
 @click.option("--fail-on-error", is_flag=True, help="Exit 1 if any cell failed (error/invalid/timeout/crashed).")
 @click.option("--quiet", "-q", is_flag=True, help="No progress output.")
+@click.option(
+    "--executor",
+    default="local",
+    show_default=True,
+    metavar="NAME",
+    help="Where cells run: local (this machine, -j at once), or another executor module.",
+)
+@click.option(
+    "--device",
+    type=click.Choice(["auto", "cpu", "cuda"]),
+    default="auto",
+    show_default=True,
+    help="Device for samplers that can use a GPU; cpu hides the GPUs from every cell.",
+)
+@click.option("--dry-run", is_flag=True, help="List the cells the command would run (and those done or skipped).")
 @_plugin_dir_option
 @_friendly
 def run(
@@ -121,12 +136,15 @@ def run(
     rerun,
     fail_on_error,
     quiet,
+    executor,
+    device,
+    dry_run,
     plugin_dirs,
 ) -> None:
     """Run a suite's grid, resuming from the store; every cell in its own process."""
     import signal
 
-    from .api import execute_plan, plan_run
+    from .api import execute_plan, plan_run, resolve_plan
 
     global _stop_status
     _stop_status = 130
@@ -150,20 +168,54 @@ def run(
         repetitions=repetitions,
         profile=profile,
     )
+    if plan.adhoc:
+        click.echo(f"note: stored as suite {plan.suite.name}, apart from the shipped suite ({plan.adhoc})", err=True)
+    elif plan.narrowed and not quiet:
+        click.echo(
+            f"note: the selectors leave out {plan.narrowed} cells of suite {plan.suite.name}; "
+            "its leaderboard shows only the cells that have run",
+            err=True,
+        )
+    if dry_run:
+        _print_dry_run(resolve_plan(plan, store, rerun=rerun))
+        return
     if not quiet:
         click.echo(f"suite {plan.suite.name}: {len(plan.cells)} cells", err=True)
     summary = execute_plan(
-        plan, store=store, jobs=jobs, rerun=rerun, plugin_dirs=tuple(plugin_dirs), progress=not quiet
+        plan,
+        store=store,
+        jobs=jobs,
+        rerun=rerun,
+        plugin_dirs=tuple(plugin_dirs),
+        progress=not quiet,
+        executor=executor,
+        device=device,
     )
     counts = ", ".join(f"{v} {k}" for k, v in sorted(summary.counts.items())) or "nothing to run"
     resumed = f"; {summary.resumed} already done (use --rerun to repeat)" if summary.resumed else ""
     if summary.interrupted:
-        click.echo(f"interrupted: {counts}{resumed}. Run the same command again to resume.", err=True)
+        again = "the same command without --rerun" if rerun else "the same command"
+        click.echo(f"interrupted: {counts}{resumed}. Run {again} again to resume.", err=True)
         sys.exit(_stop_status)
     if not quiet:
         click.echo(f"done: {counts}{resumed} → {summary.store}", err=True)
     if fail_on_error and summary.failed:
         sys.exit(1)
+
+
+def _print_dry_run(plan) -> None:
+    """One line per cell: what a run would do with it (stdout), and a count (stderr)."""
+    counts = {"run": 0, "done": 0, "skip": 0}
+    for c in plan.cells:
+        what = "done" if c.cell_id in plan.done else "skip" if c.cell_id in plan.skipped else "run"
+        counts[what] += 1
+        why = f"  ({plan.skipped[c.cell_id]})" if what == "skip" else ""
+        click.echo(f"{what:<4}  {c.cell_id}{why}")
+    click.echo(
+        f"dry run: {counts['run']} to run, {counts['done']} already done, {counts['skip']} skipped "
+        f"(suite {plan.suite.name}, {len(plan.cells)} cells)",
+        err=True,
+    )
 
 
 @main.command()
@@ -176,12 +228,27 @@ def run(
     default=None,
     help="SQLite results file [default: $GENBENCH_STORE or ./genbench.db].",
 )
+@click.option("--cell", "cell_id", default=None, metavar="ID", help="Only this cell (with --log: its output).")
+@click.option("--log", "show_log", is_flag=True, help="Print the captured stdout/stderr of --cell ID.")
 @_friendly
-def results(suite, fmt, history, store) -> None:
-    """Print result rows (one per cell) as a table, CSV or JSON."""
-    from .report import results_rows, rows_to_csv, rows_to_table
+def results(suite, fmt, history, store, cell_id, show_log) -> None:
+    """Print result rows (one per cell) as a table, CSV or JSON; or one cell's captured output."""
+    from .results import cell_log, results_rows, rows_to_csv, rows_to_table
 
+    if show_log:
+        if not cell_id:
+            raise GenbenchError("--log needs --cell ID (ids are listed by `genbench results`)")
+        for row in cell_log(store, cell_id, suite):
+            size, kept = row["log_bytes"] or 0, len((row["log_tail"] or "").encode())
+            part = f"last {kept} of {size} bytes" if kept < size else f"{size} bytes"
+            click.echo(f"== {row['suite']} {row['cell_id']} ({row['status']}): output, {part}", err=True)
+            click.echo(row["log_tail"] or "", nl=False)
+        return
     rows = results_rows(store, suite, history=history)
+    if cell_id:
+        rows = [r for r in rows if r["cell_id"] == cell_id]
+        if not rows:
+            raise GenbenchError(f"no cell {cell_id!r} in the store (ids are listed by `genbench results`)")
     if fmt == "json":
         click.echo(json.dumps(rows, indent=1, default=str))
     elif fmt == "csv":
@@ -203,7 +270,7 @@ def results(suite, fmt, history, store) -> None:
 @_friendly
 def leaderboard(suite, fmt, store, plugin_dirs) -> None:
     """Rank samplers per dataset: mean ± std of each metric over repetitions, and runtime."""
-    from .report import leaderboard_table
+    from .leaderboard import leaderboard_table
 
     click.echo(leaderboard_table(store, suite, fmt=fmt, plugin_dirs=plugin_dirs))
 
@@ -215,7 +282,7 @@ def leaderboard(suite, fmt, store, plugin_dirs) -> None:
 @_friendly
 def list_(kind, as_json, plugin_dirs) -> None:
     """List registered samplers, datasets, metrics or suites with their parameters."""
-    from .report import describe_components
+    from .plugins import describe_components
 
     items = describe_components(kind[:-1], plugin_dirs)
     if as_json:
@@ -224,7 +291,8 @@ def list_(kind, as_json, plugin_dirs) -> None:
     for it in items:
         params = ", ".join(f"{k}={v!r}" for k, v in it.get("params", {}).items())
         extra = f"({params})" if kind != "suites" else f"  {it.get('description', '')}"
-        click.echo(f"{it['name']}{extra}  [{it['source']}]")
+        unavailable = f"  — unavailable: {it['unavailable']}" if it.get("unavailable") else ""
+        click.echo(f"{it['name']}{extra}  [{it['source']}]{unavailable}")
 
 
 @main.command()
@@ -259,7 +327,11 @@ def test(sampler, timeout, plugin_dirs) -> None:
     reg = get_registry(plugin_dirs)
     names = [sampler] if sampler else reg.names("sampler")
     for name in names:
-        reg.get("sampler", name)  # unknown name: one-line error before any work
+        if name not in reg.components["sampler"]:  # one-line error before any work
+            from .errors import did_you_mean
+
+            hint = "" if plugin_dirs else " (a single-file plugin needs --plugin-dir DIR)"
+            raise GenbenchError(f"unknown sampler {name!r}{did_you_mean(name, reg.names('sampler'))}{hint}")
     failures = 0
     for name in names:
         for check in check_sampler_isolated(name, tuple(plugin_dirs), timeout):

@@ -39,6 +39,14 @@ class Component:
     #: ``"module"`` or ``"module:function"`` (called with no arguments), e.g. ``("torch",)``.
     preload: ClassVar[tuple[str, ...]] = ()
 
+    #: Importable modules the component needs beyond genbench's core (e.g. ``("torch",)``).
+    #: Where one is missing the component is still listed, with the reason, and its cells are
+    #: ``skipped``; import such modules inside methods, never at the top of the plugin module.
+    requires_packages: ClassVar[tuple[str, ...]] = ()
+
+    #: The genbench extra that installs :attr:`requires_packages` (named in the skip reason).
+    extra: ClassVar[str] = ""
+
     @classmethod
     def _init_signature(cls) -> inspect.Signature:
         init = cls.__init__
@@ -104,7 +112,17 @@ class Sampler(Component):
     from the dataset beyond its training points (an exact score, a conditioning split)
     lists it in :attr:`requires` (or overrides :meth:`required_capabilities` when it
     depends on a parameter) and accepts a ``dataset=`` keyword in :meth:`fit`.
+
+    After :meth:`fit`, a sampler may report where it computed in ``device_`` (``"cpu"``,
+    ``"cuda:0"``, …) and ``backend_`` (``"numpy"``, ``"jax"``, ``"torch"``); each result row
+    records them (``device`` is ``cpu`` when the sampler says nothing). A sampler that can use
+    a GPU follows the run's ``--device`` through :func:`genbench.devices.requested_device`.
     """
+
+    #: Small parameter values that make the conformance checks (``genbench test``,
+    #: :func:`genbench.testing.parametrize_with_checks`) run in seconds — fewer epochs, steps or
+    #: chains (scikit-learn's ``_set_checking_parameters``). The checks build ``cls(**checking_params)``.
+    checking_params: ClassVar[dict[str, Any]] = {}
 
     #: Capabilities the dataset must offer (subset of ``log_prob``, ``score``,
     #: ``support_distance``, ``conditional``); cells lacking one are ``skipped``.

@@ -1,16 +1,21 @@
-"""The plugin host: finds plugins, gathers their components, catches name clashes.
+"""The plugin host: finds plugins, gathers their components, catches name clashes, describes them.
 
 Built-in components ship in the ``genbench`` distribution and are registered through the
-``genbench`` entry-point group exactly like a third-party package's. Setting
-``GENBENCH_DISABLE_PLUGIN_AUTOLOAD=1`` loads only the entry points of the ``genbench``
-distribution itself. Single-file plugins are loaded from plugin directories.
+``genbench`` entry-point group exactly like a third-party package's. An entry point may name a
+module or a **package**: every public module of a package is registered as a plugin of its own
+(as ``--plugin-dir`` does with a folder's files), so adding a built-in sampler is one new file
+in ``plugins/``. Setting ``GENBENCH_DISABLE_PLUGIN_AUTOLOAD=1`` loads only the entry points of
+the ``genbench`` distribution itself. Single-file plugins are loaded from plugin directories.
 """
 
 from __future__ import annotations
 
 import hashlib
+import importlib
 import importlib.util
+import json
 import os
+import pkgutil
 import sys
 from dataclasses import dataclass, field
 from importlib import metadata
@@ -101,6 +106,28 @@ def _load_file_plugin(path: Path) -> ModuleType:
     return module
 
 
+def _entry_point_modules(ep: metadata.EntryPoint, dist: str) -> list[tuple[str, ModuleType]]:
+    """``(source, module)`` for an entry point: its module, or every public module of its package."""
+    source = f"{dist}:{ep.name} ({ep.value})"
+    try:
+        module = ep.load()
+    except Exception as exc:
+        raise GenbenchError(f"plugin {source} failed to import: {type(exc).__name__}: {exc}") from exc
+    out = [(source, module)]
+    if hasattr(module, "__path__"):  # a package: each module in it is a plugin
+        for info in sorted(pkgutil.iter_modules(module.__path__), key=lambda m: m.name):
+            if info.name.startswith("_"):
+                continue
+            name = f"{module.__name__}.{info.name}"
+            sub_source = f"{dist}:{ep.name} ({name})"
+            try:
+                out.append((sub_source, importlib.import_module(name)))
+            except Exception as exc:
+                what = f"{type(exc).__name__}: {exc}"
+                raise GenbenchError(f"plugin {sub_source} failed to import: {what}") from exc
+    return out
+
+
 def plugin_dirs_from_env() -> tuple[str, ...]:
     raw = os.environ.get(PLUGIN_DIRS_ENV, "")
     return tuple(p for p in raw.split(os.pathsep) if p)
@@ -126,15 +153,10 @@ def build_registry(plugin_dirs: tuple[str, ...] | list[str] = ()) -> Registry:
         dist = ep.dist.name if getattr(ep, "dist", None) else "?"
         if not autoload and dist != BUILTIN_DIST:
             continue
-        source = f"{dist}:{ep.name} ({ep.value})"
-        try:
-            module = ep.load()
-        except Exception as exc:
-            raise GenbenchError(f"plugin {source} failed to import: {type(exc).__name__}: {exc}") from exc
-        if pm.is_registered(module):
-            continue
-        pm.register(module, name=source)
-        sources[id(module)] = source
+        for source, module in _entry_point_modules(ep, dist):
+            if not pm.is_registered(module):
+                pm.register(module, name=source)
+                sources[id(module)] = source
     for d in registry.plugin_dirs:
         directory = Path(d)
         if not directory.is_dir():
@@ -198,3 +220,53 @@ def get_registry(plugin_dirs: tuple[str, ...] | list[str] | None = None) -> Regi
     if key not in _CACHE:
         _CACHE[key] = build_registry(dirs)
     return _CACHE[key]
+
+
+def missing_packages(cls: type[Component]) -> list[str]:
+    """The modules a component lists in ``requires_packages`` that cannot be imported here."""
+    missing = []
+    for name in cls.requires_packages:
+        try:
+            found = importlib.util.find_spec(name) is not None
+        except (ImportError, ValueError):
+            found = False
+        if not found:
+            missing.append(name)
+    return missing
+
+
+def unavailable_reason(cls: type[Component]) -> str | None:
+    """Why a component cannot run in this environment (a missing optional package), or ``None``."""
+    missing = missing_packages(cls)
+    if not missing:
+        return None
+    extra = f" (pip install 'genbench[{cls.extra}]')" if cls.extra else ""
+    return f"{cls.name} needs {', '.join(missing)}, which is not installed{extra}"
+
+
+def describe_components(kind: str, plugin_dirs=()) -> list[dict[str, Any]]:
+    """Registered components of ``kind`` with parameters, source and (for metrics) direction."""
+    reg = get_registry(plugin_dirs)
+    out = []
+    for name in reg.names(kind):
+        entry = reg.components[kind][name]
+        item: dict[str, Any] = {"name": name, "source": entry.source}
+        if kind == "suite":
+            item["path"] = str(entry.obj)
+            try:
+                from .suite import tomllib
+
+                item["description"] = tomllib.loads(Path(entry.obj).read_text()).get("description", "")
+            except Exception:
+                item["description"] = ""
+        else:
+            item["params"] = json.loads(json.dumps(entry.obj.param_defaults(), default=str))
+            doc = (entry.obj.__doc__ or "").strip().splitlines()
+            item["summary"] = doc[0] if doc else ""
+            if kind == "metric":
+                item["higher_is_better"] = entry.obj.higher_is_better
+            if kind == "sampler":
+                item["requires"] = sorted(entry.obj.requires)
+            item["unavailable"] = unavailable_reason(entry.obj) or ""
+        out.append(item)
+    return out

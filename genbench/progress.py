@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import sys
 import time
-from typing import Any
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .cell import CellResult
 
 
 class Progress:
@@ -36,9 +39,9 @@ class Progress:
             self._task = self._bar.add_task("cells", total=total, failed=0)
             self._bar.start()
 
-    def update(self, cell_id: str, result: dict[str, Any]) -> None:
+    def update(self, cell_id: str, result: CellResult) -> None:
         self.done += 1
-        status = result["status"]
+        status = result.status
         self.counts[status] = self.counts.get(status, 0) + 1
         if status not in ("ok", "skipped"):
             self.failed += 1
@@ -47,12 +50,14 @@ class Progress:
         if self._bar is not None:
             self._bar.update(self._task, advance=1, failed=self.failed)
             if status not in ("ok", "skipped"):
-                self._bar.console.print(f"[red]{status}[/red] {cell_id}: {result.get('message', '')}")
+                from rich.markup import escape  # cell ids and messages are the plugins' text, not markup
+
+                self._bar.console.print(f"[red]{status}[/red] {escape(cell_id)}: {escape(result.message)}")
             return
         elapsed = time.monotonic() - self.start
         eta = elapsed / self.done * (self.total - self.done)
-        extra = f" — {result.get('message', '')}" if status != "ok" else ""
-        wall = result.get("wall_s")
+        extra = f" — {result.message}" if status != "ok" else ""
+        wall = result.wall_s
         took = f" {wall:.2f}s" if wall is not None else ""
         print(
             f"[{self.done}/{self.total}] {status:<7} {cell_id}{took}{extra} (failed {self.failed}, ETA {eta:.0f}s)",

@@ -16,60 +16,39 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from .cell import ROW_FIELDS, Cell, CellResult, json_fields
 from .errors import GenbenchError
-from .grid import Cell
 
 DEFAULT_STORE = "genbench.db"
 STORE_ENV = "GENBENCH_STORE"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
-_SCHEMA = """
+#: Columns of :meth:`Store.rows`, ``genbench results --format json`` and ``run_suite``'s frame:
+#: the result model's row (:data:`genbench.cell.ROW_FIELDS`).
+COLUMNS = list(ROW_FIELDS)
+_JSON_COLUMNS = set(json_fields())
+
+
+def _sql_type(sql: str) -> str:
+    return "TEXT" if sql == "JSON" else sql
+
+
+#: The results table: bookkeeping columns around the row model's.
+_RESULTS_TABLE = {
+    "id": "INTEGER PRIMARY KEY AUTOINCREMENT",
+    **{k: _sql_type(sql) for k, (sql, _) in ROW_FIELDS.items()},
+    "config_hash": "TEXT NOT NULL",
+    "current": "INTEGER NOT NULL DEFAULT 1",
+}
+_SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
 CREATE TABLE IF NOT EXISTS runs (
     run_id TEXT PRIMARY KEY, suite TEXT, started_at TEXT, finished_at TEXT, status TEXT,
     n_cells INTEGER, code_version TEXT, versions TEXT, options TEXT
 );
-CREATE TABLE IF NOT EXISTS results (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    run_id TEXT NOT NULL, suite TEXT NOT NULL, cell_id TEXT NOT NULL, config_hash TEXT NOT NULL,
-    dataset TEXT NOT NULL, dataset_params TEXT NOT NULL, dataset_config TEXT NOT NULL,
-    sampler TEXT NOT NULL, sampler_params TEXT NOT NULL, sampler_config TEXT NOT NULL,
-    rep INTEGER NOT NULL, seed INTEGER NOT NULL, n_samples INTEGER, n_reference INTEGER,
-    status TEXT NOT NULL, message TEXT, traceback TEXT,
-    fit_s REAL, sample_s REAL, metric_s REAL, wall_s REAL, peak_mem_mb REAL,
-    metrics TEXT NOT NULL, metric_notes TEXT NOT NULL,
-    code_version TEXT NOT NULL, versions TEXT NOT NULL, finished_at TEXT NOT NULL,
-    current INTEGER NOT NULL DEFAULT 1
-);
+CREATE TABLE IF NOT EXISTS results ({", ".join(f"{k} {v}" for k, v in _RESULTS_TABLE.items())});
 CREATE INDEX IF NOT EXISTS results_current ON results (suite, cell_id, current);
 """
-
-#: Columns of :meth:`Store.rows` / ``genbench results --format json`` (objects decoded).
-COLUMNS = [
-    "cell_id",
-    "suite",
-    "dataset",
-    "dataset_params",
-    "sampler",
-    "sampler_params",
-    "rep",
-    "seed",
-    "status",
-    "message",
-    "fit_s",
-    "sample_s",
-    "metric_s",
-    "wall_s",
-    "peak_mem_mb",
-    "metrics",
-    "metric_notes",
-    "traceback",
-    "code_version",
-    "versions",
-    "run_id",
-    "finished_at",
-]
-_JSON_COLUMNS = {"dataset_params", "sampler_params", "metrics", "metric_notes", "versions"}
 
 
 def default_store_path() -> Path:
@@ -79,6 +58,11 @@ def default_store_path() -> Path:
 
 def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def _json(key: str, value: Any) -> str:
+    """A JSON column's text: metrics keep the suite's order (the leaderboard ranks by the first)."""
+    return json.dumps(value, sort_keys=key not in ("metrics", "metric_notes"), default=str)
 
 
 def _clean_float(x: Any) -> float | None:
@@ -93,18 +77,34 @@ class Store:
 
     def __init__(self, path: str | Path | None = None) -> None:
         self.path = Path(path) if path is not None else default_store_path()
-        if self.path.parent and not self.path.parent.exists():
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+        hint = "choose another with --store or GENBENCH_STORE"
+        directory = self.path.parent if str(self.path.parent) else Path(".")
+        try:
+            directory.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise GenbenchError(
+                f"results store {self.path}: cannot create directory {directory} ({exc.strerror}); {hint}"
+            ) from None
+        if not os.access(directory, os.W_OK | os.X_OK):
+            raise GenbenchError(f"results store {self.path}: directory {directory} is not writable; {hint}")
         try:
             self.conn = sqlite3.connect(self.path, timeout=30, isolation_level=None)
             self.conn.row_factory = sqlite3.Row
             self.conn.execute("PRAGMA journal_mode=WAL")
             self.conn.execute("PRAGMA synchronous=FULL")
             self.conn.executescript(_SCHEMA)
+            self._migrate()
         except sqlite3.DatabaseError as exc:
-            raise GenbenchError(f"results store {self.path}: {exc}") from None
+            raise GenbenchError(f"results store {self.path}: {exc}; {hint}") from None
+
+    def _migrate(self) -> None:
+        """Add the columns a store written by an older genbench lacks (values stay NULL)."""
+        have = {r["name"] for r in self.conn.execute("PRAGMA table_info(results)")}
+        for key, (sql, _) in ROW_FIELDS.items():
+            if key not in have:
+                self.conn.execute(f"ALTER TABLE results ADD COLUMN {key} {_sql_type(sql).replace(' NOT NULL', '')}")
         self.conn.execute(
-            "INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),)
+            "INSERT OR REPLACE INTO meta (key, value) VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),)
         )
 
     def close(self) -> None:
@@ -136,46 +136,37 @@ class Store:
 
     # -- results
     def add_result(
-        self, run_id: str, cell: Cell, result: dict[str, Any], code_version: str, versions: dict[str, str]
+        self, run_id: str, cell: Cell, result: CellResult, code_version: str, versions: dict[str, str]
     ) -> None:
         """Record a finished cell in one transaction; it becomes the cell's current row."""
-        metrics = {k: _clean_float(v) for k, v in result.get("metrics", {}).items()}
-        row = (
-            run_id,
-            cell.suite,
-            cell.cell_id,
-            cell.config_hash(),
-            cell.dataset,
-            json.dumps(cell.dataset_params, sort_keys=True),
-            json.dumps(cell.dataset_config, sort_keys=True, default=str),
-            cell.sampler,
-            json.dumps(cell.sampler_params, sort_keys=True),
-            json.dumps(cell.sampler_config, sort_keys=True, default=str),
-            cell.rep,
-            cell.seed,
-            cell.n_samples,
-            cell.n_reference,
-            result["status"],
-            result.get("message", ""),
-            result.get("traceback", ""),
-            _clean_float(result.get("fit_s")),
-            _clean_float(result.get("sample_s")),
-            _clean_float(result.get("metric_s")),
-            _clean_float(result.get("wall_s")),
-            _clean_float(result.get("peak_mem_mb")),
-            json.dumps(metrics),
-            json.dumps(result.get("metric_notes", {})),
-            code_version,
-            json.dumps(versions, sort_keys=True),
-            _now(),
-        )
+        row = {
+            **{k: getattr(cell, k) for k in ("cell_id", "suite", "dataset", "sampler", "rep", "seed")},
+            **{k: getattr(cell, k) for k in ("n_samples", "n_reference")},
+            "dataset_params": cell.dataset_params,
+            "dataset_config": cell.dataset_config,
+            "sampler_params": cell.sampler_params,
+            "sampler_config": cell.sampler_config,
+            **result.to_dict(),
+            "metrics": {k: _clean_float(v) for k, v in result.metrics.items()},
+            "code_version": code_version,
+            "versions": versions,
+            "run_id": run_id,
+            "finished_at": _now(),
+        }
+        for key in ("fit_s", "sample_s", "metric_s", "wall_s", "peak_mem_mb"):
+            row[key] = _clean_float(row[key])
+        values = {k: _json(k, row[k]) if k in _JSON_COLUMNS else row[k] for k in COLUMNS}
+        values["config_hash"] = cell.config_hash()
+        names = ", ".join(values)
         with self.conn:
             self.conn.execute("BEGIN IMMEDIATE")
             self.conn.execute(
                 "UPDATE results SET current = 0 WHERE suite = ? AND cell_id = ? AND current = 1",
                 (cell.suite, cell.cell_id),
             )
-            self.conn.execute(f"INSERT INTO results VALUES (NULL, {', '.join('?' * len(row))}, 1)", row)
+            self.conn.execute(
+                f"INSERT INTO results ({names}) VALUES ({', '.join('?' * len(values))})", list(values.values())
+            )
 
     def completed(self, suite: str, code_version: str) -> set[tuple[str, str]]:
         """``(cell_id, config_hash)`` of cells whose current row is final for this code version:
@@ -188,10 +179,16 @@ class Store:
         return {(r["cell_id"], r["config_hash"]) for r in cur}
 
     def rows(
-        self, suite: str | None = None, *, history: bool = False, cell_ids: Iterable[str] | None = None
+        self,
+        suite: str | None = None,
+        *,
+        history: bool = False,
+        cell_ids: Iterable[str] | None = None,
+        columns: Iterable[str] = COLUMNS,
     ) -> list[dict[str, Any]]:
-        """Result rows as dicts (current rows only unless ``history``), oldest first."""
-        sql = "SELECT * FROM results WHERE 1 = 1"
+        """Result rows as dicts of ``columns`` (current rows only unless ``history``), oldest first."""
+        columns = list(columns)
+        sql = f"SELECT {', '.join(columns)} FROM results WHERE 1 = 1"
         args: list[Any] = []
         if not history:
             sql += " AND current = 1"
@@ -204,11 +201,25 @@ class Store:
         for r in self.conn.execute(sql, args):
             if wanted is not None and r["cell_id"] not in wanted:
                 continue
-            d = {k: r[k] for k in COLUMNS}
-            for k in _JSON_COLUMNS:
+            d = {k: r[k] for k in columns}
+            for k in _JSON_COLUMNS.intersection(columns):
                 d[k] = json.loads(d[k]) if d[k] else {}
             out.append(d)
         return out
 
     def suites(self) -> list[str]:
         return [r[0] for r in self.conn.execute("SELECT DISTINCT suite FROM results ORDER BY suite")]
+
+    def last_suite(self) -> str | None:
+        """The suite of the most recently written row (``None`` for an empty store)."""
+        last = self.conn.execute("SELECT suite FROM results ORDER BY id DESC LIMIT 1").fetchone()
+        return None if last is None else last[0]
+
+    def cell_log(self, cell_id: str, suite: str | None = None) -> list[dict[str, Any]]:
+        """The current rows of ``cell_id`` (one per suite unless ``suite``) with their captured output."""
+        sql = "SELECT suite, cell_id, status, log_tail, log_bytes FROM results WHERE current = 1 AND cell_id = ?"
+        args: list[Any] = [cell_id]
+        if suite is not None:
+            sql += " AND suite = ?"
+            args.append(suite)
+        return [dict(r) for r in self.conn.execute(sql + " ORDER BY id", args)]

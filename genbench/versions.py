@@ -17,6 +17,8 @@ import subprocess
 from importlib import metadata
 from pathlib import Path
 
+from ._version import __version__
+
 _PACKAGES = ("numpy", "scipy", "pluggy", "POT", "torch", "jax", "scikit-learn", "pandas")
 #: genbench's own packages: the core and the built-in plugins and datasets.
 _OWN = ("genbench", "genbench_plugins", "genbench_datasets")
@@ -37,8 +39,6 @@ def code_version() -> str:
     edits you know do not change results)."""
     if os.environ.get("GENBENCH_CODE_VERSION"):
         return os.environ["GENBENCH_CODE_VERSION"]
-    from . import __version__
-
     digest = hashlib.sha256()
     for name in _OWN:
         for rel, path in _package_files(name):

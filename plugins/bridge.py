@@ -8,7 +8,14 @@ from typing import Literal
 import numpy as np
 
 import genbench
-from genbench.numerics.chains import check_chain_params, plan_chains, run_chains, start_states, use_jax
+from genbench.numerics.chains import (
+    chain_device,
+    check_chain_params,
+    plan_chains,
+    run_chains,
+    start_states,
+    use_jax,
+)
 from genbench.numerics.kde import bandwidth
 from genbench.numerics.sinkhorn import (
     gaussian_log_kernel,
@@ -144,6 +151,7 @@ class Bridge(genbench.Sampler):
         self.bias_ = self.log_v_ - np.einsum("ij,ij->i", self.Xc_, self.Xc_) / (4.0 * self.eps)
         self.sinkhorn_iterations_, self.sinkhorn_method_ = res.iterations, res.method
         self.conditioning_ = None if dataset is None else getattr(dataset, "conditioning", None)
+        self.backend_, self.device_ = chain_device(self.backend)
         return self
 
     # --- kernel pieces --------------------------------------------------------------------

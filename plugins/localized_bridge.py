@@ -8,7 +8,14 @@ from typing import Literal
 import numpy as np
 
 import genbench
-from genbench.numerics.chains import check_chain_params, plan_chains, run_chains, start_states, use_jax
+from genbench.numerics.chains import (
+    chain_device,
+    check_chain_params,
+    plan_chains,
+    run_chains,
+    start_states,
+    use_jax,
+)
 from genbench.numerics.sinkhorn import gaussian_log_kernel, sinkhorn_symmetric, sq_distances
 
 #: Largest number of float64 entries one batched kernel block may hold (64 MiB).
@@ -168,6 +175,7 @@ class LocalizedBridge(genbench.Sampler):
         loc = self._local(self.Xs_, slice(None))  # (d, M, d_max), zero-padded
         self.W_ = np.transpose(loc, (0, 2, 1)) / (2.0 * self.eps)
         self.bias_ = self.log_v_ - np.einsum("dmk,dmk->dm", loc, loc) / (4.0 * self.eps)
+        self.backend_, self.device_ = chain_device(self.backend)
         return self
 
     # --- sampling -------------------------------------------------------------------------

@@ -76,7 +76,7 @@ def test_list_and_plugins_json():
     assert {
         "name": "arc",
         "kind": "dataset",
-        "source": "genbench:manifolds (genbench_datasets.manifolds)",
+        "source": "genbench:datasets (genbench_datasets.manifolds)",
     } in plugins
 
 

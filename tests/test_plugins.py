@@ -105,7 +105,7 @@ def test_duplicate_name_is_a_startup_error_naming_both(tmp_path):
         build_registry([str(tmp_path)])
     msg = str(info.value)
     assert "two plugins register the sampler 'kde'" in msg
-    assert "genbench:kde" in msg and "clash.py" in msg
+    assert "genbench_plugins.kde" in msg and "clash.py" in msg
     proc = run_cli("list", "samplers", "--plugin-dir", str(tmp_path))
     assert proc.returncode == 2 and proc.stderr.count("\n") == 1 and "Traceback" not in proc.stderr
 

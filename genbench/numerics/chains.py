@@ -17,7 +17,7 @@ import numpy as np
 
 from .kde import initial_particles
 
-__all__ = ["ChainPlan", "check_chain_params", "plan_chains", "run_chains", "start_states", "use_jax"]
+__all__ = ["ChainPlan", "chain_device", "check_chain_params", "plan_chains", "run_chains", "start_states", "use_jax"]
 
 
 @dataclass(frozen=True)
@@ -107,6 +107,16 @@ def use_jax(backend: str) -> bool:
     except Exception:
         return False
     return True
+
+
+def chain_device(backend: str) -> tuple[str, str]:
+    """``(backend_, device_)`` a chain sampler reports: ``("jax", "cuda:0")`` when jax runs its
+    chains on a GPU, ``("numpy", "cpu")`` for the numpy path."""
+    if not use_jax(backend):
+        return "numpy", "cpu"
+    from genbench.devices import jax_device_name
+
+    return "jax", jax_device_name()
 
 
 def check_chain_params(burn_in: int, thin: int, tol: float, backend: str) -> None:
