@@ -167,10 +167,10 @@ class RunSummary:
 
 def resolve_plan(plan: RunPlan, store: str | Path | None = None, *, rerun: bool = False) -> RunPlan:
     """Mark the plan's cells that the store already holds as final (unless ``rerun``)."""
-    from .store import Store
+    from .store import Store, default_store_path
     from .versions import code_version
 
-    if not rerun:
+    if not rerun and Path(store or default_store_path()).exists():
         with Store(store) as db:
             done = db.completed(plan.suite.name, code_version())
         plan.done = {c.cell_id for c in plan.cells if (c.cell_id, c.config_hash()) in done}

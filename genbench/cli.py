@@ -168,6 +168,10 @@ def run(
         repetitions=repetitions,
         profile=profile,
     )
+    if not dry_run:
+        from .store import Store
+
+        Store.check_writable(store)
     if plan.adhoc:
         click.echo(f"note: stored as suite {plan.suite.name}, apart from the shipped suite ({plan.adhoc})", err=True)
     elif plan.narrowed and not quiet:

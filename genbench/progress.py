@@ -52,7 +52,9 @@ class Progress:
             if status not in ("ok", "skipped"):
                 from rich.markup import escape  # cell ids and messages are the plugins' text, not markup
 
-                self._bar.console.print(f"[red]{status}[/red] {escape(cell_id)}: {escape(result.message)}")
+                self._bar.console.print(
+                    f"[red]{status}[/red] {escape(cell_id)}: {escape(result.message)}", highlight=False
+                )
             return
         elapsed = time.monotonic() - self.start
         eta = elapsed / self.done * (self.total - self.done)

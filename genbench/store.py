@@ -97,6 +97,12 @@ class Store:
         except sqlite3.DatabaseError as exc:
             raise GenbenchError(f"results store {self.path}: {exc}; {hint}") from None
 
+    @staticmethod
+    def check_writable(path: str | Path | None = None) -> None:
+        """Open (creating if needed) the store at ``path`` once: a one-line :class:`GenbenchError`
+        before a run starts, rather than after its first cell."""
+        Store(path).close()
+
     def _migrate(self) -> None:
         """Add the columns a store written by an older genbench lacks (values stay NULL)."""
         have = {r["name"] for r in self.conn.execute("PRAGMA table_info(results)")}

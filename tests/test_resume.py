@@ -90,7 +90,7 @@ def test_killed_run_resumes_without_loss_or_duplicates(tmp_path, write_suite):
 def test_ctrl_c_stops_cleanly_and_keeps_finished_cells(tmp_path, write_suite):
     suite = write_suite(SUITE)
     store = tmp_path / "r.db"
-    args = ["run", "--suite", str(suite), "--store", str(store), "-j", "2"]
+    args = ["run", "--suite", str(suite), "--store", str(store), "-j", "2", "--rerun"]
     args += ["--plugin-dir", str(FAILING_PLUGINS)]
     proc = subprocess.Popen(
         [*GENBENCH, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True
@@ -101,7 +101,7 @@ def test_ctrl_c_stops_cleanly_and_keeps_finished_cells(tmp_path, write_suite):
     os.killpg(proc.pid, signal.SIGINT)  # what Ctrl-C sends: the whole foreground process group
     _, err = proc.communicate(timeout=30)
     assert proc.returncode == 130
-    assert "interrupted:" in err and "Run the same command again to resume" in err
+    assert "interrupted:" in err and "Run the same command without --rerun again to resume" in err
     assert "Traceback" not in err
     with sqlite3.connect(store) as conn:
         assert conn.execute("SELECT status FROM runs").fetchall() == [("interrupted",)]
