@@ -77,3 +77,30 @@ class SmokeSuite:
                  "--store", str(Path(tmp) / "r.db")],
                 check=True, capture_output=True,
             )  # fmt: skip
+
+
+class BridgeCell:
+    """One isolated ``bridge`` cell (manifolds quick: arc, M = 500, ε = 0.01), jax's compilation
+    cache warm — what a cell costs once the jit compile is paid per machine, not per cell."""
+
+    timeout = 300
+    number = 1
+    repeat = 3
+
+    def setup(self):
+        import os
+
+        import genbench
+
+        self.tmp = tempfile.mkdtemp()
+        os.environ["GENBENCH_CACHE"] = str(Path(self.tmp) / "cache")
+        self.args = {"samplers": ["bridge"], "datasets": ["arc"], "profile": "quick"}
+        genbench.run_suite("manifolds", store=Path(self.tmp) / "warm.db", **self.args)  # fills the cache
+
+    def track_bridge_cell_wall_seconds(self):
+        import genbench
+
+        df = genbench.run_suite("manifolds", store=Path(self.tmp) / "r.db", rerun=True, **self.args)
+        return float(df["wall_s"].iloc[0])
+
+    track_bridge_cell_wall_seconds.unit = "seconds"
