@@ -1,20 +1,48 @@
 """Conformance checks any sampler must pass (in the spirit of scikit-learn's estimator checks).
 
 ``genbench test [SAMPLER]`` runs them from the command line; :func:`check_sampler` returns
-the results and :func:`assert_sampler_conforms` raises on the first failure (for pytest).
+the results, :func:`assert_sampler_conforms` raises listing every failure, and
+:func:`genbench.testing.parametrize_with_checks` makes one pytest test per (sampler, check).
+
+Every check builds its samplers as ``cls(**cls.checking_params)`` (plus the check's own
+overrides), so a sampler that is slow with its defaults declares small values in
+:attr:`genbench.Sampler.checking_params` and is checked in seconds. A failed check raises
+:class:`CheckFailure` (an :class:`AssertionError`) whose message says what to fix.
 """
 
 from __future__ import annotations
 
-import inspect
+import copy
+import math
+import numbers
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
 from .contracts import Dataset, Sampler
 from .runner import accepts_dataset
+
+__all__ = [
+    "CHECKS",
+    "CheckFailure",
+    "CheckResult",
+    "SamplerCheck",
+    "assert_sampler_conforms",
+    "check_sampler",
+    "check_sampler_isolated",
+    "iter_checks",
+    "make_sampler",
+]
+
+SCIKIT_LEARN_STORE = "store every __init__ argument unchanged under its own name (scikit-learn convention)"
+USE_RNG = "draw from the `rng` passed to fit/sample, not np.random or an unseeded generator"
+
+
+class CheckFailure(AssertionError):
+    """A sampler failed a conformance check; the message says what to fix."""
 
 
 class _CheckData(Dataset):
@@ -49,108 +77,420 @@ class CheckResult:
     message: str = ""
 
 
-def _fit(sampler: Sampler, X: np.ndarray, seed: int, data: Dataset) -> Sampler:
+# --- helpers ----------------------------------------------------------------------------------
+
+
+def _require(condition: object, message: str) -> None:
+    if not condition:
+        raise CheckFailure(message)
+
+
+def _short(value: Any, width: int = 60) -> str:
+    """``repr`` of a value, cut to ``width`` characters (arrays summarised); never raises."""
+    try:
+        if isinstance(value, np.ndarray):
+            text = np.array2string(value, threshold=6, edgeitems=2, precision=4, separator=", ")
+            text = f"array({text})".replace("\n", "")
+        else:
+            text = repr(value)
+    except Exception:
+        text = f"<{type(value).__name__} object>"
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def _same(a: Any, b: Any) -> bool:
+    """Whether two parameter values are equal: arrays elementwise, NaN equal to NaN, containers
+    recursively, numbers by value (``1 == 1.0``); never raises."""
+    if a is b:
+        return True
+    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
+        try:
+            a, b = np.asarray(a), np.asarray(b)
+            if a.shape != b.shape:
+                return False
+            try:
+                return bool(np.array_equal(a, b, equal_nan=True))
+            except TypeError:  # equal_nan needs a numeric dtype
+                return bool(np.array_equal(a, b))
+        except Exception:
+            return False
+    if isinstance(a, numbers.Number) and isinstance(b, numbers.Number):
+        if isinstance(a, bool) != isinstance(b, bool):
+            return False
+        try:
+            if isinstance(a, numbers.Real) and isinstance(b, numbers.Real) and math.isnan(a) and math.isnan(b):
+                return True
+        except (TypeError, ValueError):
+            pass
+        return bool(a == b)
+    if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
+        return type(a) is type(b) and len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b, strict=True))
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)
+    try:
+        return bool(a == b)
+    except Exception:  # an array-like whose == is elementwise (a tensor, a data frame)
+        try:
+            return _same(np.asarray(a), np.asarray(b))
+        except Exception:
+            return False
+
+
+def _snapshot(value: Any) -> Any:
+    """A deep copy of ``value`` to compare with later (``value`` itself when a copy would not
+    compare equal to it, e.g. an object without ``__eq__``: then only replacing it is seen)."""
+    try:
+        clone = copy.deepcopy(value)
+    except Exception:
+        return value
+    return clone if _same(clone, value) else value
+
+
+def _arrays_equal(a: np.ndarray, b: np.ndarray) -> bool:
+    if a.shape != b.shape:
+        return False
+    try:
+        return bool(np.array_equal(a, b, equal_nan=True))
+    except TypeError:
+        return bool(np.array_equal(a, b))
+
+
+def _max_difference(a: np.ndarray, b: np.ndarray) -> str:
+    if a.shape != b.shape:
+        return f"shapes {a.shape} and {b.shape}"
+    try:
+        return f"max |difference| {np.nanmax(np.abs(a.astype(float) - b.astype(float))):.3g}"
+    except Exception:
+        return f"shapes {a.shape} and {b.shape}"
+
+
+def _checking_params_problem(cls: type[Sampler]) -> str | None:
+    """What is wrong with ``cls.checking_params`` (``None`` when nothing is)."""
+    params = getattr(cls, "checking_params", {})
+    if not isinstance(params, dict):
+        return (
+            f"{cls.__name__}.checking_params must be a dict of __init__ parameter values, got {type(params).__name__}"
+        )
+    known = cls.param_defaults()
+    unknown = sorted(str(k) for k in params if k not in known)
+    if unknown:
+        names = ", ".join(repr(k) for k in unknown)
+        return (
+            f"{cls.__name__}.checking_params names unknown parameters {names} (__init__ takes: "
+            f"{', '.join(known) or 'nothing'}): use the names of __init__'s parameters"
+        )
+    return None
+
+
+def make_sampler(cls: type[Sampler], **overrides: Any) -> Sampler:
+    """The sampler the checks use: ``cls(**{**cls.checking_params, **overrides})`` (values deep-copied).
+
+    Raises :class:`CheckFailure` when ``checking_params`` names parameters ``__init__`` lacks.
+    """
+    problem = _checking_params_problem(cls)
+    if problem:
+        raise CheckFailure(problem)
+    params = {**getattr(cls, "checking_params", {}), **overrides}
+    # copies: a sampler that changes a value in place cannot change the class's checking_params
+    return cls(**{k: _snapshot(v) for k, v in params.items()})
+
+
+def _fit(sampler: Sampler, X: np.ndarray, seed: int, data: Dataset, *, pass_copy: bool = True) -> Sampler:
+    """``sampler.fit`` on a copy of ``X`` (a sampler that changes its input fails only that check)."""
     kwargs = {"rng": np.random.default_rng(seed)}
     if accepts_dataset(sampler.fit):
         kwargs["dataset"] = data
-    out = sampler.fit(X, **kwargs)
+    out = sampler.fit(X.copy() if pass_copy else X, **kwargs)
     if out is not sampler:
-        raise AssertionError(f"fit() returned {out!r}, expected self")
+        raise CheckFailure(f"fit() returned {_short(out)}, expected the sampler itself: end fit() with `return self`")
     return sampler
 
 
 def _draw(cls: type[Sampler], X: np.ndarray, n: int, seed: int, data: Dataset) -> np.ndarray:
-    s = _fit(cls(), X, seed, data)
+    s = _fit(make_sampler(cls), X, seed, data)
     return np.asarray(s.sample(n, rng=np.random.default_rng(seed + 1)))
 
 
+class _Placeholder:
+    """A distinct value per parameter for :func:`check_init_stores_params` (compared by identity)."""
+
+    def __init__(self, name: str) -> None:
+        self.param = name
+
+    def __repr__(self) -> str:
+        return f"<placeholder for {self.param!r}>"
+
+
+_MISSING = object()
+
+
+# --- the checks -------------------------------------------------------------------------------
+
+
 def check_defaults_and_params(cls, X, data) -> None:
-    """Every parameter has a default; ``__init__`` stores them unchanged; ``get_params`` round-trips."""
-    sig = inspect.signature(cls.__init__)
+    """Every parameter has a default that ``__init__`` stores; ``checking_params`` names only
+    parameters (with valid values); ``cls(**get_params())`` round-trips; the class has a ``name``."""
+    sig = cls._init_signature()
     missing = [
         p.name
         for p in list(sig.parameters.values())[1:]
         if p.default is p.empty and p.kind not in (p.VAR_KEYWORD, p.VAR_POSITIONAL)
     ]
-    assert not missing, f"parameters without a default: {missing}"
-    s = cls()
-    params = s.get_params()
-    assert params == cls.param_defaults(), f"__init__ changed its parameters: {params}"
-    assert cls(**params).get_params() == params, "cls(**get_params()) gives different parameters"
-    assert cls.name, "the class has no `name`"
+    _require(not missing, f"parameters without a default: {missing}: give every __init__ parameter a default value")
+    _require(cls.name, f'{cls.__name__} has no `name`: set the class attribute `name = "..."` (its registered name)')
+    problem = _checking_params_problem(cls)
+    _require(problem is None, problem)
+    defaults = cls.param_defaults()
+    builds = [("cls()", {})]
+    if cls.checking_params:
+        builds.append(("cls(**checking_params)", dict(cls.checking_params)))
+    for label, overrides in builds:
+        s = cls(**overrides)
+        params = s.get_params()
+        for k, expected in {**defaults, **overrides}.items():
+            if not _same(params[k], expected):
+                raise CheckFailure(
+                    f"{label} stores {k}={_short(params[k])}, not the value passed ({_short(expected)}): "
+                    f"{SCIKIT_LEARN_STORE}"
+                )
+        back = cls(**params).get_params()
+        for k in params:
+            if not _same(back[k], params[k]):
+                raise CheckFailure(
+                    f"cls(**get_params()) gives {k}={_short(back[k])}, not {_short(params[k])}: {SCIKIT_LEARN_STORE}"
+                )
+    try:
+        make_sampler(cls).check_params()
+    except ValueError as exc:
+        raise CheckFailure(f"checking_params are invalid ({exc}): fix {cls.__name__}.checking_params") from exc
+
+
+def check_init_stores_params(cls, X, data) -> None:
+    """``__init__`` stores each argument, unchanged, under its own name (checked by passing a
+    distinct placeholder for every parameter, as scikit-learn's ``clone`` check does), and
+    ``cls(**obj.get_params())`` passes the very same objects on."""
+    placeholders = {k: _Placeholder(k) for k in cls.param_defaults()}
+    try:
+        obj = cls(**placeholders)
+    except Exception as exc:
+        raise CheckFailure(
+            f"__init__ raised {type(exc).__name__} ({_first_line(exc)}) given a placeholder for every parameter: "
+            "__init__ must only store its arguments; validate them in check_params() or fit() "
+            "(scikit-learn convention)"
+        ) from exc
+    for k, value in placeholders.items():
+        got = getattr(obj, k, _MISSING)
+        if got is not value:
+            found = "is not set" if got is _MISSING else f"is {_short(got)}"
+            raise CheckFailure(
+                f"parameter {k!r} is not stored as self.{k} by __init__: {SCIKIT_LEARN_STORE}; here self.{k} {found}"
+            )
+    params = obj.get_params()
+    for k, value in placeholders.items():
+        if params.get(k, _MISSING) is not value:
+            raise CheckFailure(
+                f"get_params() gives {k}={_short(params.get(k))}, not the value passed to __init__: "
+                f"let get_params() read self.{k} (do not override it)"
+            )
+    again = cls(**params).get_params()
+    for k, value in placeholders.items():
+        _require(
+            again.get(k, _MISSING) is value,
+            f"cls(**get_params()) does not pass parameter {k!r} on unchanged: {SCIKIT_LEARN_STORE}",
+        )
 
 
 def check_shape_and_dtype(cls, X, data) -> None:
     """``sample(n)`` returns a finite float array of shape ``(n, d)``."""
     Y = _draw(cls, X, 37, 0, data)
-    assert Y.shape == (37, X.shape[1]), f"shape {Y.shape}, expected (37, {X.shape[1]})"
-    assert np.issubdtype(Y.dtype, np.floating), f"dtype {Y.dtype}, expected floating point"
-    assert np.isfinite(Y).all(), "non-finite values in the samples"
+    d = X.shape[1]
+    _require(
+        Y.shape == (37, d),
+        f"sample(37) returned shape {Y.shape}, expected (37, {d}): return exactly n points as an (n, d) array, "
+        "d the number of columns of the training data",
+    )
+    _require(
+        np.issubdtype(Y.dtype, np.floating),
+        f"sample() returned dtype {Y.dtype}, expected floating point: return a float array "
+        "(e.g. np.asarray(out, dtype=np.float64))",
+    )
+    bad = int(np.size(Y) - np.isfinite(Y).sum())
+    _require(
+        bad == 0,
+        f"sample() returned {bad} non-finite values (NaN or inf) of {Y.size}: look for a division by zero, "
+        "an overflow or a step size that makes the iteration diverge",
+    )
 
 
 def check_deterministic(cls, X, data) -> None:
-    """The same seeds give the same samples; different seeds give different ones."""
-    a, b = _draw(cls, X, 50, 3, data), _draw(cls, X, 50, 3, data)
-    np.testing.assert_array_equal(a, b, err_msg="same seed, different samples")
+    """The same seeds give the same samples (and leave numpy's global random state alone);
+    different seeds give different ones."""
+    state = np.random.get_state()
+    try:
+        a = _draw(cls, X, 50, 3, data)
+        after = np.random.get_state()
+    finally:
+        np.random.set_state(state)
+    _require(
+        all(_same(x, y) for x, y in zip(state, after, strict=True)),
+        f"fit/sample used numpy's global random state (np.random.*): {USE_RNG}",
+    )
+    b = _draw(cls, X, 50, 3, data)
+    if not _arrays_equal(a, b):
+        raise CheckFailure(f"same seed, different samples ({_max_difference(a, b)}): {USE_RNG}")
     c = _draw(cls, X, 50, 11, data)
-    assert not np.array_equal(a, c), "different seeds gave identical samples"
+    _require(
+        not _arrays_equal(a, c),
+        "different seeds gave identical samples: draw the randomness from the `rng` passed to fit/sample "
+        "(do not reseed it or replace it with a fixed seed)",
+    )
 
 
 def check_refit(cls, X, data) -> None:
     """Fitting again on other data forgets the first fit (no state leaks between fits)."""
     X2 = X[::-1][: len(X) // 2] * 1.5 + 0.3
-    s = _fit(cls(), X, 0, data)
+    s = _fit(make_sampler(cls), X, 0, data)
     s = _fit(s, X2, 5, data)
-    refit = s.sample(40, rng=np.random.default_rng(9))
-    fresh = _fit(cls(), X2, 5, data).sample(40, rng=np.random.default_rng(9))
-    np.testing.assert_allclose(refit, fresh, err_msg="a refit sampler differs from a fresh one")
+    refit = np.asarray(s.sample(40, rng=np.random.default_rng(9)))
+    fresh = np.asarray(_fit(make_sampler(cls), X2, 5, data).sample(40, rng=np.random.default_rng(9)))
+    if refit.shape != fresh.shape or not np.allclose(refit, fresh, rtol=1e-7, atol=0, equal_nan=True):
+        raise CheckFailure(
+            f"a refit sampler differs from a fresh one ({_max_difference(refit, fresh)}): reset learned state in "
+            "fit() (compute every attribute ending in _ from the X of this call)"
+        )
 
 
 def check_does_not_modify_input(cls, X, data) -> None:
-    """``fit`` leaves the training array unchanged."""
+    """``fit`` (and ``sample``) leave the training array unchanged."""
     Xc = X.copy()
-    _fit(cls(), Xc, 0, data).sample(10, rng=np.random.default_rng(0))
-    np.testing.assert_array_equal(Xc, X, err_msg="fit() modified its input")
+    _fit(make_sampler(cls), Xc, 0, data, pass_copy=False).sample(10, rng=np.random.default_rng(0))
+    _require(
+        _arrays_equal(Xc, X),
+        "fit() modified its input X: copy before changing it (e.g. X = np.array(X, dtype=np.float64)), "
+        "or change a copy in sample()",
+    )
+
+
+def check_fit_does_not_change_params(cls, X, data) -> None:
+    """``get_params()`` is the same before and after ``fit`` and ``sample``."""
+    s = make_sampler(cls)
+    before = {k: _snapshot(v) for k, v in s.get_params().items()}  # copies: also a change in place shows
+    _fit(s, X, 0, data)
+    for step in ("fit()", "sample()"):
+        if step == "sample()":
+            s.sample(10, rng=np.random.default_rng(0))
+        after = s.get_params()
+        for k, old in before.items():
+            new = after.get(k, _MISSING)
+            if not _same(old, new):
+                raise CheckFailure(
+                    f"{step} changed parameter {k!r} from {_short(old)} to {_short(new)}: keep learned state in "
+                    f"attributes ending in _ (e.g. self.{k}_) and leave parameters as __init__ stored them"
+                )
 
 
 def check_tiny_training_set(cls, X, data) -> None:
     """Survives M = 3 training points and returns finite samples of the right shape."""
     Y = _draw(cls, X[:3], 20, 0, data)
-    assert Y.shape == (20, X.shape[1]) and np.isfinite(Y).all(), f"tiny M: shape {Y.shape} or non-finite values"
+    d = X.shape[1]
+    _require(
+        Y.shape == (20, d),
+        f"with M = 3 training points sample(20) returned shape {Y.shape}, expected (20, {d}): return n points "
+        "even when n > M (cap neighbour counts, ranks and chain counts at M)",
+    )
+    _require(
+        np.isfinite(Y).all(),
+        "with M = 3 training points the samples contain NaN or inf: guard against degenerate covariances, "
+        "bandwidths and kernels when M is small (M ≤ d + 1)",
+    )
 
 
 def check_one_dimensional(cls, X, data) -> None:
     """Works on 1-D data (shape ``(M, 1)``)."""
     Y = _draw(cls, X[:, :1].copy(), 25, 0, data)
-    assert Y.shape == (25, 1) and np.isfinite(Y).all(), f"1-D data: shape {Y.shape} or non-finite values"
+    _require(
+        Y.shape == (25, 1),
+        f"on 1-D data (shape (M, 1)) sample(25) returned shape {Y.shape}, expected (25, 1): keep 2-D arrays "
+        "throughout (no squeeze or ravel) and treat d = 1 like any d",
+    )
+    _require(
+        np.isfinite(Y).all(),
+        "on 1-D data (shape (M, 1)) the samples contain NaN or inf: treat d = 1 like any d "
+        "(1×1 covariances, np.atleast_2d)",
+    )
 
 
 CHECKS: list[Callable] = [
     check_defaults_and_params,
+    check_init_stores_params,
     check_shape_and_dtype,
     check_deterministic,
     check_refit,
     check_does_not_modify_input,
+    check_fit_does_not_change_params,
     check_tiny_training_set,
     check_one_dimensional,
 ]
 
 
+# --- running them -----------------------------------------------------------------------------
+
+
+def _first_line(exc: BaseException) -> str:
+    lines = str(exc).strip().splitlines()
+    return lines[0] if lines else type(exc).__name__
+
+
+def _describe(exc: BaseException) -> str:
+    """``Type: first line (function:line)`` of the innermost frame: where a sampler raised."""
+    tb = traceback.extract_tb(exc.__traceback__)
+    where = f" ({tb[-1].name}:{tb[-1].lineno})" if tb else ""
+    return f"{type(exc).__name__}: {_first_line(exc)}{where}"
+
+
+@dataclass(frozen=True)
+class SamplerCheck:
+    """One conformance check, called with a sampler class: ``check(cls)`` returns ``None`` or raises
+    :class:`CheckFailure` (an :class:`AssertionError`) saying what to fix. An exception the sampler
+    raises is reported as a failure too (chained, so pytest shows its traceback)."""
+
+    name: str
+    func: Callable[[type[Sampler], np.ndarray, Dataset], None]
+
+    def __call__(self, cls: type[Sampler], *, n_train: int = 200) -> None:
+        data = _CheckData(n_train)
+        X = data.sample(n_train, rng=np.random.default_rng(1234))
+        state = np.random.get_state()  # restored: a sampler that uses it leaves no trace on other tests
+        try:
+            self.func(cls, X, data)
+        except CheckFailure:
+            raise
+        except Exception as exc:
+            raise CheckFailure(_describe(exc)) from exc
+        finally:
+            np.random.set_state(state)
+
+    def __repr__(self) -> str:
+        return f"<check {self.name}>"
+
+
+def iter_checks(cls: type[Sampler]) -> Iterator[SamplerCheck]:
+    """The conformance checks that apply to ``cls`` (all of :data:`CHECKS`), in order."""
+    for func in CHECKS:
+        yield SamplerCheck(func.__name__.removeprefix("check_"), func)
+
+
 def check_sampler(cls: type[Sampler], n_train: int = 200) -> list[CheckResult]:
     """Run every conformance check on a sampler class; never raises."""
-    data = _CheckData(n_train)
-    X = data.sample(n_train, rng=np.random.default_rng(1234))
     out = []
-    for check in CHECKS:
-        name = check.__name__.removeprefix("check_")
+    for check in iter_checks(cls):
         try:
-            check(cls, X, data)
-            out.append(CheckResult(name, True))
+            check(cls, n_train=n_train)
+            out.append(CheckResult(check.name, True))
+        except AssertionError as exc:
+            out.append(CheckResult(check.name, False, " ".join(str(exc).split("\n")).strip()))
         except Exception as exc:
-            msg = str(exc).strip().splitlines()
-            where = traceback.extract_tb(exc.__traceback__)[-1]
-            text = msg[0] if msg else type(exc).__name__
-            out.append(CheckResult(name, False, f"{type(exc).__name__}: {text} ({where.name}:{where.lineno})"))
+            out.append(CheckResult(check.name, False, _describe(exc)))
     return out
 
 

@@ -3,7 +3,7 @@ modeling using Schrödinger bridges"), every variant the paper compares, as one 
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import ClassVar, Literal
 
 import numpy as np
 
@@ -78,6 +78,7 @@ class Bridge(genbench.Sampler):
     """
 
     name = "bridge"
+    checking_params: ClassVar[dict] = {"chains": 20, "burn_in": 20, "thin": 2, "backend": "numpy"}  # no jax compiles
     preload = ("jax",)  # imported once in the worker forkserver, not per cell
 
     def __init__(

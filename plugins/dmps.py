@@ -35,7 +35,7 @@ each particle's displacement per iteration is clipped to ``max_step · sqrt(ε)`
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import ClassVar, Literal
 
 import numpy as np
 from scipy.linalg import eigh
@@ -109,6 +109,7 @@ class DMPS(genbench.Sampler):
     """
 
     name = "dmps"
+    checking_params: ClassVar[dict] = {"iterations": 20, "n_modes": 20}
 
     def __init__(
         self,

@@ -3,7 +3,7 @@ bridge sampler"): one low-dimensional bridge per coordinate, on its neighbourhoo
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import ClassVar, Literal
 
 import numpy as np
 
@@ -64,6 +64,7 @@ class LocalizedBridge(genbench.Sampler):
     """
 
     name = "localized_bridge"
+    checking_params: ClassVar[dict] = {"chains": 20, "burn_in": 20, "thin": 2, "backend": "numpy"}  # no jax compiles
     preload = ("jax",)  # imported once in the worker forkserver, not per cell
 
     def __init__(

@@ -13,7 +13,7 @@ The score s is the shared KDE score of :mod:`genbench.numerics.kde` or the datas
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import ClassVar, Literal
 
 import numpy as np
 
@@ -47,6 +47,7 @@ class SVGD(ScoreParams, genbench.Sampler):
     """
 
     name = "svgd"
+    checking_params: ClassVar[dict] = {"iterations": 30}
 
     def __init__(
         self,

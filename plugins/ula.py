@@ -13,7 +13,7 @@ The default τ = 0.1 σ² is a real Langevin discretisation.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import ClassVar, Literal
 
 import numpy as np
 
@@ -55,6 +55,7 @@ class ULA(ScoreParams, genbench.Sampler):
     """
 
     name = "ula"
+    checking_params: ClassVar[dict] = {"steps": 50, "burn_in": 10}
 
     def __init__(
         self,

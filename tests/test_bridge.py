@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import inspect
-
 import numpy as np
 import pytest
 from genbench_plugins.bridge import Bridge
@@ -28,15 +26,8 @@ def radial_std(Y):
 
 
 def with_backend(cls, backend):
-    """``cls`` with another default ``backend`` (the conformance checks build samplers with defaults)."""
-    sig = inspect.signature(cls.__init__)
-
-    def __init__(self, **kw):
-        cls.__init__(self, **{"backend": backend, **kw})
-
-    params = [p.replace(default=backend) if p.name == "backend" else p for p in sig.parameters.values()]
-    __init__.__signature__ = sig.replace(parameters=params)
-    return type(f"{cls.__name__}_{backend}", (cls,), {"__init__": __init__})
+    """``cls`` checked with another ``backend`` (the conformance checks build ``cls(**checking_params)``)."""
+    return type(f"{cls.__name__}_{backend}", (cls,), {"checking_params": {**cls.checking_params, "backend": backend}})
 
 
 @pytest.mark.parametrize("backend", ["numpy", "jax"])
