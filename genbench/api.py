@@ -171,9 +171,15 @@ def resolve_plan(plan: RunPlan, store: str | Path | None = None, *, rerun: bool 
     from .versions import code_version
 
     if not rerun and Path(store or default_store_path()).exists():
-        with Store(store) as db:
-            done = db.completed(plan.suite.name, code_version())
-        plan.done = {c.cell_id for c in plan.cells if (c.cell_id, c.config_hash()) in done}
+        with Store(store, readonly=True) as db:
+            final = db.completed(plan.suite.name, code_version())
+        # A stored `skipped` is final only while its reason holds (an extra installed since makes it run).
+        plan.done = {
+            c.cell_id
+            for c in plan.cells
+            if final.get((c.cell_id, c.config_hash())) == "ok"
+            or (final.get((c.cell_id, c.config_hash())) == "skipped" and c.cell_id in plan.skipped)
+        }
     return plan
 
 
@@ -192,8 +198,6 @@ def execute_plan(
     :class:`~genbench.executors.Executor`), resuming unless ``rerun``. This process is the
     store's only writer: one transaction per result, as the executor yields it. Ctrl-C stops
     cleanly (running cells are killed; finished ones are kept)."""
-    import contextlib
-
     from .executors import Executor, make_executor
     from .executors.isolation import DEVICES
     from .progress import Progress
@@ -212,8 +216,11 @@ def execute_plan(
         executor = make_executor(
             executor, jobs=jobs, plugin_dirs=plugin_dirs, device=device, preload=_preloads(todo, plugin_dirs)
         )
+    elif not executor.preload:
+        executor.preload = _preloads(todo, executor.plugin_dirs)
     with Store(store) as db:
-        options = {"jobs": jobs, "rerun": rerun, "pid": os.getpid(), "executor": executor.name, "device": device}
+        options = {"rerun": rerun, "pid": os.getpid(), "executor": executor.name}
+        options.update(jobs=executor.jobs, device=executor.device)
         db.start_run(run_id, plan.suite.name, len(plan.cells), version, versions, options)
         bar = Progress(len(todo) + len(skipped), enabled=progress)
 
@@ -226,9 +233,14 @@ def execute_plan(
         try:
             for c in skipped:
                 record(c, CellResult.empty(c, "skipped", plan.skipped[c.cell_id]))
-            with contextlib.closing(executor.run(todo)) as results:
+            results = executor.run(todo)
+            try:
                 for cell, result in results:
                     record(cell, result)
+            finally:  # an interrupted generator kills its running cells
+                close = getattr(results, "close", None)
+                if close is not None:
+                    close()
             status = "completed"
         except KeyboardInterrupt:
             interrupted = True
@@ -276,6 +288,9 @@ def run_suite(
 
     from .store import COLUMNS, Store
 
+    for name, value in (("samplers", samplers), ("datasets", datasets), ("plugin_dirs", plugin_dirs)):
+        if isinstance(value, (str, Path)):
+            raise GenbenchError(f"{name} must be a list of strings, got {value!r} (write [{str(value)!r}])")
     plugin_dirs = tuple(str(p) for p in plugin_dirs)
     plan = plan_run(
         suite,

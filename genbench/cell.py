@@ -207,6 +207,17 @@ FLAT_PREFIXES: dict[str, str] = {
 FLAT_EXCLUDED = ("dataset_params", "sampler_params", "traceback", "log_tail")
 
 
+#: Columns of the leaderboard's frame and CSV (one line per dataset × sampler configuration), beside
+#: each metric's ``m_<metric>_mean`` / ``m_<metric>_std`` over repetitions.
+AGGREGATE_FIELDS: dict[str, str] = {
+    "dataset_id": "the dataset and the parameters the suite sets: arc[n_train=250]",
+    "sampler_id": "the sampler and the parameters the suite sets: kde[bandwidth=0.1]",
+    "n_cells": "cells (repetitions) of this configuration",
+    "n_ok": "of which ok",
+    "fit_sample_s_mean": "mean fit + sample seconds over the ok cells",
+}
+
+
 def json_fields() -> list[str]:
     """Names of the row columns that hold JSON objects."""
     return [k for k, (sql, _) in ROW_FIELDS.items() if sql == "JSON"]
@@ -232,6 +243,11 @@ def describe_flat_column(name: str) -> str | None:
     """The documented meaning of an export column, or ``None`` if it is not part of the scheme."""
     if name in ROW_FIELDS and name not in FLAT_EXCLUDED and name not in FLAT_PREFIXES:
         return ROW_FIELDS[name][1]
+    if name in AGGREGATE_FIELDS:
+        return AGGREGATE_FIELDS[name]
+    for suffix, what in (("_mean", "mean over repetitions of "), ("_std", "standard deviation over repetitions of ")):
+        if name.startswith("m_") and name.endswith(suffix):
+            return what + ROW_FIELDS["metrics"][1] + ": " + name[2 : -len(suffix)]
     for key, prefix in FLAT_PREFIXES.items():
         if name.startswith(prefix):
             return f"{ROW_FIELDS[key][1]}: {name[len(prefix) :]}"

@@ -28,9 +28,9 @@ def _directions(names: list[str], plugin_dirs=()) -> dict[str, bool | None]:
 
 
 def leaderboard_frame(rows: list[dict[str, Any]]):
-    """A pandas DataFrame: one line per (dataset config, sampler config), each metric's
-    ``m_<name>_mean`` and ``m_<name>_std`` over repetitions (the export naming of
-    :mod:`genbench.cell`), cells, ok cells and mean fit + sample seconds."""
+    """A pandas DataFrame: one line per (dataset config, sampler config) with the columns of
+    :data:`genbench.cell.AGGREGATE_FIELDS` and each metric's ``m_<name>_mean`` / ``m_<name>_std``
+    over repetitions (the export naming of :mod:`genbench.cell`); and the metric names."""
     import pandas as pd
 
     from .grid import component_id
@@ -38,8 +38,8 @@ def leaderboard_frame(rows: list[dict[str, Any]]):
     records = []
     for r in rows:
         rec = {
-            "dataset": component_id(r["dataset"], r["dataset_params"]),
-            "sampler": component_id(r["sampler"], r["sampler_params"]),
+            "dataset_id": component_id(r["dataset"], r["dataset_params"]),
+            "sampler_id": component_id(r["sampler"], r["sampler_params"]),
             "ok": r["status"] == "ok",
             "time_s": (r["fit_s"] or 0) + (r["sample_s"] or 0) if r["status"] == "ok" else None,
         }
@@ -49,8 +49,8 @@ def leaderboard_frame(rows: list[dict[str, Any]]):
         records.append(rec)
     df = pd.DataFrame.from_records(records)
     metric_cols = [c for c in df.columns if c.startswith("m_")]
-    grouped = df.groupby(["dataset", "sampler"], sort=False)
-    out = grouped.agg(cells=("ok", "size"), ok=("ok", "sum"), time_s=("time_s", "mean"))
+    grouped = df.groupby(["dataset_id", "sampler_id"], sort=False)
+    out = grouped.agg(n_cells=("ok", "size"), n_ok=("ok", "sum"), fit_sample_s_mean=("time_s", "mean"))
     for c in metric_cols:
         out[c + "_mean"] = grouped[c].mean()
         out[c + "_std"] = grouped[c].std()
@@ -81,12 +81,12 @@ def leaderboard_table(store: str | Path | None, suite: str | None, *, fmt: str =
     if ranked:
         key = f"m_{ranked[0]}_mean"
         df = df.sort_values(
-            ["dataset", key],
+            ["dataset_id", key],
             ascending=[True, higher.get(ranked[0], False) is not True],
             kind="stable",
             na_position="last",
         )
-        df["rank"] = (df.groupby("dataset").cumcount() + 1).astype(object)
+        df["rank"] = (df.groupby("dataset_id").cumcount() + 1).astype(object)
         df.loc[df[key].isna(), "rank"] = "—"  # no value (every repetition failed): no rank
     headers = (
         ["dataset", "rank", "sampler", "ok"]
@@ -96,13 +96,13 @@ def leaderboard_table(store: str | Path | None, suite: str | None, *, fmt: str =
     table = []
     for _, r in df.iterrows():
         cells = [_mean_std(r[f"m_{m}_mean"], r[f"m_{m}_std"]) for m in metrics]
-        time_s = f"{r['time_s']:.3g}" if r["time_s"] == r["time_s"] else "—"
+        time_s = f"{r['fit_sample_s_mean']:.3g}" if r["fit_sample_s_mean"] == r["fit_sample_s_mean"] else "—"
         table.append(
             [
-                r["dataset"],
+                r["dataset_id"],
                 r.get("rank", ""),
-                r["sampler"],
-                f"{int(r['ok'])}/{int(r['cells'])}",
+                r["sampler_id"],
+                f"{int(r['n_ok'])}/{int(r['n_cells'])}",
                 *cells,
                 time_s,
             ]

@@ -53,7 +53,7 @@ class Progress:
                 from rich.markup import escape  # cell ids and messages are the plugins' text, not markup
 
                 self._bar.console.print(
-                    f"[red]{status}[/red] {escape(cell_id)}: {escape(result.message)}", highlight=False
+                    f"[red]{status}[/red] {escape(cell_id)}: {escape(result.message)}", highlight=False, emoji=False
                 )
             return
         elapsed = time.monotonic() - self.start

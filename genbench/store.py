@@ -75,16 +75,22 @@ def _clean_float(x: Any) -> float | None:
 class Store:
     """A results database. Safe to read while a run writes (WAL)."""
 
-    def __init__(self, path: str | Path | None = None) -> None:
+    def __init__(self, path: str | Path | None = None, *, readonly: bool = False) -> None:
         self.path = Path(path) if path is not None else default_store_path()
         hint = "choose another with --store or GENBENCH_STORE"
+        if readonly:  # read what is there: no schema, no migration, no write
+            try:
+                self.conn = sqlite3.connect(f"{self.path.resolve().as_uri()}?mode=ro", uri=True, timeout=30)
+                self.conn.row_factory = sqlite3.Row
+            except sqlite3.DatabaseError as exc:
+                raise GenbenchError(f"results store {self.path}: {exc}") from None
+            return
         directory = self.path.parent if str(self.path.parent) else Path(".")
         try:
             directory.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
-            raise GenbenchError(
-                f"results store {self.path}: cannot create directory {directory} ({exc.strerror}); {hint}"
-            ) from None
+            msg = f"results store {self.path}: cannot create directory {directory} ({exc.strerror}); {hint}"
+            raise GenbenchError(msg) from None
         if not os.access(directory, os.W_OK | os.X_OK):
             raise GenbenchError(f"results store {self.path}: directory {directory} is not writable; {hint}")
         try:
@@ -95,7 +101,8 @@ class Store:
             self.conn.executescript(_SCHEMA)
             self._migrate()
         except sqlite3.DatabaseError as exc:
-            raise GenbenchError(f"results store {self.path}: {exc}; {hint}") from None
+            cannot_write = any(w in str(exc) for w in ("unable to open", "readonly", "read-only", "disk I/O"))
+            raise GenbenchError(f"results store {self.path}: {exc}{'; ' + hint if cannot_write else ''}") from None
 
     @staticmethod
     def check_writable(path: str | Path | None = None) -> None:
@@ -174,15 +181,16 @@ class Store:
                 f"INSERT INTO results ({names}) VALUES ({', '.join('?' * len(values))})", list(values.values())
             )
 
-    def completed(self, suite: str, code_version: str) -> set[tuple[str, str]]:
-        """``(cell_id, config_hash)`` of cells whose current row is final for this code version:
-        ``ok``, or ``skipped`` (the dataset lacks what the sampler needs: re-running cannot help)."""
+    def completed(self, suite: str, code_version: str) -> dict[tuple[str, str], str]:
+        """``(cell_id, config_hash) → status`` of cells whose current row is final for this code
+        version: ``ok``, or ``skipped`` (the caller decides whether the reason still holds — a
+        package installed since then makes a skipped cell runnable)."""
         cur = self.conn.execute(
-            "SELECT cell_id, config_hash FROM results "
+            "SELECT cell_id, config_hash, status FROM results "
             "WHERE suite = ? AND current = 1 AND status IN ('ok', 'skipped') AND code_version = ?",
             (suite, code_version),
         )
-        return {(r["cell_id"], r["config_hash"]) for r in cur}
+        return {(r["cell_id"], r["config_hash"]): r["status"] for r in cur}
 
     def rows(
         self,

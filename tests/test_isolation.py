@@ -111,6 +111,31 @@ def test_unknown_executor_and_bad_api_overrides_are_one_line_errors(tmp_path):
         genbench.run_suite("smoke", store=tmp_path / "r.db", repetitions=1.5)
     with pytest.raises(genbench.GenbenchError, match="jobs must be a positive integer, got 0"):
         genbench.run_suite("smoke", store=tmp_path / "r.db", jobs=0)
+    with pytest.raises(genbench.GenbenchError, match=r"samplers must be a list of strings, got 'kde'"):
+        genbench.run_suite("smoke", store=tmp_path / "r.db", samplers="kde")
     with pytest.raises(genbench.GenbenchError, match="device must be one of auto, cpu, cuda"):
         genbench.run_suite("smoke", store=tmp_path / "r.db", device="tpu")
     assert not (tmp_path / "r.db").exists()
+
+
+def test_a_process_that_cannot_start_leaves_nothing_behind(tmp_path, monkeypatch):
+    from genbench.executors.isolation import IsolatedProcess
+
+    monkeypatch.setenv("GENBENCH_CACHE", str(tmp_path))
+    with pytest.raises(Exception) as info:  # a lambda cannot be sent to the forkserver
+        IsolatedProcess(lambda: 1, timeout=5).start()
+    assert not isinstance(info.value, TypeError), info.value
+    assert list((tmp_path / "logs").glob("*.log")) == []
+
+
+def test_logs_of_a_killed_run_are_removed_by_the_next(tmp_path, monkeypatch):
+    from genbench.executors.isolation import run_isolated
+
+    monkeypatch.setenv("GENBENCH_CACHE", str(tmp_path))
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    stale = logs / "999999999-abc.log"  # no such process: its run was killed
+    stale.write_text("left behind")
+    out = run_isolated(print, ("hello",), timeout=30)
+    assert out.state == "returned" and out.log_tail == "hello\n" and out.log_bytes == 6
+    assert not stale.exists() and list(logs.glob("*.log")) == []

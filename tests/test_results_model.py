@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from genbench.cell import FLAT_PREFIXES, ROW_FIELDS, describe_flat_column
+from genbench.cell import AGGREGATE_FIELDS, FLAT_PREFIXES, ROW_FIELDS, describe_flat_column
 from genbench.errors import GenbenchError
 from genbench.store import Store
 
-from .conftest import FAILING_PLUGINS, results_json, run_cli
+from .conftest import FAILING_PLUGINS, JITTER_PKG, results_json, run_cli
 
 README = (Path(__file__).parent.parent / "README.md").read_text()
 
@@ -48,6 +48,15 @@ def test_every_export_column_is_documented(ula_store):
         assert f"`{name}`" in README, f"README does not document the column {name}"
     for prefix in FLAT_PREFIXES.values():
         assert f"`{prefix}<" in README, f"README does not document the prefix {prefix}"
+
+
+def test_every_leaderboard_column_is_documented(ula_store):
+    text = run_cli("leaderboard", "--store", str(ula_store), "--format", "csv").stdout
+    header = next(csv.reader(io.StringIO(text)))
+    assert {"dataset_id", "sampler_id", "n_cells", "n_ok", "m_sliced_w2_mean", "m_sliced_w2_std"} <= set(header)
+    assert [c for c in header if not describe_flat_column(c)] == []
+    for name in AGGREGATE_FIELDS:
+        assert f"`{name}`" in README, f"README does not document the leaderboard column {name}"
 
 
 def test_store_columns_are_the_row_model(tmp_path):
@@ -86,7 +95,9 @@ def test_dry_run_lists_cells_and_writes_nothing(tmp_path):
     assert "6 to run, 0 already done, 0 skipped" in proc.stderr and not store.exists()
     assert run_cli("run", "--suite", "smoke", "--dataset", "gmm", "--sampler", "kde[bandwidth=0.1]",
                    "--store", str(store), "-q").returncode == 0  # fmt: skip
+    before = store.read_bytes()
     again = run_cli("run", "--suite", "smoke", "--dataset", "gmm", "--store", str(store), "--dry-run")
+    assert store.read_bytes() == before  # read only: no schema, no migration, no write
     assert "4 to run, 2 already done" in again.stderr
     assert "done  gmm[n_train=500]/kde[bandwidth=0.1]/rep=0" in again.stdout
 
@@ -129,3 +140,34 @@ def test_a_sampler_whose_package_is_missing_is_listed_and_skipped(tmp_path, writ
     assert rows["good"]["status"] == "ok"
     assert rows["needs_missing_package"]["status"] == "skipped"
     assert "genbench_no_such_package, which is not installed" in rows["needs_missing_package"]["message"]
+    checks = run_cli("test", "needs_missing_package", "--plugin-dir", str(FAILING_PLUGINS))
+    assert checks.returncode == 0 and "SKIP needs_missing_package: needs_missing_package needs" in checks.stdout
+
+
+def test_a_skipped_cell_runs_once_its_package_is_installed(tmp_path, write_suite):
+    plugins = tmp_path / "plugins"
+    plugins.mkdir()
+    (plugins / "needs_pkg.py").write_text(
+        (JITTER_PKG / "genbench_jitter.py")
+        .read_text()
+        .replace('name = "jitter"', 'name = "needs_pkg"\n    requires_packages = ("genbench_late_pkg",)')
+    )
+    suite = write_suite(
+        """
+        name = "late"
+        n_samples = 20
+        n_reference = 50
+        metrics = ["sliced_w2"]
+        [datasets.gmm]
+        [samplers.needs_pkg]
+        """
+    )
+    args = ["run", "--suite", str(suite), "--store", str(tmp_path / "r.db"), "-q", "--plugin-dir", str(plugins)]
+    assert run_cli(*args).returncode == 0
+    assert [r["status"] for r in results_json(tmp_path / "r.db")] == ["skipped"]
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "genbench_late_pkg.py").write_text("")  # installed since
+    again = run_cli(*args, env={"PYTHONPATH": str(site)})
+    assert again.returncode == 0, again.stderr
+    assert [r["status"] for r in results_json(tmp_path / "r.db")] == ["ok"]

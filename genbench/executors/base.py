@@ -81,7 +81,7 @@ class Executor(abc.ABC):
 
     def environment(self) -> dict[str, str]:
         """What a worker process needs in its environment (see :func:`cell_process`)."""
-        env = worker_environment(self.device, self.jobs, self.threads)
+        env = worker_environment(self.device, self.threads)
         env[PLUGIN_DIRS_ENV] = os.pathsep.join(self.plugin_dirs)
         env[PRELOAD_ENV] = ",".join(self.preload)
         return env

@@ -11,8 +11,9 @@ forking a process where torch or jax started threads can deadlock) and watches i
   together, also when it crashed or the run's process is killed (the kernel's parent-death
   signal and a watcher thread);
 - **captured output**: the child's stdout and stderr (file descriptors 1 and 2, so C libraries
-  and subprocesses too) go to a temporary file; the parent keeps the last
-  :data:`~genbench.cell.LOG_TAIL_BYTES` and the total size;
+  and subprocesses too) go to a file under ``cache_dir()/logs``; the parent keeps the last
+  :data:`~genbench.cell.LOG_TAIL_BYTES` and the total size and removes the file (the next run
+  removes those of a run that was killed);
 - a **GPU-safe environment** (:func:`worker_environment`): jax allocates on demand, its
   persistent compilation cache is on, and ``device="cpu"`` hides every GPU.
 
@@ -55,6 +56,13 @@ __all__ = [
 
 #: ``--device`` choices: ``auto`` lets each sampler use a GPU when it finds one.
 DEVICES = ("auto", "cpu", "cuda")
+#: Variables a worker removes from what it inherited (see :func:`worker_environment`).
+UNSET_ENV = "GENBENCH_UNSET"
+#: Held while a child starts: the forkserver reads os.environ, which only one thread may change.
+_ENV_LOCK = threading.Lock()
+#: Captured output of running cells: ``<pid of the run>-<random>.log`` under :func:`cache_dir`.
+_LOG_DIR = "logs"
+
 # Workers re-import the main module (the `genbench` script), so preload the CLI as well.
 _PRELOAD = ["numpy", "genbench._preload", "genbench.cli"]
 
@@ -75,14 +83,15 @@ def cache_dir() -> Path:
     return Path(root)
 
 
-def worker_environment(device: str = "auto", jobs: int = 1, threads: int = 1) -> dict[str, str]:
+def worker_environment(device: str = "auto", threads: int = 1) -> dict[str, str]:
     """Environment variables of a worker (also set in the forkserver before it imports jax).
 
     jax preallocates 75 % of a GPU per process at its first use, so ``-j N`` workers ran out of
     device memory: allocation on demand instead. jax's persistent compilation cache lives
     under :func:`cache_dir`, so a jit compile is paid once per machine, not once per cell.
-    ``device="cpu"`` hides the GPUs from CUDA (torch and jax) before anything initialises it.
-    A variable the user has set already is left alone.
+    ``device="cpu"`` hides the GPUs from CUDA (torch and jax) before anything initialises it;
+    ``"cuda"`` makes jax use its CUDA backend (an error in the cell where there is none);
+    ``"auto"`` leaves the choice to each library. A variable the user has set is left alone.
     """
     if device not in DEVICES:
         raise ValueError(f"device must be one of {', '.join(DEVICES)}, got {device!r}")
@@ -91,15 +100,19 @@ def worker_environment(device: str = "auto", jobs: int = 1, threads: int = 1) ->
         "JAX_COMPILATION_CACHE_DIR": str(cache_dir() / "jax"),
         "JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS": "0",
         "PYTORCH_CUDA_ALLOC_CONF": "expandable_segments:True",
-        "OMP_NUM_THREADS": str(threads),
-        "OPENBLAS_NUM_THREADS": str(threads),
-        "MKL_NUM_THREADS": str(threads),
     }
-    env = {k: v for k, v in env.items() if k not in os.environ or k.endswith("NUM_THREADS")}
-    env[DEVICE_ENV] = device
     if device == "cpu":
-        env["CUDA_VISIBLE_DEVICES"] = ""
-        env["JAX_PLATFORMS"] = "cpu"
+        env.update(CUDA_VISIBLE_DEVICES="", JAX_PLATFORMS="cpu")
+    elif device == "cuda":
+        env["JAX_PLATFORMS"] = "cuda"
+    env = {k: v for k, v in env.items() if k not in os.environ}
+    # What this device must not inherit from a forkserver that an earlier run started (the user's own
+    # settings are in os.environ and stay).
+    env[UNSET_ENV] = ",".join(
+        v for v in ("CUDA_VISIBLE_DEVICES", "JAX_PLATFORMS") if v not in env and v not in os.environ
+    )
+    env.update({var: str(threads) for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")})
+    env[DEVICE_ENV] = device
     return env
 
 
@@ -234,9 +247,11 @@ def _isolate() -> None:
 
 def _apply_environment(env: dict[str, str]) -> None:
     os.environ.update(env)
-    if env.get("JAX_PLATFORMS") == "cpu" and "jax" in sys.modules:  # imported by the forkserver
+    for var in filter(None, env.get(UNSET_ENV, "").split(",")):  # left by an earlier run's forkserver
+        os.environ.pop(var, None)
+    if "jax" in sys.modules:  # imported by the forkserver, which read JAX_PLATFORMS then: set it again
         with contextlib.suppress(Exception):
-            sys.modules["jax"].config.update("jax_platforms", "cpu")
+            sys.modules["jax"].config.update("jax_platforms", os.environ.get("JAX_PLATFORMS") or None)
     threads = int(env.get("OMP_NUM_THREADS", "0") or 0)
     if threads:
         try:
@@ -353,6 +368,36 @@ def describe_exit(code: int | None) -> str:
     return f"worker process exited with status {code} before reporting a result"
 
 
+_swept: set[str] = set()
+
+
+def _new_log_path() -> str:
+    """A fresh log file for one child, in ``cache_dir()/logs``; the first call of a run also
+    removes the logs of runs whose process is gone (killed before they could clean up)."""
+    root = cache_dir() / _LOG_DIR
+    root.mkdir(parents=True, exist_ok=True)
+    if str(root) not in _swept:
+        _swept.add(str(root))
+        for old in root.glob("*.log"):
+            pid = old.name.split("-", 1)[0]
+            if pid.isdigit() and int(pid) != os.getpid() and not _alive(int(pid)):
+                with contextlib.suppress(OSError):
+                    old.unlink()
+    fd, path = tempfile.mkstemp(prefix=f"{os.getpid()}-", suffix=".log", dir=root)
+    os.close(fd)
+    return path
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 def _read_log(path: str | None) -> tuple[str, int]:
     """The last :data:`LOG_TAIL_BYTES` of the log (as text) and its size; removes the file."""
     if not path:
@@ -396,7 +441,7 @@ class IsolatedProcess:
         self.capture, self.name = capture, name
         self._ctx = ctx or context()
         self.proc: Any = None
-        self.conn: Any = None
+        self.conn: Any = None  # the parent's end of the pipe
         self.started = self.deadline = 0.0
         self.baseline_mb: float | None = None
         self._next_mem_check = float("inf")
@@ -405,19 +450,24 @@ class IsolatedProcess:
 
     def start(self) -> IsolatedProcess:
         if self.capture:
-            fd, self._log_path = tempfile.mkstemp(prefix="genbench-cell-", suffix=".log")
-            os.close(fd)
+            self._log_path = _new_log_path()
         parent_conn, child_conn = self._ctx.Pipe(duplex=False)
+        self.conn = parent_conn
         self.proc = self._ctx.Process(
             target=_child_main,
             args=(self.target, self.args, child_conn, os.getpid(), self._log_path, self.env),
             name=self.name[:120],
             daemon=False,
         )
-        with _signals_deferred(), forkserver_env(self.env):  # a (re)started forkserver reads it
-            self.proc.start()
-            self.conn = parent_conn
-        child_conn.close()
+        try:
+            # A (re)started forkserver reads the environment: one process changes it at a time.
+            with _ENV_LOCK, _signals_deferred(), forkserver_env(self.env):
+                self.proc.start()
+        except BaseException:  # failed to start, or Ctrl-C noted while starting: leave nothing behind
+            self.kill()
+            raise
+        finally:
+            child_conn.close()
         self.started = time.monotonic()
         self.deadline = self.started + self.timeout
         self._next_mem_check = self.started if self.cap else float("inf")
@@ -494,12 +544,15 @@ class IsolatedProcess:
 
     def kill(self) -> None:
         """End the process now (and what it started); its outcome is dropped."""
-        if self.proc is not None and self.outcome is None:
+        if self.outcome is not None:
+            return
+        if self.proc is not None and self.proc.pid is not None:
             kill_tree(self.proc.pid)
             self.proc.join(timeout=1)
+        if self.conn is not None:
             with contextlib.suppress(OSError):
                 self.conn.close()
-            _read_log(self._log_path)
+        _read_log(self._log_path)
 
 
 def wait_any(procs: list[IsolatedProcess], poll_interval: float = 0.02) -> None:
