@@ -97,11 +97,9 @@ def plan_run(
     from .runner import skip_reason
     from .selectors import apply_selectors, filter_cells
 
-    for name, value, integer in (("timeout", timeout, False), ("max_memory", max_memory, False)):
+    for name, value in (("timeout", timeout), ("max_memory", max_memory), ("repetitions", repetitions)):
         if value is not None:
-            _positive(name, value, integer=integer)
-    if repetitions is not None:
-        _positive("repetitions", repetitions, integer=True)
+            _positive(name, value, integer=name == "repetitions")
     registry = get_registry(plugin_dirs)
     s = load_suite(suite, registry, profile)
     shipped = {kind: set(getattr(s, kind)) for kind in ("samplers", "datasets")}
@@ -174,12 +172,11 @@ def resolve_plan(plan: RunPlan, store: str | Path | None = None, *, rerun: bool 
         with Store(store, readonly=True) as db:
             final = db.completed(plan.suite.name, code_version())
         # A stored `skipped` is final only while its reason holds (an extra installed since makes it run).
-        plan.done = {
-            c.cell_id
-            for c in plan.cells
-            if final.get((c.cell_id, c.config_hash())) == "ok"
-            or (final.get((c.cell_id, c.config_hash())) == "skipped" and c.cell_id in plan.skipped)
-        }
+        plan.done = set()
+        for c in plan.cells:
+            status = final.get((c.cell_id, c.config_hash()))
+            if status == "ok" or (status == "skipped" and c.cell_id in plan.skipped):
+                plan.done.add(c.cell_id)
     return plan
 
 
