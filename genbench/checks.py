@@ -12,9 +12,6 @@ overrides), so a sampler that is slow with its defaults declares small values in
 
 from __future__ import annotations
 
-import copy
-import math
-import numbers
 import traceback
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -23,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from .contracts import Dataset, Sampler
+from .params import short_repr, snapshot, values_equal
 from .runner import accepts_dataset
 
 __all__ = [
@@ -85,67 +83,6 @@ def _require(condition: object, message: str) -> None:
         raise CheckFailure(message)
 
 
-def _short(value: Any, width: int = 60) -> str:
-    """``repr`` of a value, cut to ``width`` characters (arrays summarised); never raises."""
-    try:
-        if isinstance(value, np.ndarray):
-            text = np.array2string(value, threshold=6, edgeitems=2, precision=4, separator=", ")
-            text = f"array({text})".replace("\n", "")
-        else:
-            text = repr(value)
-    except Exception:
-        text = f"<{type(value).__name__} object>"
-    return text if len(text) <= width else text[: width - 1] + "…"
-
-
-def _same(a: Any, b: Any) -> bool:
-    """Whether two parameter values are equal: arrays elementwise, NaN equal to NaN, containers
-    recursively, numbers by value (``1 == 1.0``); never raises."""
-    if a is b:
-        return True
-    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
-        try:
-            a, b = np.asarray(a), np.asarray(b)
-            if a.shape != b.shape:
-                return False
-            try:
-                return bool(np.array_equal(a, b, equal_nan=True))
-            except TypeError:  # equal_nan needs a numeric dtype
-                return bool(np.array_equal(a, b))
-        except Exception:
-            return False
-    if isinstance(a, numbers.Number) and isinstance(b, numbers.Number):
-        if isinstance(a, bool) != isinstance(b, bool):
-            return False
-        try:
-            if isinstance(a, numbers.Real) and isinstance(b, numbers.Real) and math.isnan(a) and math.isnan(b):
-                return True
-        except (TypeError, ValueError):
-            pass
-        return bool(a == b)
-    if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
-        return type(a) is type(b) and len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b, strict=True))
-    if isinstance(a, dict) and isinstance(b, dict):
-        return a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)
-    try:
-        return bool(a == b)
-    except Exception:  # an array-like whose == is elementwise (a tensor, a data frame)
-        try:
-            return _same(np.asarray(a), np.asarray(b))
-        except Exception:
-            return False
-
-
-def _snapshot(value: Any) -> Any:
-    """A deep copy of ``value`` to compare with later (``value`` itself when a copy would not
-    compare equal to it, e.g. an object without ``__eq__``: then only replacing it is seen)."""
-    try:
-        clone = copy.deepcopy(value)
-    except Exception:
-        return value
-    return clone if _same(clone, value) else value
-
-
 def _arrays_equal(a: np.ndarray, b: np.ndarray) -> bool:
     if a.shape != b.shape:
         return False
@@ -192,7 +129,7 @@ def make_sampler(cls: type[Sampler], **overrides: Any) -> Sampler:
         raise CheckFailure(problem)
     params = {**getattr(cls, "checking_params", {}), **overrides}
     # copies: a sampler that changes a value in place cannot change the class's checking_params
-    return cls(**{k: _snapshot(v) for k, v in params.items()})
+    return cls(**{k: snapshot(v) for k, v in params.items()})
 
 
 def _fit(sampler: Sampler, X: np.ndarray, seed: int, data: Dataset, *, pass_copy: bool = True) -> Sampler:
@@ -202,7 +139,9 @@ def _fit(sampler: Sampler, X: np.ndarray, seed: int, data: Dataset, *, pass_copy
         kwargs["dataset"] = data
     out = sampler.fit(X.copy() if pass_copy else X, **kwargs)
     if out is not sampler:
-        raise CheckFailure(f"fit() returned {_short(out)}, expected the sampler itself: end fit() with `return self`")
+        raise CheckFailure(
+            f"fit() returned {short_repr(out)}, expected the sampler itself: end fit() with `return self`"
+        )
     return sampler
 
 
@@ -248,16 +187,17 @@ def check_defaults_and_params(cls, X, data) -> None:
         s = cls(**overrides)
         params = s.get_params()
         for k, expected in {**defaults, **overrides}.items():
-            if not _same(params[k], expected):
+            if not values_equal(params[k], expected):
                 raise CheckFailure(
-                    f"{label} stores {k}={_short(params[k])}, not the value passed ({_short(expected)}): "
+                    f"{label} stores {k}={short_repr(params[k])}, not the value passed ({short_repr(expected)}): "
                     f"{SCIKIT_LEARN_STORE}"
                 )
         back = cls(**params).get_params()
         for k in params:
-            if not _same(back[k], params[k]):
+            if not values_equal(back[k], params[k]):
                 raise CheckFailure(
-                    f"cls(**get_params()) gives {k}={_short(back[k])}, not {_short(params[k])}: {SCIKIT_LEARN_STORE}"
+                    f"cls(**get_params()) gives {k}={short_repr(back[k])}, not {short_repr(params[k])}: "
+                    + SCIKIT_LEARN_STORE
                 )
     try:
         make_sampler(cls).check_params()
@@ -281,7 +221,7 @@ def check_init_stores_params(cls, X, data) -> None:
     for k, value in placeholders.items():
         got = getattr(obj, k, _MISSING)
         if got is not value:
-            found = "is not set" if got is _MISSING else f"is {_short(got)}"
+            found = "is not set" if got is _MISSING else f"is {short_repr(got)}"
             raise CheckFailure(
                 f"parameter {k!r} is not stored as self.{k} by __init__: {SCIKIT_LEARN_STORE}; here self.{k} {found}"
             )
@@ -289,7 +229,7 @@ def check_init_stores_params(cls, X, data) -> None:
     for k, value in placeholders.items():
         if params.get(k, _MISSING) is not value:
             raise CheckFailure(
-                f"get_params() gives {k}={_short(params.get(k))}, not the value passed to __init__: "
+                f"get_params() gives {k}={short_repr(params.get(k))}, not the value passed to __init__: "
                 f"let get_params() read self.{k} (do not override it)"
             )
     again = cls(**params).get_params()
@@ -332,7 +272,7 @@ def check_deterministic(cls, X, data) -> None:
     finally:
         np.random.set_state(state)
     _require(
-        all(_same(x, y) for x, y in zip(state, after, strict=True)),
+        all(values_equal(x, y) for x, y in zip(state, after, strict=True)),
         f"fit/sample used numpy's global random state (np.random.*): {USE_RNG}",
     )
     b = _draw(cls, X, 50, 3, data)
@@ -374,7 +314,7 @@ def check_does_not_modify_input(cls, X, data) -> None:
 def check_fit_does_not_change_params(cls, X, data) -> None:
     """``get_params()`` is the same before and after ``fit`` and ``sample``."""
     s = make_sampler(cls)
-    before = {k: _snapshot(v) for k, v in s.get_params().items()}  # copies: also a change in place shows
+    before = {k: snapshot(v) for k, v in s.get_params().items()}  # copies: also a change in place shows
     _fit(s, X, 0, data)
     for step in ("fit()", "sample()"):
         if step == "sample()":
@@ -382,10 +322,10 @@ def check_fit_does_not_change_params(cls, X, data) -> None:
         after = s.get_params()
         for k, old in before.items():
             new = after.get(k, _MISSING)
-            if not _same(old, new):
+            if not values_equal(old, new):
                 raise CheckFailure(
-                    f"{step} changed parameter {k!r} from {_short(old)} to {_short(new)}: keep learned state in "
-                    f"attributes ending in _ (e.g. self.{k}_) and leave parameters as __init__ stored them"
+                    f"{step} changed parameter {k!r} from {short_repr(old)} to {short_repr(new)}: keep learned state "
+                    f"in attributes ending in _ (e.g. self.{k}_) and leave parameters as __init__ stored them"
                 )
 
 

@@ -100,22 +100,11 @@ class Component:
 
     def __repr__(self) -> str:
         defaults = self.param_defaults()
-        changed = {k: v for k, v in self.get_params().items() if not _same_value(defaults.get(k), v)}
+        from .params import values_equal  # params imports this module: not at the top
+
+        changed = {k: v for k, v in self.get_params().items() if not values_equal(defaults.get(k), v)}
         args = ", ".join(f"{k}={v!r}" for k, v in changed.items())
         return f"{type(self).__name__}({args})"
-
-
-def _same_value(a: Any, b: Any) -> bool:
-    """Equality that also holds for numpy arrays (``==`` gives an array, not a bool)."""
-    try:
-        return bool(a is b or a == b)
-    except (ValueError, TypeError):  # an array's truth value is ambiguous
-        import numpy as np
-
-        try:
-            return bool(np.array_equal(a, b))
-        except Exception:
-            return False
 
 
 class Sampler(Component):

@@ -1,8 +1,12 @@
-"""Parameter values: type checks against a component's signature, canonical formatting."""
+"""Parameter values: type checks against a component's signature, canonical formatting,
+comparison and short display (numpy is used only when a value is an array)."""
 
 from __future__ import annotations
 
+import copy
 import math
+import numbers
+import sys
 import types
 import typing
 from typing import Any
@@ -91,3 +95,68 @@ def check_type(cls: type[Component], key: str, value: Any) -> str | None:
     if _matches(value, tp):
         return None
     return _type_name(tp)
+
+
+def short_repr(value: Any, width: int = 60) -> str:
+    """``repr`` of a value, cut to ``width`` characters (arrays summarised); never raises."""
+    np = sys.modules.get("numpy")  # no numpy loaded: no arrays to summarise
+    try:
+        if np is not None and isinstance(value, np.ndarray):
+            text = np.array2string(value, threshold=6, edgeitems=2, precision=4, separator=", ")
+            text = f"array({text})".replace("\n", "")
+        else:
+            text = repr(value)
+    except Exception:
+        text = f"<{type(value).__name__} object>"
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def values_equal(a: Any, b: Any) -> bool:
+    """Whether two parameter values are equal: arrays elementwise, NaN equal to NaN, containers
+    recursively, numbers by value (``1 == 1.0``); never raises."""
+    if a is b:
+        return True
+    np = sys.modules.get("numpy")  # no numpy loaded: no arrays to compare
+    if np is not None and (isinstance(a, np.ndarray) or isinstance(b, np.ndarray)):
+        try:
+            a, b = np.asarray(a), np.asarray(b)
+            if a.shape != b.shape:
+                return False
+            try:
+                return bool(np.array_equal(a, b, equal_nan=True))
+            except TypeError:  # equal_nan needs a numeric dtype
+                return bool(np.array_equal(a, b))
+        except Exception:
+            return False
+    if isinstance(a, numbers.Number) and isinstance(b, numbers.Number):
+        if isinstance(a, bool) != isinstance(b, bool):
+            return False
+        try:
+            if isinstance(a, numbers.Real) and isinstance(b, numbers.Real) and math.isnan(a) and math.isnan(b):
+                return True
+        except (TypeError, ValueError):
+            pass
+        return bool(a == b)
+    if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
+        return type(a) is type(b) and len(a) == len(b) and all(values_equal(x, y) for x, y in zip(a, b, strict=True))
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(values_equal(a[k], b[k]) for k in a)
+    try:
+        return bool(a == b)
+    except Exception:  # an array-like whose == is elementwise (a tensor, a data frame)
+        try:
+            import numpy as np
+
+            return values_equal(np.asarray(a), np.asarray(b))
+        except Exception:
+            return False
+
+
+def snapshot(value: Any) -> Any:
+    """A deep copy of ``value`` to compare with later (``value`` itself when a copy would not
+    compare equal to it, e.g. an object without ``__eq__``: then only replacing it is seen)."""
+    try:
+        clone = copy.deepcopy(value)
+    except Exception:
+        return value
+    return clone if values_equal(clone, value) else value
