@@ -190,11 +190,13 @@ def execute_plan(
     progress: bool = True,
     executor: str | Executor = "local",
     device: str = "auto",
+    executor_options: dict[str, Any] | None = None,
 ) -> RunSummary:
     """Run a plan's cells into the store through ``executor`` (a name, e.g. ``"local"``, or an
     :class:`~genbench.executors.Executor`), resuming unless ``rerun``. This process is the
     store's only writer: one transaction per result, as the executor yields it. Ctrl-C stops
-    cleanly (running cells are killed; finished ones are kept)."""
+    cleanly (running cells are killed; finished ones are kept). ``executor_options`` go to the
+    executor's constructor (e.g. ``{"scheduler": "tcp://host:8786"}`` for ``"dask"``)."""
     from .executors import Executor, make_executor
     from .executors.isolation import DEVICES
     from .progress import Progress
@@ -211,7 +213,12 @@ def execute_plan(
     skipped = [c for c in plan.cells if c.cell_id in plan.skipped and c.cell_id not in plan.done]
     if not isinstance(executor, Executor):
         executor = make_executor(
-            executor, jobs=jobs, plugin_dirs=plugin_dirs, device=device, preload=_preloads(todo, plugin_dirs)
+            executor,
+            jobs=jobs,
+            plugin_dirs=plugin_dirs,
+            device=device,
+            preload=_preloads(todo, plugin_dirs),
+            **(executor_options or {}),
         )
     elif not executor.preload:
         executor.preload = _preloads(todo, executor.plugin_dirs)
@@ -273,6 +280,7 @@ def run_suite(
     profile: str | None = None,
     executor: str | Executor = "local",
     device: str = "auto",
+    executor_options: dict[str, Any] | None = None,
 ) -> pd.DataFrame:
     """Run a suite (resuming from ``store``) and return its cells' results as a DataFrame.
 
@@ -308,6 +316,7 @@ def run_suite(
         progress=progress,
         executor=executor,
         device=device,
+        executor_options=executor_options,
     )
     if summary.interrupted:
         raise KeyboardInterrupt

@@ -114,6 +114,13 @@ def main() -> None:
     help="Where cells run: local (this machine, -j at once), or another executor module.",
 )
 @click.option(
+    "--scheduler",
+    default=None,
+    envvar="GENBENCH_DASK_SCHEDULER",
+    metavar="ADDRESS",
+    help="With --executor dask: a running scheduler (tcp://HOST:PORT) [default: start a local cluster].",
+)
+@click.option(
     "--device",
     type=click.Choice(["auto", "cpu", "cuda"]),
     default="auto",
@@ -137,6 +144,7 @@ def run(
     fail_on_error,
     quiet,
     executor,
+    scheduler,
     device,
     dry_run,
     plugin_dirs,
@@ -194,6 +202,7 @@ def run(
         progress=not quiet,
         executor=executor,
         device=device,
+        executor_options={"scheduler": scheduler} if executor == "dask" else None,
     )
     counts = ", ".join(f"{v} {k}" for k, v in sorted(summary.counts.items())) or "nothing to run"
     resumed = f"; {summary.resumed} already done (use --rerun to repeat)" if summary.resumed else ""

@@ -91,3 +91,6 @@ def test_the_core_runs_without_torch_jax_or_scikit_learn(tmp_path, write_suite):
     assert "pip install 'genbench[jax]'" in closure["message"]
     board = run_cli("leaderboard", "--store", str(store), env=env)
     assert board.returncode == 0 and "kde" in board.stdout, board.stderr
+    dask = run_cli("run", "--suite", "smoke", "--executor", "dask", "--store", str(tmp_path / "d.db"), env=env)
+    assert dask.returncode == 2 and "Traceback" not in dask.stderr
+    assert "the dask executor needs dask, which is not installed (pip install 'genbench[dask]')" in dask.stderr

@@ -142,7 +142,12 @@ def make_executor(name: str, **options: Any) -> Executor:
     names = available_executors()
     if name not in names:
         raise GenbenchError(f"unknown executor {name!r}{did_you_mean(name, names)}")
-    module = importlib.import_module(f"{__package__}.{name}")
+    try:
+        module = importlib.import_module(f"{__package__}.{name}")
+    except ModuleNotFoundError as exc:  # an executor whose optional stack is not installed
+        raise GenbenchError(
+            f"the {name} executor needs {exc.name}, which is not installed (pip install 'genbench[{name}]')"
+        ) from None
     cls = getattr(module, "EXECUTOR", None)
     if not (isinstance(cls, type) and issubclass(cls, Executor)):
         raise GenbenchError(f"executor module {module.__name__} defines no EXECUTOR (an Executor subclass)")

@@ -1,0 +1,232 @@
+"""Dask executor: cells as tasks on a ``dask.distributed`` cluster, with the local guarantees.
+
+``genbench run --executor dask`` starts a :class:`distributed.LocalCluster` of ``-j`` single-
+threaded workers; ``--scheduler tcp://HOST:PORT`` (or ``$GENBENCH_DASK_SCHEDULER``) uses a running
+cluster instead — a workstation, Kubernetes, or Slurm/PBS through dask-jobqueue. Each cell is one
+task; on its worker the task runs the cell through :mod:`genbench.executors.isolation` (its own
+process, hard timeout, memory cap, output capture), so a hung or crashing sampler never takes a
+worker down. Results stream back as tasks finish and the caller writes them to the store (one
+writer), so resume, progress and Ctrl-C behave as they do locally.
+
+- A worker that dies mid-cell: the scheduler reschedules the task on another worker; when it has
+  killed ``allowed-failures`` workers (we set 1 for the clusters we start: one retry) the cell is
+  stored as ``crashed`` with the reason, and the run goes on.
+- A lost scheduler connection ends the run with one line; every finished cell is already stored.
+- ``--plugin-dir`` files are sent to every worker (a worker plugin writes them into the worker's
+  local directory), so single-file plugins need no shared file system. A worker that cannot
+  import a component gives one error naming the worker and the component.
+- Ctrl-C cancels the queued tasks and stops the running cells (the tasks watch a
+  :class:`distributed.Event`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import logging
+import multiprocessing
+import os
+import time
+import uuid
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import dask.config
+import distributed
+
+from ..cell import Cell, CellResult
+from ..errors import GenbenchError
+from .base import Executor, cell_process, cell_result
+from .isolation import wait_any
+from .local import LocalExecutor
+
+SCHEDULER_ENV = "GENBENCH_DASK_SCHEDULER"
+#: Seconds between two looks of a running task at the run's stop event.
+_STOP_CHECK_S = 1.0
+#: Worker-local copies of the run's plugin dirs (original path → local path), set by _PluginFiles.
+_LOCAL_DIRS: dict[str, str] = {}
+
+
+class _PluginFiles(distributed.WorkerPlugin):
+    """Copies the run's ``--plugin-dir`` files into each worker's local directory."""
+
+    def __init__(self, plugin_dirs: Sequence[str]) -> None:
+        self.files = {d: {p.name: p.read_bytes() for p in sorted(Path(d).glob("*.py"))} for d in plugin_dirs}
+        digest = hashlib.sha256()
+        for d, files in sorted(self.files.items()):
+            for name, data in files.items():
+                digest.update(f"{d}/{name}".encode() + data)
+        self.digest = digest.hexdigest()[:12]
+
+    def setup(self, worker: distributed.Worker) -> None:
+        root = Path(worker.local_directory) / "genbench-plugins" / self.digest
+        for i, (d, files) in enumerate(sorted(self.files.items())):
+            local = root / str(i)
+            local.mkdir(parents=True, exist_ok=True)
+            for name, data in files.items():
+                (local / name).write_bytes(data)
+            _LOCAL_DIRS[d] = str(local)
+
+
+def _run_cell_task(cell_dict: dict[str, Any], options: dict[str, Any], stop_name: str) -> dict[str, Any] | None:
+    """What a worker runs for one cell: the cell in an isolated child process; ``None`` if the
+    run was stopped meanwhile."""
+    worker = distributed.get_worker()
+    # Nanny-started workers are daemonic, and a daemonic process may not start children. Ours are
+    # as tied to the worker as a daemon's would be: their own process group, killed by the kernel
+    # when the worker dies (PR_SET_PDEATHSIG), and a watcher thread.
+    if multiprocessing.current_process().daemon:
+        multiprocessing.current_process().daemon = False
+    dirs = tuple(_LOCAL_DIRS.get(d, d) for d in options["plugin_dirs"])
+    cell = Cell.from_dict(cell_dict)
+    missing = _missing_component(cell, dirs)
+    if missing:
+        result = CellResult.empty(cell, "error", f"on Dask worker {worker.address}: {missing}")
+        return result.to_dict()
+    threads = options["threads"] or max(1, (os.cpu_count() or 1) // max(1, worker.state.nthreads))
+    local = LocalExecutor(
+        jobs=1,
+        plugin_dirs=dirs,
+        max_memory_mb=options["max_memory_mb"],
+        threads=threads,
+        device=options["device"],
+        preload=options["preload"],
+    )
+    proc = cell_process(cell, local).start()
+    stop, next_check = None, time.monotonic() + _STOP_CHECK_S
+    try:
+        while True:
+            wait_any([proc])
+            outcome = proc.poll()
+            if outcome is not None:
+                return cell_result(cell, outcome, proc.cap).to_dict()
+            if time.monotonic() >= next_check:
+                next_check = time.monotonic() + _STOP_CHECK_S
+                stop = stop or distributed.Event(stop_name)
+                if stop.is_set():
+                    return None
+    finally:
+        proc.kill()
+
+
+def _missing_component(cell: Cell, plugin_dirs: tuple[str, ...]) -> str:
+    """Why this worker cannot build the cell's components ("" when it can)."""
+    from ..plugins import get_registry
+
+    try:
+        registry = get_registry(plugin_dirs)
+        registry.get("dataset", cell.dataset)
+        registry.get("sampler", cell.sampler)
+        for name, _ in cell.metrics:
+            registry.get("metric", name)
+    except GenbenchError as exc:
+        return f"{exc} (install the plugin on the workers, or pass its file with --plugin-dir)"
+    return ""
+
+
+@contextlib.contextmanager
+def _quiet_distributed() -> Iterator[None]:
+    """distributed logs a lost connection as tracebacks; the run reports it in one line itself."""
+    loggers = [logging.getLogger(name) for name in ("distributed.client", "distributed.core", "distributed.comm")]
+    levels = [lg.level for lg in loggers]
+    for lg in loggers:
+        lg.setLevel(logging.CRITICAL)
+    try:
+        yield
+    finally:
+        for lg, level in zip(loggers, levels, strict=True):
+            lg.setLevel(level)
+
+
+class DaskExecutor(Executor):
+    """Run cells as tasks on a Dask cluster: a local one of ``jobs`` workers × 1 thread, or the
+    running cluster at ``scheduler`` (default ``$GENBENCH_DASK_SCHEDULER``)."""
+
+    name = "dask"
+
+    def __init__(self, *, scheduler: str | None = None, **options: Any) -> None:
+        super().__init__(**options)
+        self.scheduler = scheduler or os.environ.get(SCHEDULER_ENV) or None
+        self._explicit_threads = options.get("threads")
+
+    @contextlib.contextmanager
+    def client(self) -> Iterator[distributed.Client]:
+        """A client of the configured cluster (started here, and closed after, when local)."""
+        if self.scheduler:
+            try:
+                client = distributed.Client(self.scheduler, timeout="20s")
+            except (OSError, TimeoutError) as exc:
+                raise GenbenchError(f"cannot reach the Dask scheduler at {self.scheduler}: {exc}") from None
+            with client:
+                yield client
+            return
+        config = {"distributed.scheduler.allowed-failures": 1, "distributed.worker.daemon": False}
+        with dask.config.set(config):
+            cluster = distributed.LocalCluster(
+                n_workers=self.jobs,
+                threads_per_worker=1,
+                processes=True,
+                dashboard_address=None,
+                silence_logs=logging.ERROR,
+            )
+        with cluster, distributed.Client(cluster) as client:
+            yield client
+
+    def _options(self) -> dict[str, Any]:
+        return {
+            "plugin_dirs": self.plugin_dirs,
+            "max_memory_mb": self.max_memory_mb,
+            "threads": self._explicit_threads,
+            "device": self.device,
+            "preload": self.preload,
+        }
+
+    def run(self, cells: Sequence[Cell]) -> Iterator[tuple[Cell, CellResult]]:
+        if not cells:
+            return
+        with _quiet_distributed(), self.client() as client:
+            if self.plugin_dirs:
+                files = _PluginFiles(self.plugin_dirs)
+                client.register_plugin(files, name=f"genbench-plugins-{files.digest}")
+            run = uuid.uuid4().hex[:12]
+            stop = distributed.Event(f"genbench-stop-{run}", client=client)
+            options = self._options()
+            by_key: dict[str, Cell] = {}
+            futures = []
+            for i, cell in enumerate(cells):
+                key = f"genbench-{run}-{i}"
+                futures.append(client.submit(_run_cell_task, cell.to_dict(), options, stop.name, key=key, pure=False))
+                by_key[key] = cell
+            done = 0
+            try:
+                for future in distributed.as_completed(futures):
+                    cell = by_key[future.key]
+                    result = self._result(client, cell, future, done)
+                    done += 1
+                    yield cell, result
+            finally:
+                if done < len(futures):  # interrupted: nothing queued starts, nothing running goes on
+                    with contextlib.suppress(Exception):
+                        stop.set()
+                        client.cancel(futures)
+
+    def _result(self, client: distributed.Client, cell: Cell, future: distributed.Future, done: int) -> CellResult:
+        try:
+            value = future.result()
+        except distributed.KilledWorker as exc:
+            return CellResult.empty(cell, "crashed", f"the Dask workers running it died ({exc})"[:500])
+        except Exception as exc:
+            if client.status != "running" or future.status == "cancelled":
+                where = self.scheduler or "the local cluster"
+                raise GenbenchError(
+                    f"lost the connection to the Dask scheduler ({where}): {done} finished cells are stored; "
+                    "run the same command again to resume"
+                ) from None
+            return CellResult.empty(cell, "error", f"dask task: {type(exc).__name__}: {exc}".splitlines()[0][:500])
+        if value is None:  # stopped by the run's stop event: cannot happen while we still collect
+            return CellResult.empty(cell, "crashed", "the run stopped this cell")
+        return CellResult.from_dict(value)
+
+
+EXECUTOR = DaskExecutor
