@@ -212,3 +212,25 @@ def test_a_lost_scheduler_ends_the_run_in_one_line_keeping_finished_cells(tmp_pa
         for p in (scheduler, worker):
             p.kill()
             p.wait(timeout=20)
+
+
+def test_ctrl_c_stops_a_dask_run_cleanly_and_it_resumes(tmp_path, write_suite):
+    store = tmp_path / "r.db"
+    suite = write_suite(SLEEPY.replace("delay = 1.0", "delay = 3.0"))
+    args = ["run", "--suite", str(suite), "--store", str(store), "--executor", "dask", "-j", "2"]
+    args += ["--plugin-dir", str(FAILING_PLUGINS)]
+    run = subprocess.Popen([sys.executable, "-m", "genbench.cli", *args], stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, text=True, start_new_session=True)  # fmt: skip
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline and not (store.exists() and len(_rows_or_none(store)) >= 2):
+        time.sleep(0.1)
+    stopped_at = time.monotonic()
+    os.killpg(run.pid, signal.SIGINT)  # what Ctrl-C sends: the whole foreground process group
+    _, err = run.communicate(timeout=60)
+    assert run.returncode == 130, err
+    assert time.monotonic() - stopped_at < 20  # the running cells were stopped, not waited for
+    assert "interrupted:" in err and "Traceback" not in err, err
+    assert 2 <= len(results_json(store)) < 8
+    again = run_cli(*args, "-q")
+    assert again.returncode == 0, again.stderr
+    assert [r["status"] for r in results_json(store)] == ["ok"] * 8

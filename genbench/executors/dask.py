@@ -26,6 +26,7 @@ import hashlib
 import logging
 import multiprocessing
 import os
+import signal
 import time
 import uuid
 from collections.abc import Iterator, Sequence
@@ -126,6 +127,22 @@ def _missing_component(cell: Cell, plugin_dirs: tuple[str, ...]) -> str:
 
 
 @contextlib.contextmanager
+def _workers_ignore_ctrl_c() -> Iterator[None]:
+    """Start the local cluster's worker processes with Ctrl-C ignored (an ignored signal stays
+    ignored across exec): Ctrl-C reaches the whole process group, and the run — not each worker,
+    with a traceback of its own — decides what stops. A Ctrl-C while they start is dropped."""
+    try:
+        previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    except ValueError:  # not the main thread: nothing to do
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+@contextlib.contextmanager
 def _quiet_distributed() -> Iterator[None]:
     """distributed logs a lost connection as tracebacks; the run reports it in one line itself."""
     loggers = [logging.getLogger(name) for name in ("distributed.client", "distributed.core", "distributed.comm")]
@@ -162,13 +179,13 @@ class DaskExecutor(Executor):
                 yield client
             return
         config = {"distributed.scheduler.allowed-failures": 1, "distributed.worker.daemon": False}
-        with dask.config.set(config):
+        with dask.config.set(config), _workers_ignore_ctrl_c():
             cluster = distributed.LocalCluster(
                 n_workers=self.jobs,
                 threads_per_worker=1,
                 processes=True,
                 dashboard_address=None,
-                silence_logs=logging.ERROR,
+                silence_logs=logging.CRITICAL,  # the run reports what matters; shutdown noise is not
             )
         with cluster, distributed.Client(cluster) as client:
             yield client
