@@ -1,14 +1,27 @@
 """Imported once by the forkserver, so every worker forked from it starts warm.
 
-It builds the registry for ``$GENBENCH_PLUGIN_DIRS`` and performs the slow imports that the
-run's components list in their ``preload`` attribute (passed in ``$GENBENCH_PRELOAD``).
+It imports the parent's main script (``$GENBENCH_MAIN_PATH``) the way each child would, so that
+children find it imported already; builds the registry for ``$GENBENCH_PLUGIN_DIRS``; and performs
+the slow imports that the run's components list in their ``preload`` attribute
+(``$GENBENCH_PRELOAD``).
 """
 
 import importlib
 import os
+from multiprocessing import process, spawn
 
 from . import runner  # noqa: F401  (imports numpy and the contracts)
 from .plugins import get_registry
+
+_main = os.environ.get("GENBENCH_MAIN_PATH")
+if _main:  # as CPython's forkserver does for its own "__main__" preload (which never gets the path)
+    process.current_process()._inheriting = True  # a script that starts processes at import fails fast
+    try:
+        spawn.import_main_path(_main)
+    except Exception:  # a main we cannot import: each child imports it (and reports) as before
+        pass
+    finally:
+        del process.current_process()._inheriting
 
 try:  # build the registry now; a broken plugin is reported by the worker instead
     get_registry()
