@@ -23,9 +23,8 @@ from typing import Any, ClassVar
 from ..cell import Cell, CellResult
 from ..errors import GenbenchError, did_you_mean
 from ..plugins import PLUGIN_DIRS_ENV
-from .isolation import IsolatedProcess, Outcome, worker_environment
+from .isolation import PRELOAD_ENV, IsolatedProcess, Outcome, worker_environment
 
-PRELOAD_ENV = "GENBENCH_PRELOAD"
 #: Modules of this package that are not executors.
 _NOT_EXECUTORS = {"base", "isolation"}
 

@@ -41,6 +41,7 @@ from typing import Any
 
 from ..cell import LOG_TAIL_BYTES
 from ..devices import DEVICE_ENV
+from ..plugins import PLUGIN_DIRS_ENV
 
 __all__ = [
     "DEVICES",
@@ -61,6 +62,11 @@ DEVICES = ("auto", "cpu", "cuda")
 #: (CPython's forkserver asks for a key `get_preparation_data` does not give). A Dask worker's main is
 #: the `dask` script: 0.26 s per cell before, 0.02 s after.
 MAIN_ENV = "GENBENCH_MAIN_PATH"
+#: Isolated processes of this process that have started and not ended.
+_LIVE: set[IsolatedProcess] = set()
+#: What the running forkserver was started for: (preloads, plugin dirs, main script).
+_SERVED: list[tuple[frozenset[str], str, str]] = []
+PRELOAD_ENV = "GENBENCH_PRELOAD"
 #: Variables a worker removes from what it inherited (see :func:`worker_environment`).
 UNSET_ENV = "GENBENCH_UNSET"
 #: Held while a child starts: the forkserver reads os.environ, which only one thread may change.
@@ -120,6 +126,33 @@ def worker_environment(device: str = "auto", threads: int = 1) -> dict[str, str]
     env.update({var: str(threads) for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")})
     env[DEVICE_ENV] = device
     return env
+
+
+def _refresh_forkserver(ctx: mp.context.BaseContext, env: dict[str, str]) -> None:
+    """Restart the forkserver when this start needs what it was not started with.
+
+    A forkserver imports a run's slow modules (``preload``) and builds its registry once, when it
+    starts, and then lives as long as this process. A later run here — a Dask worker serves run
+    after run; ``run_suite`` in a notebook — that needs other modules or plugin dirs would import
+    them in every cell (POT: 2 s a cell on a Dask worker). So the forkserver is restarted then, but
+    only while none of our children runs: the kernel kills a child whose forkserver dies
+    (PR_SET_PDEATHSIG). Uses multiprocessing's private ``_forkserver._stop`` (Python 3.8+); where
+    it is missing the cells only pay the imports again."""
+    if ctx.get_start_method() != "forkserver":
+        return
+    want = (
+        frozenset(filter(None, env.get(PRELOAD_ENV, "").split(","))),
+        env.get(PLUGIN_DIRS_ENV, ""),
+        env.get(MAIN_ENV, ""),
+    )
+    if _SERVED and not _LIVE and (not want[0] <= _SERVED[0][0] or want[1:] != _SERVED[0][1:]):
+        from multiprocessing import forkserver
+
+        with contextlib.suppress(Exception):
+            forkserver._forkserver._stop()
+            _SERVED.clear()
+    if not _SERVED:
+        _SERVED.append(want)
 
 
 def _main_path() -> str:
@@ -478,7 +511,9 @@ class IsolatedProcess:
         try:
             # A (re)started forkserver reads the environment: one process changes it at a time.
             with _ENV_LOCK, _signals_deferred(), forkserver_env(env):
+                _refresh_forkserver(self._ctx, env)
                 self.proc.start()
+                _LIVE.add(self)
         except BaseException:  # failed to start, or Ctrl-C noted while starting: leave nothing behind
             self.kill()
             raise
@@ -507,6 +542,7 @@ class IsolatedProcess:
         else:  # what it started is left in its process group
             kill_group(self.proc.pid)
         self.conn.close()
+        _LIVE.discard(self)
         outcome.wall_s = now - self.started
         outcome.log_tail, outcome.log_bytes = _read_log(self._log_path)
         self.outcome = outcome
@@ -568,6 +604,7 @@ class IsolatedProcess:
         if self.conn is not None:
             with contextlib.suppress(OSError):
                 self.conn.close()
+        _LIVE.discard(self)
         _read_log(self._log_path)
 
 
