@@ -234,3 +234,60 @@ def test_ctrl_c_stops_a_dask_run_cleanly_and_it_resumes(tmp_path, write_suite):
     again = run_cli(*args, "-q")
     assert again.returncode == 0, again.stderr
     assert [r["status"] for r in results_json(store)] == ["ok"] * 8
+
+
+KILLER = '''
+import os
+import signal
+
+import psutil
+
+import genbench
+
+
+class KillsItsWorker(genbench.Sampler):
+    """Kills the Dask worker process that runs it (cell → forkserver → worker), every time."""
+
+    name = "kills_its_worker"
+
+    def fit(self, X, *, rng):
+        os.kill(psutil.Process(os.getppid()).ppid(), signal.SIGKILL)
+        return self
+
+    def sample(self, n, *, rng):
+        raise AssertionError("unreachable")
+
+
+@genbench.hookimpl
+def genbench_samplers():
+    return [KillsItsWorker]
+'''
+
+
+def test_a_cell_that_takes_its_worker_down_is_retried_once_then_crashed(cluster, tmp_path, write_suite):
+    address, client = cluster
+    plugins = tmp_path / "plugins"
+    plugins.mkdir()
+    (plugins / "killer.py").write_text(KILLER)
+    suite = write_suite(
+        """
+        name = "killer"
+        n_samples = 20
+        n_reference = 50
+        timeout = 60
+        metrics = ["sliced_w2"]
+        [datasets.gmm]
+        [samplers.kills_its_worker]
+        [samplers.kde]
+        """
+    )
+    store = tmp_path / "r.db"
+    args = ["run", "--suite", str(suite), "--store", str(store), "-q", "--executor", "dask", "--scheduler", address]
+    proc = run_cli(*args, "--plugin-dir", str(plugins))
+    assert proc.returncode == 0, proc.stderr
+    rows = {r["sampler"]: r for r in results_json(store)}
+    assert rows["kde"]["status"] == "ok"
+    assert rows["kills_its_worker"]["status"] == "crashed"
+    assert "the Dask workers running it died" in rows["kills_its_worker"]["message"]
+    assert "on 2 different workers" in rows["kills_its_worker"]["message"]  # tried, then retried once elsewhere
+    client.wait_for_workers(2, timeout=60)  # the nannies restart the killed workers
