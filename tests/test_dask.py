@@ -163,7 +163,10 @@ def test_a_killed_worker_loses_no_cell(cluster, tmp_path, write_suite):
         time.sleep(0.1)
     pids = client.run(os.getpid)  # worker address → pid
     os.kill(next(iter(pids.values())), signal.SIGKILL)  # mid-cell: each cell sleeps 1 s
-    _, err = run.communicate(timeout=120)
+    try:
+        _, err = run.communicate(timeout=120)
+    finally:
+        run.kill()
     assert run.returncode == 0, err
     rows = results_json(store)
     assert sorted(r["cell_id"] for r in rows) == sorted({r["cell_id"] for r in rows})  # one row per cell

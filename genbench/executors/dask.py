@@ -15,8 +15,8 @@ writer), so resume, progress and Ctrl-C behave as they do locally.
 - ``--plugin-dir`` files are sent to every worker (a worker plugin writes them into the worker's
   local directory), so single-file plugins need no shared file system. A worker that cannot
   import a component gives one error naming the worker and the component.
-- Ctrl-C cancels the queued tasks and stops the running cells (the tasks watch a
-  :class:`distributed.Event`).
+- Ctrl-C cancels the queued tasks and stops the running cells (each task watches its own state
+  on its worker).
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ import logging
 import multiprocessing
 import os
 import signal
+import threading
 import time
 import uuid
 from collections.abc import Iterator, Sequence
@@ -35,6 +36,7 @@ from typing import Any
 
 import dask.config
 import distributed
+from distributed.worker import thread_state
 
 from ..cell import Cell, CellResult
 from ..errors import GenbenchError
@@ -43,14 +45,15 @@ from .isolation import wait_any
 from .local import LocalExecutor
 
 SCHEDULER_ENV = "GENBENCH_DASK_SCHEDULER"
-#: Seconds between two looks of a running task at the run's stop event.
-_STOP_CHECK_S = 1.0
-#: Worker-local copies of the run's plugin dirs (original path → local path), set by _PluginFiles.
-_LOCAL_DIRS: dict[str, str] = {}
+#: Seconds between two looks of a running task at its own state (cancelled: stop the cell).
+_STOP_CHECK_S = 0.5
+#: One registry check at a time on a worker (plugin files are imported then; threads share modules).
+_REGISTRY_LOCK = threading.Lock()
 
 
 class _PluginFiles(distributed.WorkerPlugin):
-    """Copies the run's ``--plugin-dir`` files into each worker's local directory."""
+    """Copies the run's ``--plugin-dir`` files into each worker's local directory, under a digest
+    of their content: runs with other versions of the files never share a folder."""
 
     def __init__(self, plugin_dirs: Sequence[str]) -> None:
         self.files = {d: {p.name: p.read_bytes() for p in sorted(Path(d).glob("*.py"))} for d in plugin_dirs}
@@ -61,51 +64,57 @@ class _PluginFiles(distributed.WorkerPlugin):
         self.digest = digest.hexdigest()[:12]
 
     def setup(self, worker: distributed.Worker) -> None:
-        root = Path(worker.local_directory) / "genbench-plugins" / self.digest
-        for i, (d, files) in enumerate(sorted(self.files.items())):
-            local = root / str(i)
+        for d, files in self.files.items():
+            local = Path(_local_dir(worker, self.digest, d))
             local.mkdir(parents=True, exist_ok=True)
             for name, data in files.items():
                 (local / name).write_bytes(data)
-            _LOCAL_DIRS[d] = str(local)
 
 
-def _run_cell_task(cell_dict: dict[str, Any], options: dict[str, Any], stop_name: str) -> dict[str, Any] | None:
+def _local_dir(worker: distributed.Worker, digest: str, plugin_dir: str) -> str:
+    """Where a worker keeps its copy of ``plugin_dir`` for the files of digest ``digest``."""
+    name = hashlib.sha256(plugin_dir.encode()).hexdigest()[:8]
+    return str(Path(worker.local_directory) / "genbench-plugins" / digest / name)
+
+
+def _run_cell_task(cell_dict: dict[str, Any], options: dict[str, Any]) -> dict[str, Any] | None:
     """What a worker runs for one cell: the cell in an isolated child process; ``None`` if the
-    run was stopped meanwhile."""
+    task was cancelled meanwhile (the run stopped)."""
     worker = distributed.get_worker()
+    key = thread_state.key
     # Nanny-started workers are daemonic, and a daemonic process may not start children. Ours are
     # as tied to the worker as a daemon's would be: their own process group, killed by the kernel
     # when the worker dies (PR_SET_PDEATHSIG), and a watcher thread.
     if multiprocessing.current_process().daemon:
         multiprocessing.current_process().daemon = False
-    dirs = tuple(_LOCAL_DIRS.get(d, d) for d in options["plugin_dirs"])
+    digest = options["plugin_digest"]
+    dirs = tuple(_local_dir(worker, digest, d) if digest else d for d in options["plugin_dirs"])
     cell = Cell.from_dict(cell_dict)
-    missing = _missing_component(cell, dirs)
+    with _REGISTRY_LOCK:
+        missing, preload = _check_components(cell, dirs)
     if missing:
         result = CellResult.empty(cell, "error", f"on Dask worker {worker.address}: {missing}")
         return result.to_dict()
-    threads = options["threads"] or _threads_per_cell(worker)
     local = LocalExecutor(
         jobs=1,
         plugin_dirs=dirs,
         max_memory_mb=options["max_memory_mb"],
-        threads=threads,
+        threads=options["threads"] or _threads_per_cell(worker),
         device=options["device"],
-        preload=options["preload"],
+        preload=preload,
     )
     proc = cell_process(cell, local).start()
-    stop, next_check = None, time.monotonic() + _STOP_CHECK_S
+    next_check = time.monotonic() + _STOP_CHECK_S
     try:
         while True:
             wait_any([proc])
             outcome = proc.poll()
             if outcome is not None:
                 return cell_result(cell, outcome, proc.cap).to_dict()
-            if time.monotonic() >= next_check:
+            if time.monotonic() >= next_check:  # the worker's own view of the task: no network call
                 next_check = time.monotonic() + _STOP_CHECK_S
-                stop = stop or distributed.Event(stop_name)
-                if stop.is_set():
+                task = worker.state.tasks.get(key)
+                if task is None or task.state not in ("executing", "long-running"):
                     return None
     finally:
         proc.kill()
@@ -115,7 +124,7 @@ _HOST_THREADS: dict[str, int] = {}
 
 
 def _threads_per_cell(worker: distributed.Worker) -> int:
-    """BLAS threads for one cell: this host's cores over the task threads of every worker on it
+    """BLAS threads for one cell: this host's usable cores over the task threads of every worker on it
     (asked of the scheduler once per worker process). Counting only this worker's threads
     oversubscribed the cores: 2 workers × 2 BLAS threads on 2 cores ran the quick manifolds
     suite 3.7× slower than the local executor."""
@@ -126,12 +135,16 @@ def _threads_per_cell(worker: distributed.Worker) -> int:
             total = sum(w["nthreads"] for w in workers if w.get("host") == host)
         except Exception:  # the scheduler cannot tell: this worker's own threads
             total = 0
-        _HOST_THREADS[worker.address] = max(1, (os.cpu_count() or 1) // max(1, total, worker.state.nthreads))
+        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+        _HOST_THREADS[worker.address] = max(1, cores // max(1, total, worker.state.nthreads))
     return _HOST_THREADS[worker.address]
 
 
-def _missing_component(cell: Cell, plugin_dirs: tuple[str, ...]) -> str:
-    """Why this worker cannot build the cell's components ("" when it can)."""
+def _check_components(cell: Cell, plugin_dirs: tuple[str, ...]) -> tuple[str, tuple[str, ...]]:
+    """Why this worker cannot build the cell's components ("" when it can), and what the worker's
+    forkserver should preload: every registered component's ``preload``, not just this run's — a
+    worker's forkserver lives across runs, and a module it lacks is imported again in every cell
+    (POT: 2 s a cell on a worker that had served a run without it)."""
     from ..plugins import get_registry
 
     try:
@@ -141,8 +154,10 @@ def _missing_component(cell: Cell, plugin_dirs: tuple[str, ...]) -> str:
         for name, _ in cell.metrics:
             registry.get("metric", name)
     except GenbenchError as exc:
-        return f"{exc} (install the plugin on the workers, or pass its file with --plugin-dir)"
-    return ""
+        return f"{exc} (install the plugin on the workers, or pass its file with --plugin-dir)", ()
+    specs = {spec for kind in ("sampler", "dataset", "metric") for e in registry.components[kind].values()
+             for spec in e.obj.preload}  # fmt: skip
+    return "", tuple(sorted(specs))
 
 
 @contextlib.contextmanager
@@ -164,7 +179,8 @@ def _workers_ignore_ctrl_c() -> Iterator[None]:
 @contextlib.contextmanager
 def _quiet_distributed() -> Iterator[None]:
     """distributed logs a lost connection as tracebacks; the run reports it in one line itself."""
-    loggers = [logging.getLogger(name) for name in ("distributed.client", "distributed.core", "distributed.comm")]
+    names = [n for n in logging.root.manager.loggerDict if n == "distributed" or n.startswith("distributed.")]
+    loggers = [logging.getLogger(n) for n in ["distributed", *names]]  # each may carry its own level
     levels = [lg.level for lg in loggers]
     for lg in loggers:
         lg.setLevel(logging.CRITICAL)
@@ -216,37 +232,35 @@ class DaskExecutor(Executor):
             # The cluster we start has `jobs` workers here: cores // jobs, as the local executor.
             "threads": self._explicit_threads or (None if self.scheduler else self.threads),
             "device": self.device,
-            "preload": self.preload,
+            "plugin_digest": "",
         }
 
     def run(self, cells: Sequence[Cell]) -> Iterator[tuple[Cell, CellResult]]:
         if not cells:
             return
         with _quiet_distributed(), self.client() as client:
+            options = self._options()
             if self.plugin_dirs:
                 files = _PluginFiles(self.plugin_dirs)
                 client.register_plugin(files, name=f"genbench-plugins-{files.digest}")
+                options["plugin_digest"] = files.digest
             run = uuid.uuid4().hex[:12]
-            stop = distributed.Event(f"genbench-stop-{run}", client=client)
-            options = self._options()
-            by_key: dict[str, Cell] = {}
-            futures = []
-            for i, cell in enumerate(cells):
-                key = f"genbench-{run}-{i}"
-                futures.append(client.submit(_run_cell_task, cell.to_dict(), options, stop.name, key=key, pure=False))
-                by_key[key] = cell
+            pending: dict[str, tuple[Cell, distributed.Future]] = {}
             done = 0
             try:
-                for future in distributed.as_completed(futures):
-                    cell = by_key[future.key]
+                for i, cell in enumerate(cells):
+                    key = f"genbench-{run}-{i}"
+                    pending[key] = (cell, client.submit(_run_cell_task, cell.to_dict(), options, key=key, pure=False))
+                for future in distributed.as_completed([f for _, f in pending.values()]):
+                    cell, _ = pending.pop(future.key)
                     result = self._result(client, cell, future, done)
+                    future.release()  # stored by the caller: not kept (or recomputed) on the workers
                     done += 1
                     yield cell, result
             finally:
-                if done < len(futures):  # interrupted: nothing queued starts, nothing running goes on
+                if pending:  # interrupted: nothing queued starts, and running cells see their task cancelled
                     with contextlib.suppress(Exception):
-                        stop.set()
-                        client.cancel(futures)
+                        client.cancel([f for _, f in pending.values()])
 
     def _result(self, client: distributed.Client, cell: Cell, future: distributed.Future, done: int) -> CellResult:
         try:
@@ -261,7 +275,7 @@ class DaskExecutor(Executor):
                     "run the same command again to resume"
                 ) from None
             return CellResult.empty(cell, "error", f"dask task: {type(exc).__name__}: {exc}".splitlines()[0][:500])
-        if value is None:  # stopped by the run's stop event: cannot happen while we still collect
+        if value is None:  # the task saw itself cancelled: cannot happen while we still collect
             return CellResult.empty(cell, "crashed", "the run stopped this cell")
         return CellResult.from_dict(value)
 

@@ -30,6 +30,7 @@ import os
 import resource
 import signal
 import sys
+import sysconfig
 import tempfile
 import threading
 import time
@@ -41,7 +42,6 @@ from typing import Any
 
 from ..cell import LOG_TAIL_BYTES
 from ..devices import DEVICE_ENV
-from ..plugins import PLUGIN_DIRS_ENV
 
 __all__ = [
     "DEVICES",
@@ -57,15 +57,11 @@ __all__ = [
 
 #: ``--device`` choices: ``auto`` lets each sampler use a GPU when it finds one.
 DEVICES = ("auto", "cpu", "cuda")
-#: The parent's main script, imported once by the forkserver (genbench._preload) so that its children
-#: skip importing it again: multiprocessing's own "__main__" preload never receives the path
+#: The parent's console script, imported once by the forkserver (genbench._preload) so that its
+#: children skip importing it again: multiprocessing's own "__main__" preload never receives the path
 #: (CPython's forkserver asks for a key `get_preparation_data` does not give). A Dask worker's main is
 #: the `dask` script: 0.26 s per cell before, 0.02 s after.
 MAIN_ENV = "GENBENCH_MAIN_PATH"
-#: Isolated processes of this process that have started and not ended.
-_LIVE: set[IsolatedProcess] = set()
-#: What the running forkserver was started for: (preloads, plugin dirs, main script).
-_SERVED: list[tuple[frozenset[str], str, str]] = []
 PRELOAD_ENV = "GENBENCH_PRELOAD"
 #: Variables a worker removes from what it inherited (see :func:`worker_environment`).
 UNSET_ENV = "GENBENCH_UNSET"
@@ -128,40 +124,20 @@ def worker_environment(device: str = "auto", threads: int = 1) -> dict[str, str]
     return env
 
 
-def _refresh_forkserver(ctx: mp.context.BaseContext, env: dict[str, str]) -> None:
-    """Restart the forkserver when this start needs what it was not started with.
-
-    A forkserver imports a run's slow modules (``preload``) and builds its registry once, when it
-    starts, and then lives as long as this process. A later run here — a Dask worker serves run
-    after run; ``run_suite`` in a notebook — that needs other modules or plugin dirs would import
-    them in every cell (POT: 2 s a cell on a Dask worker). So the forkserver is restarted then, but
-    only while none of our children runs: the kernel kills a child whose forkserver dies
-    (PR_SET_PDEATHSIG). Uses multiprocessing's private ``_forkserver._stop`` (Python 3.8+); where
-    it is missing the cells only pay the imports again."""
-    if ctx.get_start_method() != "forkserver":
-        return
-    want = (
-        frozenset(filter(None, env.get(PRELOAD_ENV, "").split(","))),
-        env.get(PLUGIN_DIRS_ENV, ""),
-        env.get(MAIN_ENV, ""),
-    )
-    if _SERVED and not _LIVE and (not want[0] <= _SERVED[0][0] or want[1:] != _SERVED[0][1:]):
-        from multiprocessing import forkserver
-
-        with contextlib.suppress(Exception):
-            forkserver._forkserver._stop()
-            _SERVED.clear()
-    if not _SERVED:
-        _SERVED.append(want)
-
-
 def _main_path() -> str:
-    """The file a child would import as the parent's main module ("" when it imports none)."""
+    """The console script (``genbench``, ``dask``, ``pytest``) a child would import as the parent's
+    main module, for the forkserver to import once; "" otherwise. A user's own script is not
+    imported in the forkserver: its top level may start CUDA or threads, which must not happen
+    before a fork (each child imports it after the fork, as multiprocessing does)."""
     main = sys.modules.get("__main__")
     if main is None or getattr(main, "__spec__", None) is not None:  # run with -m: imported by name
         return ""
     path = getattr(main, "__file__", None)
-    return os.path.abspath(path) if path else ""
+    if not path:
+        return ""
+    path = os.path.abspath(path)
+    scripts = {os.path.abspath(sysconfig.get_path("scripts")), os.path.dirname(os.path.abspath(sys.executable))}
+    return path if os.path.dirname(path) in scripts else ""
 
 
 def context() -> mp.context.BaseContext:
@@ -511,9 +487,7 @@ class IsolatedProcess:
         try:
             # A (re)started forkserver reads the environment: one process changes it at a time.
             with _ENV_LOCK, _signals_deferred(), forkserver_env(env):
-                _refresh_forkserver(self._ctx, env)
                 self.proc.start()
-                _LIVE.add(self)
         except BaseException:  # failed to start, or Ctrl-C noted while starting: leave nothing behind
             self.kill()
             raise
@@ -542,7 +516,6 @@ class IsolatedProcess:
         else:  # what it started is left in its process group
             kill_group(self.proc.pid)
         self.conn.close()
-        _LIVE.discard(self)
         outcome.wall_s = now - self.started
         outcome.log_tail, outcome.log_bytes = _read_log(self._log_path)
         self.outcome = outcome
@@ -604,7 +577,6 @@ class IsolatedProcess:
         if self.conn is not None:
             with contextlib.suppress(OSError):
                 self.conn.close()
-        _LIVE.discard(self)
         _read_log(self._log_path)
 
 
