@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from .cell import Cell, CellResult
 from .contracts import Component, Dataset, Metric, Sampler
 from .errors import GenbenchError, did_you_mean
+from .grid import expand
 from .params import check_type
 from .plugins import get_registry
 from .suite import Suite, load_suite, suite_cells
@@ -103,7 +104,9 @@ def plan_run(
     registry = get_registry(plugin_dirs)
     s = load_suite(suite, registry, profile)
     shipped = {kind: set(getattr(s, kind)) for kind in ("samplers", "datasets")}
-    full = len(suite_cells(s, registry)) if samplers or datasets else 0
+    # Cells of the suite as shipped (datasets × samplers × repetitions), to say what selectors leave out.
+    full = sum(map(len, map(expand, s.datasets.values()))) * sum(map(len, map(expand, s.samplers.values())))
+    full *= s.repetitions
     reasons_adhoc = []
     if timeout is not None:
         s.timeout = float(timeout)

@@ -25,11 +25,6 @@ __all__ = ["STATUSES", "execute_cell", "run_cell_in_worker", "skip_reason", "val
 _TRACEBACK_LINES = 25
 
 
-def peak_memory_mb() -> float:
-    """Peak resident memory this cell added, in MB (see :func:`~genbench.executors.isolation.added_peak_mb`)."""
-    return added_peak_mb()
-
-
 def build_components(cell: Cell, plugin_dirs: tuple[str, ...] = ()) -> tuple[Dataset, Sampler, list]:
     """Instantiate the cell's dataset, sampler and metrics from the registry."""
     registry = get_registry(plugin_dirs)
@@ -124,14 +119,14 @@ def execute_cell(cell: Cell, plugin_dirs: tuple[str, ...] = ()) -> CellResult:
         generated = sampler.sample(cell.n_samples, rng=np.random.default_rng(sample_ss))
         result.sample_s = time.perf_counter() - t0
     except Exception as exc:
-        result.peak_mem_mb = peak_memory_mb()
+        result.peak_mem_mb = added_peak_mb()
         _record_device(result, sampler)
         return _error(result, stage, exc)
     _record_device(result, sampler)
 
     generated, why = validate_samples(generated, cell.n_samples, X.shape[1])
     if generated is None:
-        result.status, result.message, result.peak_mem_mb = "invalid", why, peak_memory_mb()
+        result.status, result.message, result.peak_mem_mb = "invalid", why, added_peak_mb()
         return result
 
     t0 = time.perf_counter()
@@ -142,7 +137,7 @@ def execute_cell(cell: Cell, plugin_dirs: tuple[str, ...] = ()) -> CellResult:
         if note:
             result.metric_notes[name] = note
     result.metric_s = time.perf_counter() - t0
-    result.peak_mem_mb = peak_memory_mb()
+    result.peak_mem_mb = added_peak_mb()
     return result
 
 
