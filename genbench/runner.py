@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import inspect
+import json
 import math
 import time
 import traceback
@@ -23,6 +24,10 @@ from .plugins import get_registry, unavailable_reason
 
 __all__ = ["STATUSES", "execute_cell", "run_cell_in_worker", "skip_reason", "validate_samples"]
 _TRACEBACK_LINES = 25
+#: Size caps of a row's ``diagnostics``: points per list (curves are thinned evenly, first and last
+#: kept) and bytes of the whole JSON.
+DIAGNOSTIC_POINTS = 200
+DIAGNOSTIC_BYTES = 32 * 1024
 
 
 def build_components(cell: Cell, plugin_dirs: tuple[str, ...] = ()) -> tuple[Dataset, Sampler, list]:
@@ -143,9 +148,52 @@ def execute_cell(cell: Cell, plugin_dirs: tuple[str, ...] = ()) -> CellResult:
 
 def _record_device(result: CellResult, sampler: Sampler) -> None:
     """The device and backend the sampler reports (``device_`` / ``backend_`` after fitting, as
-    :class:`genbench.Sampler` documents); a sampler that says nothing ran on the CPU."""
+    :class:`genbench.Sampler` documents; a sampler that says nothing ran on the CPU), and its
+    ``diagnostics_`` (see :func:`collect_diagnostics`)."""
     result.device = str(getattr(sampler, "device_", "") or "cpu")
     result.backend = str(getattr(sampler, "backend_", "") or "")
+    result.diagnostics = collect_diagnostics(getattr(sampler, "diagnostics_", None))
+    if result.diagnostics.get("stopped") == "wall_clock" and not result.message:
+        done, budget = result.diagnostics.get("steps"), result.diagnostics.get("budget_steps")
+        result.message = f"training stopped at its wall-clock cap after {done} of {budget} steps"
+
+
+def _json_safe(value: Any, depth: int = 0) -> Any:
+    """Plain JSON data from what a plugin reported: numpy scalars and arrays become numbers and
+    lists, non-finite floats ``None``, anything else its ``str``; long lists are thinned."""
+    if depth > 6:
+        return str(value)
+    if isinstance(value, np.ndarray):
+        value = value.tolist()
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, bool) or value is None or isinstance(value, (int, str)):
+        return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {str(k): _json_safe(v, depth + 1) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        items = list(value)
+        if len(items) > DIAGNOSTIC_POINTS:
+            keep = np.unique(np.linspace(0, len(items) - 1, DIAGNOSTIC_POINTS).round().astype(int))
+            items = [items[i] for i in keep]
+        return [_json_safe(v, depth + 1) for v in items]
+    return str(value)
+
+
+def collect_diagnostics(diagnostics: Any) -> dict[str, Any]:
+    """What a row stores of a sampler's ``diagnostics_``: a dict of JSON data, lists thinned to
+    :data:`DIAGNOSTIC_POINTS` entries, at most :data:`DIAGNOSTIC_BYTES` (beyond that only the scalar
+    entries are kept, with ``"truncated": true``). Anything that is not a dict gives ``{}``."""
+    if not isinstance(diagnostics, dict):
+        return {}
+    out = _json_safe(diagnostics)
+    if len(json.dumps(out)) > DIAGNOSTIC_BYTES:
+        out = {k: v for k, v in out.items() if not isinstance(v, (list, dict))}
+        out = {k: (v[:200] if isinstance(v, str) else v) for k, v in out.items()}
+        out["truncated"] = True
+    return out
 
 
 def metric_seed(metric_ss: np.random.SeedSequence, name: str) -> np.random.SeedSequence:

@@ -30,6 +30,7 @@ metrics = ["sliced_w2", "broken_metric", "memorization"]
 [samplers.memory_hog]
 [samplers.needs_conditional]
 [samplers.allocates]
+[samplers.reports_diagnostics]
 """
 
 
@@ -200,6 +201,32 @@ def test_memory_cap_holds_even_when_the_cell_finishes_between_two_checks(tmp_pat
     assert all("exceeded the 150 MB cap" in r["message"] and r["peak_mem_mb"] > 150 for r in rows)
 
 
+def test_diagnostics_are_stored_thinned_and_a_wall_clock_stop_is_not_silent(failure_rows):
+    rows, _ = failure_rows
+    row = rows["reports_diagnostics"]
+    assert row["status"] == "ok"
+    assert row["message"] == "training stopped at its wall-clock cap after 10000 of 20000 steps"
+    diag = row["diagnostics"]
+    curve = diag["loss"]
+    assert len(curve) == 200  # thinned from 1,000 points, first and last kept
+    assert curve[0] == [0.0, 1.0] and curve[-1][0] == 9990.0
+    assert all(isinstance(v, float) or v is None for point in curve for v in point)
+    assert diag["steps"] == 10_000 and diag["stopped"] == "wall_clock"
+    assert isinstance(diag["device"], str)  # an object becomes its str, never a failed row
+    assert rows["good"]["diagnostics"] == {}
+
+
+def test_oversized_diagnostics_keep_only_their_scalars():
+    from genbench.runner import DIAGNOSTIC_BYTES, collect_diagnostics
+
+    big = {"steps": 3, "blob": ["x" * 1000] * 100, "nested": {"a": list(range(10))}}
+    out = collect_diagnostics(big)
+    assert out == {"steps": 3, "truncated": True}
+    assert len(str(out)) < DIAGNOSTIC_BYTES
+    assert collect_diagnostics([1, 2]) == {}
+    assert collect_diagnostics({"x": np.float64("inf"), "y": np.arange(3)}) == {"x": None, "y": [0, 1, 2]}
+
+
 def test_validate_samples_rejects_bad_output():
     assert validate_samples(np.zeros((3, 2)), 3, 2)[0] is not None
     assert "shape" in validate_samples(np.zeros((3, 1)), 3, 2)[1]
@@ -274,7 +301,7 @@ def test_skipped_cells_are_not_recorded_again_on_resume(failure_rows, tmp_path):
     args = ["run", "--suite", str(suite), "--store", str(store), "--sampler", "needs_conditional"]
     proc = run_cli(*args, "--plugin-dir", str(FAILING_PLUGINS))
     assert "1 already done" in proc.stderr
-    assert len(results_json(store, "--history", "--suite", "failures")) == 10
+    assert len(results_json(store, "--history", "--suite", "failures")) == 11
 
 
 def test_a_metric_value_does_not_depend_on_the_other_metrics(tmp_path, write_suite):
