@@ -279,13 +279,44 @@ def results(suite, fmt, history, store, cell_id, show_log) -> None:
     default=None,
     help="SQLite results file [default: $GENBENCH_STORE or ./genbench.db].",
 )
+@click.option("--metric", default=None, help="Rank by this metric [default: the suite's primary_metric].")
+@click.option(
+    "--columns",
+    default=None,
+    metavar="A,B,…",
+    help="Terminal columns to show: dataset, rank, ci, sampler, ok, a metric name, time, mem.",
+)
+@click.option(
+    "--out",
+    "out",
+    type=click.Path(file_okay=False),
+    default=None,
+    metavar="DIR",
+    help="Write DIR/README.md, DIR/index.html (plots, opens offline) and DIR/results.csv.",
+)
+@click.option(
+    "--asv-results",
+    type=click.Path(file_okay=False),
+    default=None,
+    metavar="DIR",
+    help="asv results to plot over commits in index.html [default: .asv/results if present].",
+)
 @_plugin_dir_option
 @_friendly
-def leaderboard(suite, fmt, store, plugin_dirs) -> None:
-    """Rank samplers per dataset: mean ± std of each metric over repetitions, and runtime."""
-    from .leaderboard import leaderboard_table
+def leaderboard(suite, fmt, store, metric, columns, out, asv_results, plugin_dirs) -> None:
+    """Rank samplers per dataset: mean ± std over repetitions, rank intervals, copying flags, runtime."""
+    from pathlib import Path
 
-    click.echo(leaderboard_table(store, suite, fmt=fmt, plugin_dirs=plugin_dirs))
+    from .leaderboard import leaderboard_table, write_leaderboard
+
+    cols = [c.strip() for c in columns.split(",") if c.strip()] if columns else None
+    if out is None:
+        click.echo(leaderboard_table(store, suite, fmt=fmt, metric=metric, columns=cols, plugin_dirs=plugin_dirs))
+        return
+    if asv_results is None and Path(".asv/results").is_dir():
+        asv_results = ".asv/results"
+    for path in write_leaderboard(out, store, suite, metric=metric, asv_results=asv_results, plugin_dirs=plugin_dirs):
+        click.echo(f"wrote {path}")
 
 
 @main.command("list")

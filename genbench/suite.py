@@ -8,6 +8,7 @@ n_samples = 500      # generated per cell
 n_reference = 2000   # fresh reference samples from the dataset for the metrics
 timeout = 60         # seconds per cell, hard
 metrics = ["sliced_w2", "energy"]      # or [metrics.sliced_w2] tables with parameters
+primary_metric = "sliced_w2"           # the leaderboard ranks by it (default: the first with a direction)
 [datasets.arc]
 n_train = [250, 500]
 [samplers.kde]
@@ -45,6 +46,7 @@ _SETTINGS: dict[str, tuple[type | tuple[type, ...], str, Any]] = {
     "n_reference": (int, "a positive integer", 2000),
     "timeout": ((int, float), "a positive number of seconds", 600.0),
     "max_memory": ((int, float), "a positive number of megabytes", None),
+    "primary_metric": (str, "the name of one of the suite's metrics", None),
 }
 _TABLES = ("metrics", "datasets", "samplers")
 
@@ -61,6 +63,8 @@ class Suite:
     n_reference: int = 2000
     timeout: float = 600.0
     max_memory: float | None = None
+    #: the metric the leaderboard ranks by (default: the first metric with a direction)
+    primary_metric: str | None = None
     description: str = ""
     metrics: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     datasets: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -152,6 +156,18 @@ def parse_suite(raw: dict[str, Any], registry: Registry, *, where: str, default_
     suite.timeout = float(suite.timeout)
 
     suite.metrics = _parse_metrics(raw.get("metrics", []), registry, where)
+    if suite.primary_metric is not None:
+        names = [m for m, _ in suite.metrics]
+        if suite.primary_metric not in names:
+            raise _fail(
+                where,
+                f"primary_metric {suite.primary_metric!r} is not one of the suite's metrics"
+                + did_you_mean(suite.primary_metric, names),
+            )
+        if registry.get("metric", suite.primary_metric).higher_is_better is None:
+            raise _fail(
+                where, f"primary_metric {suite.primary_metric!r} has no direction (a flag, not a score): it cannot rank"
+            )
     for table in ("datasets", "samplers"):
         kind = table[:-1]
         section = raw.get(table)

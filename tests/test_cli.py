@@ -97,8 +97,10 @@ def test_results_formats_and_leaderboard(tmp_path):
     assert board.returncode == 0, board.stderr
     lines = board.stdout.splitlines()
     assert "suite smoke" in lines[0] and "sliced_w2 ↓" in board.stdout
-    ranked = [line for line in lines if line.startswith("gmm")]
-    assert [line.split()[1] for line in ranked] == ["1", "2", "3"]
+    ranked = [line.split() for line in lines if line.startswith("gmm")]
+    means = [float(line[5]) for line in ranked]  # dataset rank ci sampler ok sliced_w2 ± std
+    assert means == sorted(means)  # best first; 2 repetitions may leave neighbours tied (1=)
+    assert ranked[0][1] in ("1", "1=") and all(r[1].rstrip("=").isdigit() for r in ranked)
     md = run_cli("leaderboard", "--store", store, "--format", "markdown").stdout
     assert "| dataset" in md
 

@@ -287,11 +287,18 @@ def test_run_suite_returns_the_json_columns(tmp_path):
 
 def test_leaderboard_ranks_only_cells_with_values(failure_rows):
     _, store = failure_rows
-    board = run_cli("leaderboard", "--store", str(store), "--plugin-dir", str(FAILING_PLUGINS)).stdout
-    lines = {line.split()[2]: line.split() for line in board.splitlines()[3:]}
-    assert sorted(lines[s][1] for s in ("good", "allocates")) == ["1", "2"] and lines["good"][3] == "1/1"
-    assert lines["raises"][1] == "—" and lines["raises"][3] == "0/1"
+    cols = "dataset,rank,ci,sampler,ok,sliced_w2,broken_metric,memorization"
+    board = run_cli(
+        "leaderboard", "--store", str(store), "--plugin-dir", str(FAILING_PLUGINS), "--columns", cols
+    ).stdout
+    table = board.split("\n---", 1)[1].split("\n", 1)[1]  # the lines below the header rule
+    lines = {line.split()[-5]: line for line in table.splitlines() if line.startswith("blob")}  # by sampler name
+    # good and allocates jitter their training points: values, but flagged as copying, so not ranked
+    assert all("⚠ copies" in lines[s] and " 1/1 " in lines[s] for s in ("good", "allocates"))
+    assert lines["raises"].split()[1:3] == ["n/a", "—"] and " 0/1 " in lines["raises"]  # no value: no rank
     assert "broken_metric ↓" in board and "memorization ·" in board  # a flag: no direction, never ranked
+    default = run_cli("leaderboard", "--store", str(store), "--plugin-dir", str(FAILING_PLUGINS)).stdout
+    assert "broken_metric" not in default.split("\n---")[0]  # a metric with no value anywhere: column dropped
 
 
 def test_skipped_cells_are_not_recorded_again_on_resume(failure_rows, tmp_path):

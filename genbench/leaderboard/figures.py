@@ -1,0 +1,241 @@
+"""The leaderboard's figures, as inline SVG: sensitivity to the tuned parameter, metric against M
+and d, runtime against M (log–log, with the fitted slope), accuracy against runtime (Pareto
+front), training curves from ``diagnostics``, and asv's accuracy and runtime over commits."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+from .frame import Board, Config
+from .svg import PALETTE, Series, log_slope, pareto_front, plot
+
+Figure = tuple[str, str]  # (caption, svg)
+
+
+def colors(board: Board) -> dict[str, str]:
+    """One colour per sampler, the same in every figure."""
+    names = sorted({c.sampler for c in board.configs})
+    return {n: PALETTE[i % len(PALETTE)] for i, n in enumerate(names)}
+
+
+def _number(v: Any) -> float | None:
+    return float(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else None
+
+
+def _ylabel(board: Board) -> str:
+    return f"{board.metric} ({'higher' if board.higher_is_better else 'lower'} is better)"
+
+
+def _uselog(values: list[float]) -> bool:
+    pos = [v for v in values if v == v]
+    return bool(pos) and min(pos) > 0 and max(pos) / min(pos) >= 10
+
+
+def sensitivity_figures(board: Board) -> list[Figure]:
+    """Metric against each sampler's tuned numeric parameter (ε, bandwidth, …), per dataset configuration."""
+    out = []
+    for g in board.groups:
+        series = []
+        for s in g.samplers:
+            if len(s.tuned) != 1:
+                continue
+            key = s.tuned[0]
+            grid = [c for c in board.configs if c.dataset_id == g.dataset_id and c.sampler == s.config.sampler]
+            pts = [(_number(c.sampler_params.get(key)), c.mean(board.metric), c.copies) for c in grid]
+            pts = [(x, y, h) for x, y, h in pts if x is not None and y == y]
+            if len(pts) >= 2:
+                series.append(
+                    Series(
+                        f"{s.config.sampler} vs {key}",
+                        [(x, y) for x, y, _ in pts],
+                        hollow=[h for *_, h in pts],
+                        color=colors(board)[s.config.sampler],
+                    )
+                )
+        if series:
+            xs = [x for s in series for x, _ in s.points]
+            out.append(
+                (
+                    f"{g.dataset_id}: {board.metric} against each sampler's tuned parameter "
+                    "(hollow: a setting that copies its training set)",
+                    plot(series, title=g.dataset_id, xlabel="parameter value", ylabel=_ylabel(board), xlog=_uselog(xs)),
+                )
+            )
+    return out
+
+
+def _best(configs: list[Config], metric: str, higher: bool) -> Config | None:
+    usable = [c for c in configs if not c.copies and c.values.get(metric)]
+    sign = -1.0 if higher else 1.0
+    return min(usable, key=lambda c: sign * c.mean(metric)) if usable else None
+
+
+def _axis_groups(board: Board, axis: str) -> dict[tuple, dict[str, list[tuple[float, Config]]]]:
+    """(dataset, other dataset params) → sampler → [(axis value, best config at that value)]."""
+    out: dict[tuple, dict[str, list[tuple[float, Config]]]] = {}
+    for g in board.groups:
+        x = _number(g.dataset_params.get(axis))
+        if x is None:
+            continue
+        rest = tuple(sorted((k, repr(v)) for k, v in g.dataset_params.items() if k != axis))
+        grid = [c for c in board.configs if c.dataset_id == g.dataset_id]
+        for sampler, cs in itertools.groupby(sorted(grid, key=lambda c: c.sampler), key=lambda c: c.sampler):
+            best = _best(list(cs), board.metric, board.higher_is_better)
+            if best is not None:
+                out.setdefault((g.dataset, rest), {}).setdefault(sampler, []).append((x, best))
+    return {k: v for k, v in out.items() if len({x for pts in v.values() for x, _ in pts}) >= 2}
+
+
+def _title(key: tuple) -> str:
+    dataset, rest = key
+    return dataset + (f"[{','.join(f'{k}={v}' for k, v in rest)}]" if rest else "")
+
+
+def axis_figures(board: Board, axis: str, label: str) -> list[Figure]:
+    """Metric against a dataset axis (``n_train`` = M, ``dim`` = d), each sampler at its best setting."""
+    out = []
+    for key, per in _axis_groups(board, axis).items():
+        series = [
+            Series(s, [(x, c.mean(board.metric)) for x, c in pts], color=colors(board)[s]) for s, pts in per.items()
+        ]
+        xs = [x for s in series for x, _ in s.points]
+        out.append(
+            (
+                f"{_title(key)}: {board.metric} against {label}, each sampler at its best setting",
+                plot(series, title=_title(key), xlabel=label, ylabel=_ylabel(board), xlog=_uselog(xs)),
+            )
+        )
+    return out
+
+
+def runtime_figures(board: Board) -> list[Figure]:
+    """Fit + sample seconds against M on log–log axes; the legend gives each line's fitted slope."""
+    out = []
+    for key, per in _axis_groups(board, "n_train").items():
+        series = []
+        for s, pts in per.items():
+            xy = [(x, c.time_s()) for x, c in pts]
+            slope = log_slope(xy)
+            label = f"{s} (slope {slope:.2f})" if slope is not None else s
+            series.append(Series(label, xy, color=colors(board)[s]))
+        out.append(
+            (
+                f"{_title(key)}: runtime against M (log–log); the slope is the empirical complexity exponent",
+                plot(
+                    series,
+                    title=_title(key),
+                    xlabel="M (training points)",
+                    ylabel="fit + sample s",
+                    xlog=True,
+                    ylog=True,
+                ),
+            )
+        )
+    return out
+
+
+def pareto_figures(board: Board) -> list[Figure]:
+    """Accuracy against runtime per dataset configuration, every non-copying setting, with the Pareto front."""
+    out = []
+    for g in board.groups:
+        grid = [
+            c for c in board.configs if c.dataset_id == g.dataset_id and not c.copies and c.values.get(board.metric)
+        ]
+        if len(grid) < 2:
+            continue
+        series = []
+        for sampler, cs in itertools.groupby(sorted(grid, key=lambda c: c.sampler), key=lambda c: c.sampler):
+            pts = [(c.time_s(), c.mean(board.metric)) for c in cs]
+            series.append(Series(sampler, pts, lines=False, color=colors(board)[sampler]))
+        all_pts = [p for s in series for p in s.points if p[0] == p[0] and p[0] > 0]
+        front = pareto_front(all_pts, board.higher_is_better)
+        series.append(Series("Pareto front", front, markers=False, dashed=True, color="#444444"))
+        out.append(
+            (
+                f"{g.dataset_id}: {board.metric} against fit + sample time, every setting; dashed: the Pareto front",
+                plot(series, title=g.dataset_id, xlabel="fit + sample s", ylabel=_ylabel(board), xlog=True),
+            )
+        )
+    return out
+
+
+def training_figures(board: Board, limit: int = 12) -> list[Figure]:
+    """Loss curves from the samplers' ``diagnostics`` (``loss``: ``[[step, loss], …]``), one figure per sampler."""
+    per: dict[str, list[Series]] = {}
+    for c in board.configs:
+        for rep, diag in c.diagnostics[:1]:  # one repetition per configuration keeps the plot readable
+            loss = diag.get("loss") if isinstance(diag, dict) else None
+            if not isinstance(loss, list) or len(loss) < 2:
+                continue
+            pts = [(float(p[0]), float(p[1])) for p in loss if isinstance(p, (list, tuple)) and len(p) == 2]
+            stopped = f", stopped: {diag['stopped']}" if diag.get("stopped") else ""
+            per.setdefault(c.sampler, []).append(
+                Series(f"{c.dataset_id} {c.sampler_id} rep {rep}{stopped}", pts, markers=False)
+            )
+    out = []
+    for sampler, series in per.items():
+        ys = [y for s in series for _, y in s.points]
+        out.append(
+            (
+                f"{sampler}: training loss against step ({min(len(series), limit)} of {len(series)} runs)",
+                plot(series[:limit], title=f"{sampler} training loss", xlabel="step", ylabel="loss", ylog=_uselog(ys)),
+            )
+        )
+    return out
+
+
+def asv_history(results_dir: str | Path) -> dict[str, Any]:
+    """asv's stored results: ``{"commits": [(hash, date)], "series": {benchmark → {param → [(i, value)]}}}``
+    with commits in date order; empty when there are none."""
+    root = Path(results_dir)
+    files = [p for p in root.glob("*/*.json") if p.name != "machine.json"] if root.is_dir() else []
+    records = []
+    for p in files:
+        try:
+            d = json.loads(p.read_text())
+            records.append((d["date"], d["commit_hash"], d["result_columns"], d["results"]))
+        except (OSError, ValueError, KeyError, TypeError):
+            continue
+    records.sort(key=lambda r: r[0])
+    commits: list[tuple[str, int]] = []
+    series: dict[str, dict[str, list[tuple[int, float]]]] = {}
+    for date, sha, columns, results in records:
+        if sha not in [c for c, _ in commits]:
+            commits.append((sha, date))
+        i = [c for c, _ in commits].index(sha)
+        for name, row in results.items():
+            rec = dict(zip(columns, row, strict=False))
+            values, params = rec.get("result"), rec.get("params") or []
+            if not isinstance(values, list):
+                continue
+            combos = list(itertools.product(*params)) if params else [()]
+            for combo, v in zip(combos, values, strict=False):
+                if isinstance(v, (int, float)) and math.isfinite(v):
+                    label = ", ".join(str(x).strip("'") for x in combo) or "value"
+                    series.setdefault(name, {}).setdefault(label, []).append((i, float(v)))
+    return {"commits": commits, "series": series}
+
+
+def commit_figures(results_dir: str | Path | None) -> list[Figure]:
+    """One figure per asv benchmark (``track_*`` accuracy, ``time_*`` seconds, ``peakmem_*`` bytes) over commits."""
+    if results_dir is None:
+        return []
+    hist = asv_history(results_dir)
+    commits = hist["commits"]
+    out = []
+    for name, per in sorted(hist["series"].items()):
+        series = [Series(label, pts) for label, pts in sorted(per.items())]
+        kind = name.rsplit(".", 1)[-1]
+        ys = [y for s in series for _, y in s.points]
+        first, last = commits[0][0][:8], commits[-1][0][:8]
+        out.append(
+            (
+                f"{name} over {len(commits)} commits ({first} … {last}; x = commit index, oldest first)",
+                plot(series[:10], title=kind, xlabel="commit", ylabel=kind.split("_", 1)[0], ylog=_uselog(ys)),
+            )
+        )
+    return out

@@ -1,0 +1,372 @@
+"""The leaderboard's one data step: stored rows → a :class:`Board` that every renderer reads.
+
+A :class:`Config` is one dataset configuration × one sampler configuration over its repetitions.
+Per dataset configuration (a :class:`Group`: the dataset and the parameters the suite sets, so
+one group per M and d where the suite varies them) the board ranks
+
+* *samplers*, each at its best setting over its grid (its best ε, bandwidth, …), with the tuning
+  sensitivity: how much worse its grid is on average than that best setting;
+* *configurations*, every grid point on its own (the terminal table and the HTML's full table).
+
+A configuration whose ``memorization`` mean is below the copying threshold (see
+:mod:`genbench.metrics.memorization`) is marked ``⚠ copies`` and not ranked, nor chosen as a
+sampler's best setting; one with no value for the ranking metric (every repetition failed) is
+not ranked either.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..cell import component_id
+from ..errors import GenbenchError, did_you_mean
+from ..metrics.memorization import COPYING_THRESHOLD, flags_copying
+from .ranking import RankResult, rank_values
+
+#: Shown instead of a rank for a configuration that copies its training set.
+COPIES = "⚠ copies"
+#: Shown instead of a rank when no repetition gave a value (every cell failed, or the metric was NaN).
+NO_VALUE = "n/a"
+
+
+def _mean(xs: list[float]) -> float:
+    return sum(xs) / len(xs) if xs else math.nan
+
+
+def _std(xs: list[float]) -> float:
+    if len(xs) < 2:
+        return math.nan
+    m = _mean(xs)
+    return math.sqrt(sum((x - m) ** 2 for x in xs) / (len(xs) - 1))
+
+
+@dataclass
+class Config:
+    """One dataset configuration × one sampler configuration, over its repetitions."""
+
+    dataset_id: str
+    dataset: str
+    dataset_params: dict[str, Any]
+    sampler_id: str
+    sampler: str
+    sampler_params: dict[str, Any]
+    statuses: Counter = field(default_factory=Counter)
+    #: metric → repetition → value, from ok cells that gave one
+    values: dict[str, dict[int, float]] = field(default_factory=dict)
+    fit_s: list[float] = field(default_factory=list)
+    sample_s: list[float] = field(default_factory=list)
+    peak_mem_mb: list[float] = field(default_factory=list)
+    #: ``(rep, diagnostics)`` of ok cells that reported any
+    diagnostics: list[tuple[int, dict[str, Any]]] = field(default_factory=list)
+    #: first message of a failed cell
+    failure: str = ""
+
+    @property
+    def n_cells(self) -> int:
+        return sum(self.statuses.values())
+
+    @property
+    def n_ok(self) -> int:
+        return self.statuses["ok"]
+
+    @property
+    def n_failed(self) -> int:
+        """Cells that did not finish ok (error, invalid, timeout, crashed); skipped cells are not failures."""
+        return self.n_cells - self.n_ok - self.statuses["skipped"]
+
+    def mean(self, metric: str) -> float:
+        return _mean(list(self.values.get(metric, {}).values()))
+
+    def std(self, metric: str) -> float:
+        return _std(list(self.values.get(metric, {}).values()))
+
+    @property
+    def copies(self) -> bool:
+        """Mean ``memorization`` below the copying threshold (``False`` when not measured)."""
+        m = self.mean("memorization")
+        return m == m and flags_copying(m)
+
+    def time_s(self) -> float:
+        """Mean fit + sample seconds over ok cells."""
+        return _mean([f + s for f, s in zip(self.fit_s, self.sample_s, strict=False)])
+
+
+@dataclass
+class Standing:
+    """One line of a ranked table: a sampler at its best setting, or one configuration."""
+
+    config: Config
+    rank: RankResult | None  # None: not ranked (see ``note``)
+    note: str = ""  # COPIES, NO_VALUE or ""
+    #: the sampler's settings in this group (configurations of its grid) and the parameters that vary
+    settings: int = 1
+    tuned: tuple[str, ...] = ()
+    #: mean over the grid (copying settings left out) of how much worse each setting is than the best
+    sensitivity: float | None = None
+    #: cells and failed cells over every setting of the sampler (sampler lines) or this configuration
+    cells: int = 0
+    failed: int = 0
+
+    @property
+    def rank_label(self) -> str:
+        return self.rank.label() if self.rank else self.note
+
+    def best_setting(self) -> str:
+        """The tuned parameters at this line's configuration: ``eps=0.01`` (``—`` if none vary)."""
+        params = self.config.sampler_params
+        if not self.tuned:
+            return "—"
+        return component_id("", {k: params[k] for k in self.tuned if k in params})[1:-1]
+
+
+@dataclass
+class Group:
+    """A dataset configuration and its ranked samplers and configurations."""
+
+    dataset_id: str
+    dataset: str
+    dataset_params: dict[str, Any]
+    samplers: list[Standing]
+    configs: list[Standing]
+
+
+@dataclass
+class Board:
+    """Everything the renderers show: ranked groups, the configurations, and what to say about them."""
+
+    suite: str
+    metric: str
+    higher_is_better: bool
+    metrics: list[str]
+    directions: dict[str, bool | None]
+    groups: list[Group]
+    configs: list[Config]
+    rows: list[dict[str, Any]]
+    repetitions: int
+    copying_checked: bool
+    #: metrics with a negative mean somewhere (the README explains why that can happen)
+    negative: list[str]
+
+    @property
+    def n_cells(self) -> int:
+        return len(self.rows)
+
+    def statuses(self) -> Counter:
+        return Counter(r["status"] for r in self.rows)
+
+
+def collect_configs(rows: list[dict[str, Any]]) -> list[Config]:
+    """Stored rows → configurations, in the order they first appear."""
+    out: dict[tuple[str, str], Config] = {}
+    for r in rows:
+        did = component_id(r["dataset"], r["dataset_params"] or {})
+        sid = component_id(r["sampler"], r["sampler_params"] or {})
+        c = out.get((did, sid))
+        if c is None:
+            c = out[(did, sid)] = Config(
+                did, r["dataset"], dict(r["dataset_params"] or {}), sid, r["sampler"], dict(r["sampler_params"] or {})
+            )
+        c.statuses[r["status"]] += 1
+        if r["status"] == "ok":
+            for name, value in (r["metrics"] or {}).items():
+                c.values.setdefault(name, {})
+                if value is not None and value == value:
+                    c.values[name][int(r["rep"])] = float(value)
+            if r.get("fit_s") is not None and r.get("sample_s") is not None:
+                c.fit_s.append(r["fit_s"])
+                c.sample_s.append(r["sample_s"])
+            if r.get("peak_mem_mb") is not None:
+                c.peak_mem_mb.append(r["peak_mem_mb"])
+            if r.get("diagnostics"):
+                c.diagnostics.append((int(r["rep"]), r["diagnostics"]))
+        else:
+            for name in r["metrics"] or {}:
+                c.values.setdefault(name, {})
+            if not c.failure and r["status"] != "skipped":
+                c.failure = f"{r['status']}: {(r.get('message') or '').splitlines()[0] if r.get('message') else ''}"
+    return list(out.values())
+
+
+def _sort_key(value: Any) -> tuple:
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return (0, float(value), "")
+    return (1, 0.0, str(value))
+
+
+def _rank(standings: list[Standing], metric: str, higher: bool) -> list[Standing]:
+    """Rank the standings that have a value and do not copy; order the rest after them."""
+    rankable = [s for s in standings if not s.note]
+    results = rank_values([s.config.values[metric] for s in rankable], higher)
+    for s, r in zip(rankable, results, strict=True):
+        s.rank = r
+    sign = -1.0 if higher else 1.0
+
+    def key(s: Standing) -> tuple:
+        m = s.config.mean(metric)
+        return (s.rank.rank if s.rank else math.inf, {"": 0, COPIES: 1, NO_VALUE: 2}[s.note], sign * m if m == m else 0)
+
+    return sorted(standings, key=key)
+
+
+def _note(c: Config, metric: str) -> str:
+    if c.copies:
+        return COPIES
+    if not c.values.get(metric):
+        return NO_VALUE
+    return ""
+
+
+def _group(configs: list[Config], metric: str, higher: bool) -> Group:
+    first = configs[0]
+    sign = -1.0 if higher else 1.0
+    config_lines = [Standing(c, None, _note(c, metric), cells=c.n_cells, failed=c.n_failed) for c in configs]
+    sampler_lines = []
+    by_sampler: dict[str, list[Config]] = {}
+    for c in configs:
+        by_sampler.setdefault(c.sampler, []).append(c)
+    for grid in by_sampler.values():
+        keys = sorted({k for c in grid for k in c.sampler_params})
+        tuned = tuple(k for k in keys if len({repr(c.sampler_params.get(k)) for c in grid}) > 1)
+        usable = [c for c in grid if _note(c, metric) == ""]
+        if usable:
+            best = min(usable, key=lambda c: sign * c.mean(metric))
+            note = ""
+        else:  # every setting copies or has no value: show the one that copies, if any
+            copying = [c for c in grid if c.copies]
+            best, note = (copying[0], COPIES) if copying else (grid[0], NO_VALUE)
+        sens = None
+        if len(usable) > 1:
+            b = sign * best.mean(metric)
+            sens = _mean([sign * c.mean(metric) - b for c in usable])
+        sampler_lines.append(
+            Standing(
+                best,
+                None,
+                note,
+                settings=len(grid),
+                tuned=tuned,
+                sensitivity=sens,
+                cells=sum(c.n_cells for c in grid),
+                failed=sum(c.n_failed for c in grid),
+            )
+        )
+    return Group(
+        first.dataset_id,
+        first.dataset,
+        first.dataset_params,
+        _rank(sampler_lines, metric, higher),
+        _rank(config_lines, metric, higher),
+    )
+
+
+def metric_directions(names: list[str], plugin_dirs=()) -> dict[str, bool | None]:
+    """``higher_is_better`` of each registered metric (unregistered ones: lower is better)."""
+    from ..plugins import get_registry
+
+    try:
+        reg = get_registry(plugin_dirs)
+    except GenbenchError:
+        reg = None
+    out: dict[str, bool | None] = {}
+    for n in names:
+        entry = reg.components["metric"].get(n) if reg else None
+        out[n] = entry.obj.higher_is_better if entry is not None else False
+    return out
+
+
+def suite_primary_metric(suite: str, plugin_dirs=()) -> str | None:
+    """The ``primary_metric`` of a shipped suite (by the stored name: ``manifolds:quick``), if it sets one."""
+    from ..plugins import get_registry
+    from ..suite import load_suite
+
+    base = suite.split("+", 1)[0]
+    name, _, profile = base.partition(":")
+    try:
+        return load_suite(name, get_registry(plugin_dirs), profile or None).primary_metric
+    except (GenbenchError, AttributeError):
+        return None
+
+
+def choose_metric(metrics: list[str], directions: dict[str, bool | None], wanted: str | None, default: str | None):
+    """The ranking metric: ``wanted``, else the suite's primary metric, else the first with a direction."""
+    ranked = [m for m in metrics if directions.get(m) is not None]
+    if wanted is not None:
+        if wanted not in metrics:
+            raise GenbenchError(f"--metric {wanted!r}: not a metric of this suite{did_you_mean(wanted, metrics)}")
+        if directions.get(wanted) is None:
+            hint = ", ".join(ranked) or "none"
+            raise GenbenchError(
+                f"--metric {wanted!r} has no direction (a flag, not a score) and cannot rank; choose one of: {hint}"
+            )
+        return wanted
+    if default in ranked:
+        return default
+    return ranked[0] if ranked else None
+
+
+def build_board(
+    rows: list[dict[str, Any]],
+    suite: str,
+    *,
+    metric: str | None = None,
+    directions: dict[str, bool | None] | None = None,
+    primary_metric: str | None = None,
+) -> Board:
+    """Rank the stored ``rows`` of ``suite`` by ``metric`` (default: ``primary_metric``, else the
+    first metric with a direction); :class:`GenbenchError` if nothing can be ranked."""
+    metrics: list[str] = []
+    for r in rows:
+        metrics += [m for m in r["metrics"] or {} if m not in metrics]
+    directions = directions if directions is not None else {m: False for m in metrics}
+    chosen = choose_metric(metrics, directions, metric, primary_metric)
+    if chosen is None:
+        raise GenbenchError(f"suite {suite!r} has no metric with a direction to rank by (metrics: {metrics or 'none'})")
+    higher = bool(directions.get(chosen))
+    configs = collect_configs(rows)
+    order = {d: i for i, d in enumerate(dict.fromkeys(c.dataset for c in configs))}
+    by_dataset: dict[str, list[Config]] = {}
+    for c in configs:
+        by_dataset.setdefault(c.dataset_id, []).append(c)
+    groups = [_group(cs, chosen, higher) for cs in by_dataset.values()]
+    groups.sort(key=lambda g: (order[g.dataset], [(k, _sort_key(v)) for k, v in sorted(g.dataset_params.items())]))
+    negative = [m for m in metrics if any(c.mean(m) < 0 for c in configs)]
+    return Board(
+        suite=suite,
+        metric=chosen,
+        higher_is_better=higher,
+        metrics=metrics,
+        directions=directions,
+        groups=groups,
+        configs=configs,
+        rows=rows,
+        repetitions=max((int(r["rep"]) + 1 for r in rows), default=0),
+        copying_checked="memorization" in metrics,
+        negative=negative,
+    )
+
+
+#: What the renderers say about a negative value of a metric (``{metric}`` is filled in).
+NEGATIVE_NOTES = {
+    "energy": (
+        "energy is an unbiased estimate of the energy distance (U-statistics): when the samples follow "
+        "the data's law its expectation is 0, so small negative values mean 'indistinguishable at this "
+        "sample size', not better than 0."
+    ),
+}
+
+#: The sentence every renderer uses to explain the copying mark.
+COPYING_NOTE = (
+    f"{COPIES}: the median distance of generated points to their nearest training point is below "
+    f"{COPYING_THRESHOLD} × that of fresh data points (mean `memorization` < {COPYING_THRESHOLD}): the "
+    "sampler returns (near-)copies of its training set, which every accuracy metric rewards. Such a "
+    "setting is shown but not ranked, and not chosen as a sampler's best setting."
+)
+
+
+def negative_note(metric: str) -> str:
+    return NEGATIVE_NOTES.get(
+        metric, f"{metric} has negative values: the metric is an estimate that can fall below its minimum."
+    )

@@ -1,0 +1,36 @@
+"""``DIR/README.md``: the leaderboard as Markdown, one ranked table per dataset configuration."""
+
+from __future__ import annotations
+
+import re
+
+from .frame import Board
+from .tables import explanations, sampler_table, summary
+
+
+def md_escape(text: str) -> str:
+    """Plugin text made inert in Markdown: no table breaks, no HTML, no emphasis or links."""
+    text = text.replace("\\", "\\\\").replace("|", "\\|").replace("<", "&lt;").replace(">", "&gt;")
+    return re.sub(r"([*`]|\]\(|(?<!\w)_|_(?!\w))", lambda m: "\\" + m.group(0), text)
+
+
+def md_table(headers: list[str], rows: list[list[str]]) -> str:
+    lines = ["| " + " | ".join(md_escape(h) for h in headers) + " |", "|" + "---|" * len(headers)]
+    lines += ["| " + " | ".join(md_escape(v) for v in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def render_markdown(board: Board, *, command: str = "", generated: str = "") -> str:
+    """The whole README: summary, how to read it, then one table per dataset configuration."""
+    out = [f"# Leaderboard: {md_escape(board.suite)}", "", summary(board).replace(board.suite, md_escape(board.suite))]
+    if command:
+        out += ["", f"Regenerate: `{command}`" + (f" ({generated})" if generated else "")]
+    out += [
+        "",
+        "Plots (sensitivity to the tuned parameter, M, d, runtime, Pareto fronts): `index.html`. Rows: `results.csv`.",
+    ]
+    out += ["", "## How to read it", ""] + [f"- {line}" for line in explanations(board)]
+    for g in board.groups:
+        headers, rows = sampler_table(board, g)
+        out += ["", f"## {md_escape(g.dataset_id)}", "", md_table(headers, rows)]
+    return "\n".join(out) + "\n"

@@ -1,0 +1,138 @@
+"""The per-dataset tables and the explanations the Markdown and HTML renderers share (as plain text;
+each renderer escapes it for its format)."""
+
+from __future__ import annotations
+
+from .frame import COPIES, COPYING_NOTE, NO_VALUE, Board, Group, Standing, negative_note
+from .ranking import CLEARLY_BETTER, N_BOOT
+from .terminal import _ARROWS, fmt_mean_std, fmt_num
+
+
+def _metrics_shown(board: Board, group: Group) -> list[str]:
+    """The ranking metric first, then every other metric with a value in this group."""
+    rest = [m for m in board.metrics if m != board.metric and any(c.config.values.get(m) for c in group.configs)]
+    return [board.metric, *rest]
+
+
+def _sensitivity(board: Board, s: Standing) -> str:
+    if s.sensitivity is None:
+        return "—"
+    best = s.config.mean(board.metric)
+    rel = f" ({100 * s.sensitivity / abs(best):+.0f} %)" if best == best and best > 0 else ""
+    return f"{'-' if board.higher_is_better else '+'}{s.sensitivity:.3g}{rel}"
+
+
+def _mem(s: Standing) -> str:
+    mem = s.config.peak_mem_mb
+    return fmt_num(sum(mem) / len(mem) if mem else None, ".0f")
+
+
+def _mean(xs: list[float]) -> float | None:
+    return sum(xs) / len(xs) if xs else None
+
+
+def sampler_table(board: Board, group: Group) -> tuple[list[str], list[list[str]]]:
+    """Samplers at their best setting: rank, interval, setting, metrics, tuning sensitivity, cost, failures."""
+    metrics = _metrics_shown(board, group)
+    headers = [
+        "rank",
+        "rank 95% CI",
+        "sampler",
+        "best setting",
+        *[f"{m} {_ARROWS[board.directions.get(m, False)]}" for m in metrics],
+        "tuning Δ (settings)",
+        "fit s",
+        "sample s",
+        "peak MB",
+        "failed",
+    ]
+    rows = []
+    for s in group.samplers:
+        c = s.config
+        rows.append(
+            [
+                s.rank_label,
+                s.rank.interval() if s.rank else "—",
+                c.sampler,
+                s.best_setting(),
+                *[fmt_mean_std(c.mean(m), c.std(m)) for m in metrics],
+                f"{_sensitivity(board, s)} ({s.settings})",
+                fmt_num(_mean(c.fit_s)),
+                fmt_num(_mean(c.sample_s)),
+                _mem(s),
+                f"{s.failed}/{s.cells}",
+            ]
+        )
+    return headers, rows
+
+
+def config_table(board: Board, group: Group) -> tuple[list[str], list[list[str]]]:
+    """Every configuration of the group, ranked on its own."""
+    metrics = _metrics_shown(board, group)
+    headers = [
+        "rank",
+        "rank 95% CI",
+        "configuration",
+        "ok",
+        *[f"{m} {_ARROWS[board.directions.get(m, False)]}" for m in metrics],
+        "fit+sample s",
+        "peak MB",
+        "first failure",
+    ]
+    rows = []
+    for s in group.configs:
+        c = s.config
+        rows.append(
+            [
+                s.rank_label,
+                s.rank.interval() if s.rank else "—",
+                c.sampler_id,
+                f"{c.n_ok}/{c.n_cells}",
+                *[fmt_mean_std(c.mean(m), c.std(m)) for m in metrics],
+                fmt_num(c.time_s()),
+                _mem(s),
+                c.failure[:120],
+            ]
+        )
+    return headers, rows
+
+
+def explanations(board: Board) -> list[str]:
+    """How to read the tables (plain text; Markdown-style backticks are left to the renderer)."""
+    direction = "higher" if board.higher_is_better else "lower"
+    reps = board.repetitions
+    out = [
+        f"Ranked by `{board.metric}` ({direction} is better), mean ± standard deviation over {reps} "
+        f"repetition{'s' if reps != 1 else ''}. Each sampler is shown at its best setting over its grid "
+        "(`best setting`: the tuned parameters there), chosen on these same repetitions, so slightly optimistic.",
+        f"`rank` is 1 + the number of samplers that are clearly better: better in at least {CLEARLY_BETTER:.1%} of "
+        f"{N_BOOT} paired bootstrap resamples of the repetitions (every sampler sees the same training set in a "
+        "repetition). Samplers that nothing separates share a rank, shown as a tie (`1=`). `rank 95% CI` is the "
+        "2.5–97.5 % range of the sampler's rank over the resamples"
+        + (" — with one repetition there is nothing to resample: no interval, no ties." if reps < 2 else "."),
+        "`tuning Δ` is how much worse the sampler is on average over its grid than at its best setting (in units "
+        f"of `{board.metric}`, and relative to the best value when that is positive), with the number of settings; "
+        "a large Δ means the result depends on tuning.",
+        "`fit s`, `sample s`, `peak MB` are means over the ok repetitions of the best setting (peak MB: resident "
+        "memory the cell added); `failed` counts cells that errored, timed out, crashed or returned invalid "
+        "samples, over every setting.",
+        COPYING_NOTE,
+        f"`{NO_VALUE}` instead of a rank: no repetition gave a value (every cell failed, or the metric was NaN).",
+    ]
+    if not board.copying_checked:
+        out.append("This suite does not measure `memorization`: copying of training points is not checked.")
+    out += [negative_note(m) for m in board.negative]
+    return out
+
+
+def summary(board: Board) -> str:
+    st = board.statuses()
+    parts = ", ".join(f"{n} {k}" for k, n in sorted(st.items()))
+    copies = sum(1 for c in board.configs if c.copies)
+    n_samplers = len({c.sampler for c in board.configs})
+    flag = f"; {copies} configuration{'s' if copies != 1 else ''} flagged {COPIES}" if copies else ""
+    return (
+        f"Suite `{board.suite}`: {board.n_cells} cells ({parts}), {len(board.groups)} dataset configurations, "
+        f"{n_samplers} sampler{'s' if n_samplers != 1 else ''}, {len(board.configs)} sampler × dataset "
+        f"configurations{flag}."
+    )

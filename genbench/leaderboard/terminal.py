@@ -1,0 +1,133 @@
+"""The terminal leaderboard: every configuration ranked per dataset, fitted to the terminal width.
+
+Columns (``--columns`` picks them by these names): ``dataset``, ``rank``, ``ci`` (95 % bootstrap
+interval of the rank), ``sampler``, ``ok``, one per metric (mean ± std over repetitions),
+``time`` (fit + sample seconds) and ``mem`` (peak MB). Metric columns with no value anywhere are
+dropped; when the table is still wider than the terminal, the least important columns go first
+(metrics after the ranking one, then memory, the interval, time) and long ids are abbreviated.
+"""
+
+from __future__ import annotations
+
+import shutil
+
+from ..errors import GenbenchError, did_you_mean
+from .frame import COPIES, COPYING_NOTE, Board, Standing, negative_note
+
+_ARROWS = {True: "↑", False: "↓", None: "·"}
+FIXED = ("dataset", "rank", "ci", "sampler", "ok")
+TAIL = ("time", "mem")
+
+
+def fmt_mean_std(mean: float, std: float) -> str:
+    """``0.052 ± 0.0091``; the mean alone with one value; ``—`` with none."""
+    if mean != mean:
+        return "—"
+    return f"{mean:.4g}" if std != std else f"{mean:.4g} ± {std:.2g}"
+
+
+def fmt_num(x: float | None, spec: str = ".3g") -> str:
+    return "—" if x is None or x != x else format(x, spec)
+
+
+def _cell(board: Board, s: Standing, col: str) -> str:
+    c = s.config
+    if col == "dataset":
+        return c.dataset_id
+    if col == "rank":
+        return s.rank_label
+    if col == "ci":
+        return s.rank.interval() if s.rank else "—"
+    if col == "sampler":
+        return c.sampler_id
+    if col == "ok":
+        return f"{c.n_ok}/{c.n_cells}"
+    if col == "time":
+        return fmt_num(c.time_s())
+    if col == "mem":
+        return fmt_num(sum(c.peak_mem_mb) / len(c.peak_mem_mb) if c.peak_mem_mb else None, ".0f")
+    return fmt_mean_std(c.mean(col), c.std(col))
+
+
+def _header(board: Board, col: str) -> str:
+    if col in board.metrics:
+        return f"{col} {_ARROWS[board.directions.get(col, False)]}"
+    return {"ci": "rank 95% CI", "time": "fit+sample s", "mem": "peak MB"}.get(col, col)
+
+
+def available_columns(board: Board) -> list[str]:
+    return [*FIXED, *board.metrics, *TAIL]
+
+
+def _drop_order(board: Board, cols: list[str]) -> list[str]:
+    """Columns in the order they are dropped to fit: extra metrics (last first), mem, ci, time, memorization."""
+    extra = [m for m in board.metrics if m not in (board.metric, "memorization")]
+    order = [*reversed(extra), "mem", "ci", "time", "memorization"]
+    return [c for c in order if c in cols]
+
+
+def _truncate(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: max(1, width - 1)] + "…"
+
+
+def terminal_table(board: Board, *, columns: list[str] | None = None, width: int | None = None, fmt="simple") -> str:
+    """The configuration table as text, ``width`` columns wide at most (default: the terminal's)."""
+    from tabulate import tabulate
+
+    known = available_columns(board)
+    if columns:
+        for c in columns:
+            if c not in known:
+                raise GenbenchError(f"--columns: unknown column {c!r}{did_you_mean(c, known)}")
+        cols = list(columns)
+    else:
+        empty = [m for m in board.metrics if not any(c.values.get(m) for c in board.configs)]
+        cols = [c for c in known if c not in empty]
+    lines = [s for g in board.groups for s in g.configs]
+    hidden: list[str] = []
+
+    def render(cols: list[str], limit: int | None = None) -> str:
+        body = []
+        for s in lines:
+            row = [_cell(board, s, c) for c in cols]
+            if limit:
+                row = [
+                    _truncate(v, limit) if c in ("dataset", "sampler") else v for c, v in zip(cols, row, strict=True)
+                ]
+            body.append(row)
+        return tabulate(body, headers=[_header(board, c) for c in cols], tablefmt=fmt, disable_numparse=True)
+
+    text = render(cols)
+    if width is None and fmt == "simple":
+        width = shutil.get_terminal_size((120, 24)).columns
+    if width and not columns:
+        for col in _drop_order(board, cols):
+            if max(map(len, text.splitlines())) <= width:
+                break
+            cols.remove(col)
+            hidden.append(col)
+            text = render(cols)
+        limit = 40
+        while max(map(len, text.splitlines())) > width and limit > 12:
+            limit -= 4
+            text = render(cols, limit)
+    arrow = "↑ higher" if board.higher_is_better else "↓ lower"
+    title = (
+        f"leaderboard: suite {board.suite} ({board.n_cells} cells, {board.repetitions} repetition"
+        f"{'s' if board.repetitions != 1 else ''}; ranked by {board.metric} ({arrow} is better), "
+        "mean ± std over repetitions; 1= is a tie)"
+    )
+    notes = []
+    if any(s.note == COPIES for s in lines):
+        notes.append(COPYING_NOTE.replace("`", ""))
+    if not board.copying_checked:
+        notes.append("memorization is not measured in this suite: copying of training points is not checked.")
+    notes += [negative_note(m) for m in board.negative if m in cols]
+    if hidden:
+        notes.append(f"hidden to fit the terminal: {', '.join(hidden)} (--columns picks columns)")
+    if width:
+        import textwrap
+
+        title = textwrap.fill(title, width)
+        notes = [textwrap.fill(n, width) for n in notes]
+    return "\n".join([title, text, *notes])

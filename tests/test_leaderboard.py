@@ -1,0 +1,296 @@
+"""The leaderboard: ranking, rank intervals and ties, failure counts, copying flags, and its three
+renderers (terminal, README.md, index.html) — from a small stored run with test plugins."""
+
+from __future__ import annotations
+
+import itertools
+import re
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from genbench.leaderboard import build_board, load_board
+from genbench.leaderboard.frame import COPIES, NO_VALUE
+from genbench.leaderboard.ranking import rank_values
+
+from .conftest import FIXTURES, results_json, run_cli
+
+PLUGINS = FIXTURES / "leaderboard_plugins"
+EVIL = "<script>alert(1)</script>"
+SUITE = f"""
+name = "lbtest"
+seed = 0
+repetitions = 3
+n_samples = 300
+n_reference = 500
+timeout = 60
+metrics = ["sliced_w2", "energy", "memorization"]
+[datasets.arc]
+n_train = [100, 300]
+[samplers.kde]
+bandwidth = [0.05, 0.1, 0.3]
+[samplers.copycat]
+[samplers."{EVIL}"]
+scale = [0.05, 0.1]
+[samplers.always_fails]
+"""
+
+
+@pytest.fixture(scope="module")
+def board_run(tmp_path_factory):
+    """A stored run (42 cells, 3 repetitions) and its rendered leaderboard folder."""
+    tmp = tmp_path_factory.mktemp("board")
+    (tmp / "lb.toml").write_text(SUITE)
+    store = tmp / "lb.db"
+    proc = run_cli(
+        "run", "--suite", str(tmp / "lb.toml"), "--store", str(store), "-q", "-j", "2", "--plugin-dir", str(PLUGINS)
+    )
+    assert proc.returncode == 0, proc.stderr
+    out = tmp / "board"
+    proc = run_cli("leaderboard", "--store", str(store), "--out", str(out), "--plugin-dir", str(PLUGINS))
+    assert proc.returncode == 0, proc.stderr
+    return store, out
+
+
+def _md_rows(text: str, heading: str) -> dict[str, list[str]]:
+    """The table under ``## heading`` of a README as {sampler: cells}."""
+    section = text.split(f"## {heading}\n", 1)[1].split("\n## ", 1)[0]
+    lines = [line for line in section.splitlines() if line.startswith("| ")][1:]
+    rows = [[c.strip() for c in re.split(r"(?<!\\)\|", line)[1:-1]] for line in lines]
+    return {r[2]: r for r in rows}
+
+
+def test_copying_plugin_is_flagged_and_never_ranked(board_run):
+    store, out = board_run
+    board = load_board(store, "lbtest", plugin_dirs=(str(PLUGINS),))
+    for g in board.groups:
+        by = {s.config.sampler: s for s in g.samplers}
+        assert by["copycat"].rank is None and by["copycat"].note == COPIES
+        assert by["copycat"].config.mean("memorization") < 0.5
+        assert all(s.rank is not None for name, s in by.items() if name in ("kde", EVIL))
+        configs = {s.config.sampler_id: s for s in g.configs}
+        assert configs["copycat"].rank is None and configs["copycat"].rank_label == COPIES
+    readme = (out / "README.md").read_text()
+    row = _md_rows(readme, "arc[n_train=100]")["copycat"]
+    assert row[0] == COPIES and row[1] == "—"
+    assert "not ranked" in readme and "memorization" in readme
+    board_text = run_cli("leaderboard", "--store", str(store), "--plugin-dir", str(PLUGINS)).stdout
+    assert COPIES in board_text and "near-)copies" in board_text
+
+
+def test_ranking_order_follows_the_means_and_ties_share_a_rank(board_run):
+    store, _ = board_run
+    board = load_board(store, "lbtest", plugin_dirs=(str(PLUGINS),))
+    for g in board.groups:
+        ranked = [s for s in g.configs if s.rank]
+        means = [s.config.mean("sliced_w2") for s in ranked]
+        ranks = [s.rank.rank for s in ranked]
+        assert ranks == sorted(ranks)  # listed best first
+        for a, b in itertools.pairwise(ranked):  # a clearly better entry has the better mean
+            if a.rank.rank < b.rank.rank:
+                assert a.config.mean("sliced_w2") <= b.config.mean("sliced_w2")
+        assert means[0] == min(means) or ranked[0].rank.tied
+        for s in ranked:  # the displayed rank lies in its own bootstrap interval
+            assert s.rank.lo <= s.rank.rank <= s.rank.hi or s.rank.tied
+            assert s.rank.tied == (sum(t.rank.rank == s.rank.rank for t in ranked) > 1)
+
+
+def test_readme_shows_mean_std_failures_and_best_setting(board_run):
+    store, out = board_run
+    rows = [r for r in results_json(store) if r["sampler"] == "kde" and r["dataset_params"] == {"n_train": 100}]
+    by_bw: dict[float, list[float]] = {}
+    for r in rows:
+        by_bw.setdefault(r["sampler_params"]["bandwidth"], []).append(r["metrics"]["sliced_w2"])
+    best_bw = min(by_bw, key=lambda b: np.mean(by_bw[b]))
+    vals = np.array(by_bw[best_bw])
+    table = _md_rows((out / "README.md").read_text(), "arc[n_train=100]")
+    kde = table["kde"]
+    assert kde[3] == f"bandwidth={best_bw:g}"
+    assert kde[4] == f"{vals.mean():.4g} ± {vals.std(ddof=1):.2g}"
+    assert kde[-1] == "0/9"  # failed / cells over its 3 settings
+    fails = table["always_fails"]
+    assert fails[0] == NO_VALUE and fails[-1] == "3/3"
+    means = {b: np.mean(v) for b, v in by_bw.items()}
+    sens = np.mean([means[b] - means[best_bw] for b in means])
+    assert kde[-5].startswith(f"+{sens:.3g}") and kde[-5].endswith("(3)")  # tuning Δ over its 3 settings
+
+
+def test_overlapping_values_are_tied_and_a_clear_gap_is_not():
+    overlapping_a = {0: 0.05, 1: 0.06, 2: 0.07}
+    overlapping_b = {0: 0.055, 1: 0.045, 2: 0.08}  # better than a in repetition 1, worse in 0 and 2
+    far = {0: 0.5, 1: 0.51, 2: 0.52}
+    a, b, c = rank_values([overlapping_a, overlapping_b, far], higher_is_better=False)
+    assert (a.label(), b.label(), c.label()) == ("1=", "1=", "3")
+    assert (a.interval(), b.interval(), c.interval()) == ("1–2", "1–2", "3")
+    # higher is better reverses the order
+    a, b, c = rank_values([overlapping_a, overlapping_b, far], higher_is_better=True)
+    assert c.label() == "1" and a.label() == b.label() == "2="
+
+
+def test_paired_bootstrap_separates_a_consistent_advantage():
+    # Repetitions differ a lot (different training sets), but A beats B in every one of them.
+    a = {0: 0.1, 1: 0.2, 2: 0.3, 3: 0.4}
+    b = {r: v + 0.001 for r, v in a.items()}
+    ra, rb = rank_values([a, b], higher_is_better=False)
+    assert (ra.label(), rb.label()) == ("1", "2")
+
+
+def test_one_repetition_gives_no_interval():
+    ra, rb = rank_values([{0: 0.1}, {0: 0.2}], higher_is_better=False)
+    assert (ra.label(), rb.label()) == ("1", "2") and ra.interval() == rb.interval() == "—"
+
+
+def _row(sampler, params, rep, value, mem=1.0, status="ok"):
+    return {
+        "dataset": "arc",
+        "dataset_params": {"n_train": 100},
+        "sampler": sampler,
+        "sampler_params": params,
+        "rep": rep,
+        "status": status,
+        "message": "" if status == "ok" else "boom",
+        "metrics": {"sliced_w2": value if status == "ok" else None, "memorization": mem},
+        "fit_s": 0.1,
+        "sample_s": 0.2,
+        "peak_mem_mb": 10.0,
+        "diagnostics": {},
+    }
+
+
+def test_a_copying_setting_is_never_a_samplers_best():
+    rows = [_row("kde", {"bandwidth": 0.01}, r, 0.01, mem=0.2) for r in range(3)]  # copies, looks best
+    rows += [_row("kde", {"bandwidth": 0.1}, r, 0.05 + 0.001 * r) for r in range(3)]
+    rows += [_row("kde", {"bandwidth": 0.3}, r, 0.09 + 0.001 * r) for r in range(2)]
+    rows += [_row("kde", {"bandwidth": 0.3}, 2, None, status="timeout")]
+    board = build_board(rows, "t", directions={"sliced_w2": False, "memorization": None})
+    (line,) = board.groups[0].samplers
+    assert line.best_setting() == "bandwidth=0.1" and line.rank.label() == "1"
+    assert line.settings == 3 and line.failed == 1 and line.cells == 9
+    assert line.sensitivity == pytest.approx((0.0905 - 0.051) / 2)  # copying setting left out
+    labels = [s.rank_label for s in board.groups[0].configs]
+    assert labels == ["1", "2", COPIES]
+
+
+def test_terminal_table_fits_the_width_and_columns_can_be_picked(board_run):
+    store, _ = board_run
+    proc = run_cli("leaderboard", "--store", str(store), "--plugin-dir", str(PLUGINS), env={"COLUMNS": "80"})
+    assert proc.returncode == 0, proc.stderr
+    assert max(len(line) for line in proc.stdout.splitlines()) <= 80
+    assert "hidden to fit the terminal" in proc.stdout
+    picked = run_cli("leaderboard", "--store", str(store), "--columns", "rank,sampler,energy", "--metric", "energy")
+    header = next(line for line in picked.stdout.splitlines() if line.startswith("rank"))
+    assert "ranked by energy" in " ".join(picked.stdout.split()) and header.split() == [
+        "rank",
+        "sampler",
+        "energy",
+        "↓",
+    ]
+    bad = run_cli("leaderboard", "--store", str(store), "--columns", "rank,sampler,enrgy")
+    assert bad.returncode == 2 and "did you mean 'energy'" in bad.stderr and len(bad.stderr.splitlines()) == 1
+    flag = run_cli("leaderboard", "--store", str(store), "--metric", "memorization")
+    assert flag.returncode == 2 and "no direction" in flag.stderr and "Traceback" not in flag.stderr
+
+
+def test_html_is_self_contained_and_escapes_plugin_text(board_run):
+    _, out = board_run
+    html = (out / "index.html").read_text()
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert "<script" not in html  # the page runs no script at all, and a plugin cannot add one
+    assert not re.search(r"""(src|href)\s*=\s*["']?(https?:|//|file:)""", html)  # nothing fetched
+    assert html.count("<svg") >= 4 and html.count("<table") >= 4
+    for section in (
+        "Sensitivity to the tuned parameter",
+        "Accuracy against M",
+        "Runtime against M",
+        "Pareto",
+        "Training",
+    ):
+        assert section in html, section
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;: training loss" in html  # diagnostics_ loss curve plotted
+    csv_head = (out / "results.csv").read_text().splitlines()[0].split(",")
+    assert {"cell_id", "status", "m_sliced_w2", "p_bandwidth", "d_n_train"} <= set(csv_head)
+
+
+def test_suite_primary_metric_is_validated(write_suite):
+    bad = write_suite(SUITE.replace("repetitions = 3", 'primary_metric = "memorization"\nrepetitions = 3'))
+    proc = run_cli("run", "--suite", str(bad), "--dry-run", "--plugin-dir", str(PLUGINS))
+    assert proc.returncode == 2 and "primary_metric 'memorization' has no direction" in proc.stderr
+
+
+def _chrome():
+    try:
+        from selenium import webdriver
+    except ImportError:
+        pytest.skip("selenium is not installed (it comes with genbench[test])")
+    binary = next((shutil.which(b) for b in ("chromium", "chromium-browser", "google-chrome") if shutil.which(b)), None)
+    driver = shutil.which("chromedriver")
+    if not binary or not driver:
+        pytest.skip("headless Chromium not found (Debian: apt-get install chromium chromium-driver)")
+    opts = webdriver.ChromeOptions()
+    opts.binary_location = binary
+    for arg in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--window-size=1280,1800",
+    ):
+        opts.add_argument(arg)
+    opts.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    return webdriver.Chrome(options=opts, service=webdriver.ChromeService(executable_path=driver))
+
+
+def test_page_renders_in_headless_chromium(board_run, tmp_path):
+    from selenium.common.exceptions import NoAlertPresentException
+    from selenium.webdriver.common.by import By
+
+    _, out = board_run
+    browser = _chrome()
+    try:
+        browser.get((out / "index.html").resolve().as_uri())
+        with pytest.raises(NoAlertPresentException):
+            browser.switch_to.alert  # noqa: B018 - the injected name must not run
+        tables = browser.find_elements(By.TAG_NAME, "table")
+        assert len(tables) >= 4 and tables[0].is_displayed()
+        svgs = browser.find_elements(By.CSS_SELECTOR, "svg.plot")
+        assert len(svgs) >= 4 and all(s.size["width"] > 100 and s.size["height"] > 100 for s in svgs)
+        assert browser.find_elements(By.XPATH, f"//td[normalize-space()='{EVIL}']")  # the name shows as text
+        assert browser.execute_script("return document.scripts.length") == 0
+        assert browser.execute_script("return performance.getEntriesByType('resource').length") == 0  # no fetch
+        severe = [e for e in browser.get_log("browser") if e["level"] == "SEVERE"]
+        assert not severe, severe  # failed loads are logged as SEVERE
+        shot = tmp_path / "leaderboard.png"
+        assert browser.save_screenshot(str(shot)) and shot.stat().st_size > 20_000
+    finally:
+        browser.quit()
+
+
+def test_asv_results_are_plotted_over_commits(board_run, tmp_path):
+    store, _ = board_run
+    results = tmp_path / "asv" / "machine"
+    results.mkdir(parents=True)
+    for i, sha in enumerate(["a" * 40, "b" * 40, "c" * 40]):
+        data = {
+            "commit_hash": sha,
+            "date": 1_700_000_000_000 + i,
+            "result_columns": ["result", "params"],
+            "results": {"bench_cells.Cells.track_sliced_w2": [[0.1 + i, 0.2], [["'kde'", "'bridge'"], ["'arc'"]]]},
+        }
+        (results / f"{sha[:8]}-existing.json").write_text(__import__("json").dumps(data))
+    (results / "machine.json").write_text("{}")
+    out = tmp_path / "board"
+    proc = run_cli("leaderboard", "--store", str(store), "--out", str(out), "--asv-results", str(tmp_path / "asv"))
+    assert proc.returncode == 0, proc.stderr
+    html = (out / "index.html").read_text()
+    assert "bench_cells.Cells.track_sliced_w2 over 3 commits (aaaaaaaa … cccccccc" in html
+    assert "kde, arc" in html and "bridge, arc" in html
+
+
+def test_out_dir_paths_are_relative_in_the_pages(board_run, tmp_path):
+    store, _ = board_run
+    proc = run_cli("leaderboard", "--store", str(store), "--out", "lb", "--plugin-dir", str(PLUGINS), cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    text = (Path(tmp_path) / "lb" / "README.md").read_text()
+    assert "Regenerate: `genbench leaderboard --suite lbtest --out lb`" in text and str(tmp_path) not in text
