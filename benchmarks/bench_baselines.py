@@ -15,6 +15,8 @@ class TimeBaselineIteration:
     """Per-iteration cost of ula, svgd and dmps (KDE score), and a full kde draw."""
 
     n, M, d = 1000, 1000, 9
+    timeout = 60
+    rounds = 1
 
     def setup(self) -> None:
         rng = np.random.default_rng(0)

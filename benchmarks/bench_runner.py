@@ -26,6 +26,10 @@ class RunnerOverhead:
     """Seconds per cell for a sampler that does nothing, fully isolated (one process per cell)."""
 
     timeout = 120
+    number = 1
+    repeat = 3
+    rounds = 1
+    warmup_time = 0
 
     def setup(self):
         from genbench.executors import LocalExecutor
@@ -60,6 +64,10 @@ class RunnerOverhead:
 
 class CliStartup:
     timeout = 60
+    number = 1
+    repeat = 5
+    rounds = 1
+    warmup_time = 0
 
     def time_help(self):
         subprocess.run([sys.executable, "-m", "genbench.cli", "--help"], check=True, capture_output=True)
@@ -69,6 +77,8 @@ class SmokeSuite:
     timeout = 300
     number = 1
     repeat = 1
+    rounds = 1
+    warmup_time = 0
 
     def time_smoke_suite(self):
         with tempfile.TemporaryDirectory() as tmp:

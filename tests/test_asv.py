@@ -1,0 +1,71 @@
+"""asv benchmarks of the samplers: the cells are the suite's own, the track_* values are the stored
+numbers, and the recipe in the README records commits offline (slow: ``pytest -m slow``)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from .conftest import results_json, run_cli
+
+ROOT = Path(__file__).parent.parent
+SUITE = ROOT / "benchmarks" / "asv_cells.toml"
+
+
+@pytest.fixture(scope="module")
+def bench():
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    try:
+        import bench_cells
+    finally:
+        sys.path.remove(str(ROOT / "benchmarks"))
+    return bench_cells
+
+
+def test_every_registered_available_sampler_is_benchmarked(bench):
+    from genbench.plugins import get_registry, unavailable_reason
+
+    reg = get_registry()
+    available = {n for n in reg.names("sampler") if unavailable_reason(reg.get("sampler", n)) is None}
+    assert set(bench.SAMPLERS) == available
+    assert len(bench.DATASETS) >= 2 and set(bench.CELLS) == {(s, d) for s in bench.SAMPLERS for d in bench.DATASETS}
+    for name in ("time_fit", "peakmem_fit", *(f"track_{m}" for m in bench.METRICS)):
+        assert callable(getattr(bench.Cells, name)), name
+    assert callable(bench.Sampling.time_sample) and bench.Cells.timeout <= 300
+    assert "lower is better" in bench.Cells.track_sliced_w2.unit
+
+
+def test_track_values_equal_what_genbench_run_stores(bench, tmp_path):
+    keys = [("kde", "arc"), ("bridge", "circle")]
+    results = bench.run_cells(keys)
+    store = tmp_path / "r.db"
+    args = ["run", "--suite", str(SUITE), "--store", str(store), "-q", "--sampler", "kde", "--sampler", "bridge"]
+    proc = run_cli(*args, "--dataset", "arc", "--dataset", "circle")
+    assert proc.returncode == 0, proc.stderr
+    stored = {(r["sampler"], r["dataset"]): r for r in results_json(store)}
+    cells = bench.Cells()
+    for s, d in keys:
+        assert stored[(s, d)]["cell_id"] == bench.CELLS[(s, d)].cell_id
+        for m in bench.METRICS:
+            tracked = getattr(cells, f"track_{m}")(results, s, d)
+            assert tracked == pytest.approx(stored[(s, d)]["metrics"][m], rel=1e-12, abs=1e-15), (s, d, m)
+
+
+@pytest.mark.slow
+def test_history_records_three_commits_offline_and_publishes(tmp_path):
+    clone = tmp_path / "clone"
+    subprocess.run(["git", "clone", "-q", str(ROOT), str(clone)], check=True)
+    proc = subprocess.run(
+        [sys.executable, "benchmarks/history.py", "3", "--bench", "bench_cells.Cells.track"],
+        cwd=clone, capture_output=True, text=True, timeout=1800,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    files = [p for p in (clone / ".asv" / "results").glob("*/*.json") if p.name != "machine.json"]
+    assert len({json.loads(p.read_text())["commit_hash"] for p in files}) == 3
+    pub = subprocess.run([sys.executable, "-m", "asv", "publish"], cwd=clone, capture_output=True, text=True)
+    assert pub.returncode == 0, pub.stderr
+    assert (clone / ".asv" / "html" / "index.html").exists()
