@@ -1,0 +1,33 @@
+"""Parameter checks shared by the neural samplers, importable without torch (``check_params`` runs
+wherever a suite is validated, torch or not)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+
+def check_budget(steps: Any, max_seconds: Any, batch_size: Any) -> None:
+    """The shared parameter checks of a training budget (one-line :class:`ValueError`)."""
+    for name, value in (("steps", steps), ("batch_size", batch_size)):
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+            raise ValueError(f"{name} must be a positive integer, got {value!r}")
+    if max_seconds is not None and (isinstance(max_seconds, bool) or not float(max_seconds) > 0):
+        raise ValueError(f"max_seconds must be a positive number of seconds or None, got {max_seconds!r}")
+
+
+def check_positive(component: Any, *names: str) -> None:
+    """Each named parameter is a positive number (one-line :class:`ValueError` naming it)."""
+    for name in names:
+        value = getattr(component, name)
+        if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)) or not value > 0:
+            raise ValueError(f"{name} must be a positive number, got {value!r}")
+
+
+def check_widths(name: str, widths: Any) -> None:
+    """A non-empty list of positive layer widths."""
+    ok = isinstance(widths, (list, tuple)) and len(widths) > 0
+    ok = ok and all(not isinstance(w, bool) and isinstance(w, (int, np.integer)) and w >= 1 for w in widths)
+    if not ok:
+        raise ValueError(f"{name} must be a non-empty list of positive layer widths, got {widths!r}")

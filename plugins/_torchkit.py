@@ -1,0 +1,231 @@
+"""The small torch toolkit the neural samplers share (``ou_sgm``, ``gm_ndsm``, ``gan``, ``vae``).
+
+Not a sampler (the leading underscore keeps it out of the registry) and never imported by
+genbench's core: the plugins import it inside ``fit``, so the module listing works without torch.
+
+- :func:`setup`: the device from the run's ``--device``, ``torch.set_num_threads`` from the
+  worker's thread budget, and seeds derived from the cell's ``numpy`` generator (parameter
+  initialisation, dropout and every noise draw), so two fits with the same seed give the same
+  numbers on a CPU.
+- :func:`mlp`: a multilayer perceptron from a list of widths (time enters as an extra input).
+- :class:`Batches`: shuffled minibatches of the training set, epoch after epoch.
+- :func:`train`: the loop. The budget is in optimiser **steps** (deterministic); ``max_seconds``
+  is only a safety net, and hitting it is recorded (``stopped = "wall_clock"``), never silent.
+  It returns the ``diagnostics_`` the runner stores: the loss every ``log_every`` steps
+  (averaged over those steps), steps done of the budget, seconds, device.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from genbench.devices import torch_device
+
+ACTIVATIONS: dict[str, Callable[[], nn.Module]] = {
+    "relu": nn.ReLU,
+    "gelu": nn.GELU,
+    "leaky_relu": lambda: nn.LeakyReLU(0.2),
+    "tanh": nn.Tanh,
+    "silu": nn.SiLU,
+}
+
+
+def setup(rng: np.random.Generator) -> tuple[torch.device, torch.Generator]:
+    """Device, threads and seeds for one fit: returns the device and a ``torch.Generator`` on it.
+
+    The global torch seed (layer initialisation, dropout) and the generator's seed are both drawn
+    from ``rng``; threads follow ``OMP_NUM_THREADS``, which the runner sets to the cell's cores.
+    """
+    threads = int(os.environ.get("OMP_NUM_THREADS") or 0) or (os.cpu_count() or 1)
+    if torch.get_num_threads() != threads:
+        torch.set_num_threads(threads)
+    device = torch_device()
+    init_seed, noise_seed = (int(s) for s in rng.integers(0, 2**62, size=2))
+    torch.manual_seed(init_seed)
+    gen = torch.Generator(device=device)
+    gen.manual_seed(noise_seed)
+    return device, gen
+
+
+def mlp(
+    in_dim: int,
+    widths: Sequence[int],
+    out_dim: int,
+    activation: str = "relu",
+    dropout: float = 0.0,
+) -> nn.Sequential:
+    """``in_dim → widths… → out_dim``: Linear + activation (+ dropout) per hidden layer, a linear
+    output layer."""
+    if activation not in ACTIVATIONS:
+        raise ValueError(f"activation must be one of {', '.join(ACTIVATIONS)}, got {activation!r}")
+    layers: list[nn.Module] = []
+    prev = in_dim
+    for w in widths:
+        layers += [nn.Linear(prev, int(w)), ACTIVATIONS[activation]()]
+        if dropout > 0:
+            layers.append(nn.Dropout(dropout))
+        prev = int(w)
+    layers.append(nn.Linear(prev, out_dim))
+    return nn.Sequential(*layers)
+
+
+class TimeMLP(nn.Module):
+    """A time-dependent network ``s(x, t)``: an :func:`mlp` on ``[x, embed(t)]``.
+
+    ``embedding="raw"``: t itself, one more input (the papers' "time as an input");
+    ``"fourier"``: t and ``sin/cos(2π f t)`` for f = 1, 2, 4, …, 2^(frequencies−1) (Tancik et
+    al. 2020's Fourier features; the sinusoidal embedding of Ho et al. 2020 in its continuous
+    form), so nearby small times, where a score changes fastest, are easy to tell apart;
+    ``"log_fourier"``: those and log t, for time grids that reach far below their range's width
+    (``gm_ndsm``'s Δt_N = 0.001 on [0, 0.5]).
+    """
+
+    def __init__(
+        self,
+        dim: int,
+        widths: Sequence[int],
+        activation: str = "relu",
+        embedding: str = "raw",
+        frequencies: int = 6,
+    ) -> None:
+        super().__init__()
+        if embedding not in ("raw", "fourier", "log_fourier"):
+            raise ValueError(f"time embedding must be 'raw', 'fourier' or 'log_fourier', got {embedding!r}")
+        n_freq = frequencies if embedding != "raw" else 0
+        self.log_time = embedding == "log_fourier"
+        self.register_buffer("freqs", 2.0 * torch.pi * 2.0 ** torch.arange(n_freq, dtype=torch.float32))
+        self.net = mlp(dim + 1 + 2 * n_freq + int(self.log_time), widths, dim, activation)
+
+    def forward(self, x: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
+        t = t.reshape(-1, 1).expand(x.shape[0], 1).to(x.dtype)
+        feats = [x, t]
+        if len(self.freqs):
+            wt = t * self.freqs
+            feats += [wt.sin(), wt.cos()]
+        if self.log_time:
+            feats.append(t.clamp_min(1e-6).log())
+        return self.net(torch.cat(feats, dim=1))
+
+
+class Batches:
+    """Minibatches of ``X`` (rows), reshuffled every epoch with ``gen``; ``next()`` never ends."""
+
+    def __init__(self, X: torch.Tensor, batch_size: int, gen: torch.Generator) -> None:
+        self.X, self.gen = X, gen
+        self.batch_size = min(int(batch_size), len(X))
+        self._perm = torch.empty(0, dtype=torch.long, device=X.device)
+        self._pos = 0
+        self.epochs = 0
+
+    def next(self) -> torch.Tensor:
+        if self._pos + self.batch_size > len(self._perm):
+            self._perm = torch.randperm(len(self.X), generator=self.gen, device=self.X.device)
+            self._pos = 0
+            self.epochs += 1
+        idx = self._perm[self._pos : self._pos + self.batch_size]
+        self._pos += self.batch_size
+        return self.X[idx]
+
+
+def train(
+    step: Callable[[int], dict[str, torch.Tensor] | torch.Tensor],
+    *,
+    steps: int,
+    max_seconds: float | None,
+    device: torch.device,
+    log_every: int | None = None,
+    optimizers: Sequence[torch.optim.Optimizer] = (),
+    schedule: str = "constant",
+) -> dict[str, Any]:
+    """Call ``step(i)`` for ``i < steps`` (each does one optimiser update and returns its loss, or
+    a dict of named losses whose ``"loss"`` is the main one) and return the diagnostics.
+
+    ``schedule="cosine"`` decays the learning rate of ``optimizers`` from its initial value to 0
+    over the budget (Loshchilov & Hutter 2017, without restarts): the last steps refine rather
+    than wander, so the model at the end of the budget is the converged one.
+
+    Losses are summed on the device and read back every ``log_every`` steps (default: about 200
+    points over the budget), so a GPU is not synchronised every step. Stops early only at
+    ``max_seconds`` (``stopped = "wall_clock"``).
+    """
+    log_every = log_every or max(1, steps // 200)
+    curves: dict[str, list[list[float]]] = {}
+    sums: dict[str, torch.Tensor] = {}
+    count = 0
+    stopped = "budget"
+    if schedule not in ("constant", "cosine"):
+        raise ValueError(f"schedule must be 'constant' or 'cosine', got {schedule!r}")
+    base = [[g["lr"] for g in opt.param_groups] for opt in optimizers]
+    t0 = time.perf_counter()
+    done = 0
+    for i in range(steps):
+        if schedule == "cosine":
+            factor = 0.5 * (1.0 + math.cos(math.pi * i / steps))
+            for opt, lrs in zip(optimizers, base, strict=True):
+                for g, lr in zip(opt.param_groups, lrs, strict=True):
+                    g["lr"] = lr * factor
+        out = step(i)
+        losses = out if isinstance(out, dict) else {"loss": out}
+        for k, v in losses.items():
+            v = v.detach()
+            sums[k] = sums[k] + v if k in sums else v
+        count += 1
+        done = i + 1
+        last = done == steps
+        if count == log_every or last:
+            for k, v in sums.items():
+                curves.setdefault(k, []).append([float(done), float(v) / count])
+            sums, count = {}, 0
+            if not last and max_seconds is not None and time.perf_counter() - t0 > max_seconds:
+                stopped = "wall_clock"
+                break
+    if count:  # a wall-clock stop between two log points
+        for k, v in sums.items():
+            curves.setdefault(k, []).append([float(done), float(v) / count])
+    return {
+        **curves,
+        "steps": done,
+        "budget_steps": int(steps),
+        "seconds": round(time.perf_counter() - t0, 3),
+        "device": str(device),
+        "stopped": stopped,
+    }
+
+
+def device_name(device: torch.device) -> str:
+    """As a result row records it: ``cpu`` or ``cuda:0``."""
+    return "cpu" if device.type == "cpu" else f"{device.type}:{device.index or 0}"
+
+
+def to_tensor(X: np.ndarray, device: torch.device) -> torch.Tensor:
+    """Training points as float32 on ``device``."""
+    return torch.as_tensor(np.asarray(X, dtype=np.float32), device=device)
+
+
+def to_numpy(x: torch.Tensor) -> np.ndarray:
+    """Samples back as float64 numpy."""
+    return x.detach().to("cpu", torch.float64).numpy()
+
+
+def generator(rng: np.random.Generator, device: torch.device) -> torch.Generator:
+    """A ``torch.Generator`` on ``device`` seeded from ``rng`` (for ``sample``)."""
+    gen = torch.Generator(device=device)
+    gen.manual_seed(int(rng.integers(0, 2**62)))
+    return gen
+
+
+def warm() -> None:
+    """Imports worth doing once per worker forkserver (a sampler's ``preload``): torch, its
+    optimisers (``torch.optim.Adam`` imports ``torch._dynamo`` on first use, ~3 s) and
+    ``torch.func``. Runs no tensor operation (no thread pool before a fork) and touches no GPU."""
+    import torch.func
+
+    torch.optim.Adam([torch.nn.Parameter(torch.empty(1))])  # allocation only: no parallel op before a fork
