@@ -109,7 +109,7 @@ class GMNDSM(genbench.Sampler):
         n_denoise: int = 1000,
         paths: int = 50,
         times_per_path: int = 5,
-        steps: int = 5000,
+        steps: int = 3000,
         lr: float = 1e-3,
         cv_lr: float = 1e-3,
         cv_every: int = 20,
@@ -249,23 +249,35 @@ class GMNDSM(genbench.Sampler):
         paths = min(int(self.paths), len(data))
         noise_grid = float(np.sqrt(2.0 * dt))
 
-        def batch():
-            """(Y_N, μ_{N−1}, Z_N, t_N) for paths × times_per_path samples (Algorithm 1 + eq. 7)."""
+        chunk = 25  # steps whose paths are simulated together (the same draws, fewer, larger tensor ops)
+        queue: list[tuple] = []
+
+        def simulate(m: int) -> list[tuple]:
+            """(Y_N, μ_{N−1}, Z_N, t_N) for m steps of paths × times_per_path samples each: fresh
+            forward paths (Algorithm 1) for every step, simulated in one batch (Remark 3.1)."""
             with torch.no_grad():
-                idx = torch.randint(0, len(data), (paths,), generator=gen, device=device)
+                n_paths = m * paths
+                idx = torch.randint(0, len(data), (n_paths,), generator=gen, device=device)
                 y = data[idx]
                 grid = [y]
                 for _ in range(n_forward - 1):
                     y = y - self.grad_V(y) * dt + noise_grid * torch.randn(y.shape, generator=gen, device=device)
                     grid.append(y)
-                grid_t = torch.stack(grid)  # (n_forward, paths, d): Y_0 … Y_{n_forward−1}
-                n = torch.randint(1, n_forward + 1, (paths, k_times), generator=gen, device=device)
-                prev = grid_t[(n - 1).reshape(-1), torch.arange(paths, device=device).repeat_interleave(k_times)]
+                grid_t = torch.stack(grid)  # (n_forward, n_paths, d): Y_0 … Y_{n_forward−1}
+                n = torch.randint(1, n_forward + 1, (n_paths, k_times), generator=gen, device=device)
+                which = torch.arange(n_paths, device=device).repeat_interleave(k_times)
+                prev = grid_t[(n - 1).reshape(-1), which]
                 mu = prev - self.grad_V(prev) * dt_loss
                 z = torch.randn(mu.shape, generator=gen, device=device)
                 y_n = mu + sigma * z
                 t_n = ((n - 1).reshape(-1, 1).to(mu.dtype) * dt) + dt_loss
-            return y_n, mu, z, t_n
+            size = paths * k_times
+            return [tuple(a[i * size : (i + 1) * size] for a in (y_n, mu, z, t_n)) for i in range(m)]
+
+        def batch():
+            if not queue:
+                queue.extend(simulate(chunk))
+            return queue.pop(0)
 
         def score(net, x, t):
             return self._score_with(net, x, t)
