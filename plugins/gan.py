@@ -68,7 +68,7 @@ class GAN(genbench.Sampler):
         generator: tuple[int, ...] = (16, 32, 64, 128, 256),
         discriminator: tuple[int, ...] = (512, 256, 128, 64, 32, 16),
         dropout: float = 0.3,
-        steps: int = 4000,
+        steps: int = 2000,
         batch_size: int = 128,
         lr: float = 5e-4,
         beta1: float = 0.5,

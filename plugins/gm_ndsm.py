@@ -109,7 +109,7 @@ class GMNDSM(genbench.Sampler):
         n_denoise: int = 1000,
         paths: int = 50,
         times_per_path: int = 5,
-        steps: int = 3000,
+        steps: int = 1500,
         lr: float = 1e-3,
         cv_lr: float = 1e-3,
         cv_every: int = 20,
@@ -359,7 +359,9 @@ class GMNDSM(genbench.Sampler):
         with torch.no_grad():
             x = tk.to_tensor(x0, self._device)
             for j in range(steps):
-                t = torch.full((n, 1), horizon - j * delta, device=self._device)
+                # The network was trained on t ∈ [Δt_N, T]: the last steps (t < Δt_N) reuse t = Δt_N
+                # rather than extrapolate (the residual form divides by sqrt(2t)).
+                t = torch.full((n, 1), max(horizon - j * delta, float(self.dt_loss)), device=self._device)
                 x = x + (self.grad_V(x) + 2.0 * self._score_with(self.net_, x, t)) * delta
                 x = x + noise * torch.randn(x.shape, generator=gen, device=self._device)
         return tk.to_numpy(x)

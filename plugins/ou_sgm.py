@@ -83,7 +83,7 @@ class OUSGM(genbench.Sampler):
         horizon: float = 1.0,
         dt: float = 0.01,
         hidden: tuple[int, ...] = (256, 256, 256),
-        steps: int = 4000,
+        steps: int = 8000,
         batch_size: int = 256,
         lr: float = 2e-3,
         schedule: Literal["cosine", "constant"] = "cosine",
