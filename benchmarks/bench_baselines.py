@@ -17,6 +17,8 @@ class TimeBaselineIteration:
     n, M, d = 1000, 1000, 9
     timeout = 60
     rounds = 1
+    repeat = (2, 10, 3.0)  # at least 2 samples, at most 10 or 3 s
+    warmup_time = 0.2
 
     def setup(self) -> None:
         rng = np.random.default_rng(0)

@@ -12,7 +12,7 @@ One parameter set per (sampler, dataset) cell, built by genbench's own suite exp
 
 A sampler the suite does not list runs with its ``checking_params``; one whose optional package
 is missing is left out. Every benchmark sets its own timeout, and each runs once (``number =
-repeat = rounds = 1``): one commit records in a few minutes on 2 cores.
+repeat = rounds = 1``), single-threaded (BLAS, OpenMP, torch; see :func:`single_threaded`).
 
 Record: ``asv run --python=same --set-commit-hash $(git rev-parse HEAD)`` (the installed code);
 over commits: ``python benchmarks/history.py N``; then ``asv publish``.
@@ -20,6 +20,7 @@ over commits: ``python benchmarks/history.py N``; then ``asv publish``.
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -54,23 +55,52 @@ def suite_cells() -> dict[tuple[str, str], object]:
 
 
 def preload(cells) -> None:
-    """Import the samplers' slow modules (``preload``: torch, jax) once, in asv's forkserver, as
-    genbench's worker forkserver does, instead of once per benchmark process."""
+    """Do the samplers' slow imports (``preload``: ``module`` or ``module:function``, e.g. torch,
+    jax) once, in asv's forkserver, as genbench's worker forkserver does, instead of once per
+    benchmark process; then one warm-up fit per sampler pays its remaining lazy imports here
+    (a torch sampler's first fit imported ~1,500 modules: 12-16 s in every benchmark process)."""
     import importlib
 
     from genbench.plugins import get_registry
 
     registry = get_registry()
-    for name in {c.sampler for c in cells}:
-        for module in getattr(registry.get("sampler", name), "preload", ()):
-            try:
-                importlib.import_module(module)
-            except ImportError:
-                pass
+    specs = {m for name in {c.sampler for c in cells} for m in getattr(registry.get("sampler", name), "preload", ())}
+    single_threaded()
+    for spec in sorted(specs):
+        module, _, func = spec.partition(":")
+        try:
+            mod = importlib.import_module(module)
+            if func:
+                getattr(mod, func)()
+        except Exception:  # a failed preload only costs the benchmark the import
+            pass
+    if "torch" in sys.modules:
+        sys.modules["torch"].set_num_threads(1)
+    warm = {}
+    for cell in cells:
+        warm.setdefault(cell.sampler, cell)
+    for cell in warm.values():
+        try:
+            sampler, X, fit_ss, _ = prepared(cell)
+            sampler.fit(X, rng=np.random.default_rng(fit_ss))
+        except Exception:  # the benchmarks themselves will show the error
+            pass
+
+
+#: One thread for BLAS, OpenMP and torch in every benchmark: timings that do not depend on what
+#: else the machine runs (spinning OpenMP threads on a busy 2-core machine made a 0.1 s torch fit
+#: take 30 s in a forked benchmark process).
+_LIMITS = []
+
+
+def single_threaded() -> None:
+    from threadpoolctl import threadpool_limits
+
+    os.environ["OMP_NUM_THREADS"] = "1"  # what the runner sets per cell; the torch samplers read it
+    _LIMITS.append(threadpool_limits(1))
 
 
 CELLS = suite_cells()
-preload(CELLS.values())
 SAMPLERS = sorted({s for s, _ in CELLS})
 DATASETS = sorted({d for _, d in CELLS})
 METRICS = [name for name, _ in next(iter(CELLS.values())).metrics]
@@ -95,6 +125,9 @@ def prepared(cell):
     n_train = int(getattr(dataset, "n_train", 1000))
     X = np.asarray(dataset.sample(n_train, rng=np.random.default_rng(train_ss)), dtype=np.float64)
     return sampler, X, fit_ss, sample_ss
+
+
+preload(CELLS.values())
 
 
 class _Cell:

@@ -52,7 +52,8 @@ def test_track_values_equal_what_genbench_run_stores(bench, tmp_path):
         assert stored[(s, d)]["cell_id"] == bench.CELLS[(s, d)].cell_id
         for m in bench.METRICS:
             tracked = getattr(cells, f"track_{m}")(results, s, d)
-            assert tracked == pytest.approx(stored[(s, d)]["metrics"][m], rel=1e-12, abs=1e-15), (s, d, m)
+            # same cell, same seeds; only BLAS's summation order may differ (asv runs single-threaded)
+            assert tracked == pytest.approx(stored[(s, d)]["metrics"][m], rel=1e-9, abs=1e-12), (s, d, m)
 
 
 @pytest.mark.slow

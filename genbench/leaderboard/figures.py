@@ -153,7 +153,7 @@ def pareto_figures(board: Board) -> list[Figure]:
             series.append(Series(sampler, pts, lines=False, color=colors(board)[sampler]))
         all_pts = [p for s in series for p in s.points if p[0] == p[0] and p[0] > 0]
         front = pareto_front(all_pts, board.higher_is_better)
-        series.append(Series("Pareto front", front, markers=False, dashed=True, color="#444444"))
+        series.append(Series("Pareto front", front, dashed=True, hollow=[True] * len(front), color="#444444"))
         out.append(
             (
                 f"{g.dataset_id}: {board.metric} against fit + sample time, every setting; dashed: the Pareto front",

@@ -108,7 +108,8 @@ def explanations(board: Board) -> list[str]:
         f"`rank` is 1 + the number of samplers that are clearly better: better in at least {CLEARLY_BETTER:.1%} of "
         f"{N_BOOT} paired bootstrap resamples of the repetitions (every sampler sees the same training set in a "
         "repetition). Samplers that nothing separates share a rank, shown as a tie (`1=`). `rank 95% CI` is the "
-        "2.5–97.5 % range of the sampler's rank over the resamples"
+        "2.5–97.5 % range of the sampler's rank over the resamples; since `rank` counts only samplers that are "
+        "clearly better, it can lie below that range (usually 3rd but never clearly beaten: `1=` with `3–4`)"
         + (" — with one repetition there is nothing to resample: no interval, no ties." if reps < 2 else "."),
         "`tuning Δ` is how much worse the sampler is on average over its grid than at its best setting (in units "
         f"of `{board.metric}`, and relative to the best value when that is positive), with the number of settings; "
