@@ -294,3 +294,17 @@ def test_out_dir_paths_are_relative_in_the_pages(board_run, tmp_path):
     assert proc.returncode == 0, proc.stderr
     text = (Path(tmp_path) / "lb" / "README.md").read_text()
     assert "Regenerate: `genbench leaderboard --suite lbtest --out lb`" in text and str(tmp_path) not in text
+
+
+def test_rendered_tables_show_overlapping_samplers_as_tied():
+    from genbench.leaderboard.markdown import render_markdown
+
+    values = {"a": [0.05, 0.06, 0.07], "b": [0.055, 0.045, 0.08], "c": [0.5, 0.51, 0.52]}  # a, b overlap
+    rows = [_row(s, {}, r, v) for s, vs in values.items() for r, v in enumerate(vs)]
+    rows.append(_row("d", {}, 0, None, status="error"))
+    board = build_board(rows, "t", directions={"sliced_w2": False, "memorization": None})
+    table = _md_rows(render_markdown(board), "arc[n_train=100]")
+    assert [table[s][0] for s in "abcd"] == ["1=", "1=", "3", NO_VALUE]
+    assert [table[s][1] for s in "abc"] == ["1–2", "1–2", "3"]
+    assert table["a"][4] == f"{np.mean(values['a']):.4g} ± {np.std(values['a'], ddof=1):.2g}"
+    assert table["d"][-1] == "1/1" and table["c"][-1] == "0/3"

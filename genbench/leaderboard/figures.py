@@ -220,6 +220,12 @@ def asv_history(results_dir: str | Path) -> dict[str, Any]:
     return {"commits": commits, "series": series}
 
 
+def _asv_unit(kind: str) -> str:
+    """The y label of an asv benchmark: seconds, bytes, or the tracked metric's name."""
+    prefix, _, rest = kind.partition("_")
+    return {"time": "seconds", "peakmem": "peak memory, bytes"}.get(prefix, rest or kind)
+
+
 def commit_figures(results_dir: str | Path | None) -> list[Figure]:
     """One figure per asv benchmark (``track_*`` accuracy, ``time_*`` seconds, ``peakmem_*`` bytes) over commits."""
     if results_dir is None:
@@ -235,7 +241,7 @@ def commit_figures(results_dir: str | Path | None) -> list[Figure]:
         out.append(
             (
                 f"{name} over {len(commits)} commits ({first} … {last}; x = commit index, oldest first)",
-                plot(series[:10], title=kind, xlabel="commit", ylabel=kind.split("_", 1)[0], ylog=_uselog(ys)),
+                plot(series[:10], title=kind, xlabel="commit (oldest first)", ylabel=_asv_unit(kind), ylog=_uselog(ys)),
             )
         )
     return out

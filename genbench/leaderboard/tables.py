@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from .frame import COPIES, COPYING_NOTE, NO_VALUE, Board, Group, Standing, negative_note
 from .ranking import CLEARLY_BETTER, N_BOOT
-from .terminal import _ARROWS, fmt_mean_std, fmt_num
+from .terminal import ARROWS, fmt_mean_std, fmt_num
 
 
 def _metrics_shown(board: Board, group: Group) -> list[str]:
@@ -39,7 +39,7 @@ def sampler_table(board: Board, group: Group) -> tuple[list[str], list[list[str]
         "rank 95% CI",
         "sampler",
         "best setting",
-        *[f"{m} {_ARROWS[board.directions.get(m, False)]}" for m in metrics],
+        *[f"{m} {ARROWS[board.directions.get(m, False)]}" for m in metrics],
         "tuning Δ (settings)",
         "fit s",
         "sample s",
@@ -74,7 +74,7 @@ def config_table(board: Board, group: Group) -> tuple[list[str], list[list[str]]
         "rank 95% CI",
         "configuration",
         "ok",
-        *[f"{m} {_ARROWS[board.directions.get(m, False)]}" for m in metrics],
+        *[f"{m} {ARROWS[board.directions.get(m, False)]}" for m in metrics],
         "fit+sample s",
         "peak MB",
         "first failure",

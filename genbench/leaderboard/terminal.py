@@ -14,7 +14,8 @@ import shutil
 from ..errors import GenbenchError, did_you_mean
 from .frame import COPIES, COPYING_NOTE, Board, Standing, negative_note
 
-_ARROWS = {True: "↑", False: "↓", None: "·"}
+#: Direction marks in headers: higher is better, lower is better, no direction (a flag).
+ARROWS = {True: "↑", False: "↓", None: "·"}
 FIXED = ("dataset", "rank", "ci", "sampler", "ok")
 TAIL = ("time", "mem")
 
@@ -51,7 +52,7 @@ def _cell(board: Board, s: Standing, col: str) -> str:
 
 def _header(board: Board, col: str) -> str:
     if col in board.metrics:
-        return f"{col} {_ARROWS[board.directions.get(col, False)]}"
+        return f"{col} {ARROWS[board.directions.get(col, False)]}"
     return {"ci": "rank 95% CI", "time": "fit+sample s", "mem": "peak MB"}.get(col, col)
 
 
