@@ -4,6 +4,7 @@ numbers, and the recipe in the README records commits offline (slow: ``pytest -m
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -18,12 +19,24 @@ SUITE = ROOT / "benchmarks" / "asv_cells.toml"
 
 @pytest.fixture(scope="module")
 def bench():
+    """The benchmark module, imported as asv does; its process-wide settings (one thread for
+    BLAS, OpenMP and torch) are undone afterwards so that later tests run as before."""
+    omp = os.environ.get("OMP_NUM_THREADS")
+    torch_threads = sys.modules["torch"].get_num_threads() if "torch" in sys.modules else None
     sys.path.insert(0, str(ROOT / "benchmarks"))
     try:
         import bench_cells
     finally:
         sys.path.remove(str(ROOT / "benchmarks"))
-    return bench_cells
+    yield bench_cells
+    for limits in bench_cells._LIMITS:
+        limits.restore_original_limits()
+    if omp is None:
+        os.environ.pop("OMP_NUM_THREADS", None)
+    else:
+        os.environ["OMP_NUM_THREADS"] = omp
+    if "torch" in sys.modules:
+        sys.modules["torch"].set_num_threads(torch_threads or os.cpu_count() or 1)
 
 
 def test_every_registered_available_sampler_is_benchmarked(bench):
