@@ -152,7 +152,10 @@ def _record_device(result: CellResult, sampler: Sampler) -> None:
     ``diagnostics_`` (see :func:`collect_diagnostics`)."""
     result.device = str(getattr(sampler, "device_", "") or "cpu")
     result.backend = str(getattr(sampler, "backend_", "") or "")
-    result.diagnostics = collect_diagnostics(getattr(sampler, "diagnostics_", None))
+    try:
+        result.diagnostics = collect_diagnostics(getattr(sampler, "diagnostics_", None))
+    except Exception as exc:  # a plugin's odd object must not cost the cell its row
+        result.diagnostics = {"error": f"diagnostics_ could not be stored: {type(exc).__name__}: {exc}"[:300]}
     if result.diagnostics.get("stopped") == "wall_clock" and not result.message:
         done, budget = result.diagnostics.get("steps"), result.diagnostics.get("budget_steps")
         result.message = f"training stopped at its wall-clock cap after {done} of {budget} steps"

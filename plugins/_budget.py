@@ -8,12 +8,13 @@ from typing import Any
 import numpy as np
 
 
-def check_budget(steps: Any, max_seconds: Any, batch_size: Any) -> None:
+def check_budget(steps: Any, max_seconds: Any, batch_size: Any, batch_name: str = "batch_size") -> None:
     """The shared parameter checks of a training budget (one-line :class:`ValueError`)."""
-    for name, value in (("steps", steps), ("batch_size", batch_size)):
+    for name, value in (("steps", steps), (batch_name, batch_size)):
         if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
             raise ValueError(f"{name} must be a positive integer, got {value!r}")
-    if max_seconds is not None and (isinstance(max_seconds, bool) or not float(max_seconds) > 0):
+    seconds_ok = isinstance(max_seconds, (int, float, np.integer, np.floating)) and not isinstance(max_seconds, bool)
+    if max_seconds is not None and not (seconds_ok and max_seconds > 0):
         raise ValueError(f"max_seconds must be a positive number of seconds or None, got {max_seconds!r}")
 
 
@@ -31,3 +32,11 @@ def check_widths(name: str, widths: Any) -> None:
     ok = ok and all(not isinstance(w, bool) and isinstance(w, (int, np.integer)) and w >= 1 for w in widths)
     if not ok:
         raise ValueError(f"{name} must be a non-empty list of positive layer widths, got {widths!r}")
+
+
+def check_int(component: Any, *names: str) -> None:
+    """Each named parameter is a positive integer."""
+    for name in names:
+        value = getattr(component, name)
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+            raise ValueError(f"{name} must be a positive integer, got {value!r}")

@@ -23,7 +23,7 @@ import numpy as np
 
 import genbench
 
-from ._budget import check_budget, check_positive, check_widths
+from ._budget import check_budget, check_int, check_positive, check_widths
 
 
 class GAN(genbench.Sampler):
@@ -92,7 +92,8 @@ class GAN(genbench.Sampler):
     def check_params(self) -> None:
         super().check_params()
         check_budget(self.steps, self.max_seconds, self.batch_size)
-        check_positive(self, "latent_dim", "lr")
+        check_int(self, "latent_dim")
+        check_positive(self, "lr")
         check_widths("generator", self.generator)
         if self.schedule not in ("cosine", "constant"):
             raise ValueError(f"schedule must be 'cosine' or 'constant', got {self.schedule!r}")

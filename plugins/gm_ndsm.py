@@ -18,7 +18,8 @@ Seed 003 (§2.1, §3, Algorithms 1–3):
   mean |a_i + ε_i b_i|² = const + mean(2 ε_i a_i·b_i + ε_i² |b_i|²): only the two scalars per sample
   are kept (per-sample gradients by ``torch.func``);
 - sampling by Algorithm 2: x ~ η*, then ``n_denoise`` steps
-  ``x ← x + (∇V(x) + 2 s(x, T − t_n)) Δ + sqrt(2Δ) Z``, Δ = T / n_denoise, T = n_forward · dt.
+  ``x ← x + (∇V(x) + 2 s(x, T − t_n)) Δ + sqrt(2Δ) Z``, Δ = T / n_denoise, T the latest trained time
+  (n_forward − 1) · dt + Δt_N.
 
 ``nonlinear=False`` is the plain-DSM ablation on the same dynamics: the one-step Gaussian
 transition's score as the target, ``½|s(Y_N)|² + Z_N · s(Y_N) / σ`` — eq. (13) before Theorem 3.1's
@@ -141,7 +142,7 @@ class GMNDSM(genbench.Sampler):
 
     def check_params(self) -> None:
         super().check_params()
-        check_budget(self.steps, self.max_seconds, self.paths)
+        check_budget(self.steps, self.max_seconds, self.paths, "paths")
         check_positive(self, "dt", "dt_loss", "lr", "cv_lr")
         for name in ("n_forward", "n_denoise", "times_per_path", "cv_every"):
             value = getattr(self, name)
@@ -162,8 +163,9 @@ class GMNDSM(genbench.Sampler):
 
     @property
     def horizon(self) -> float:
-        """T = n_forward · dt, where the denoising starts from the mixture."""
-        return self.n_forward * float(self.dt)
+        """T = (n_forward − 1) · dt + dt_loss, the latest time the network is trained at, where the
+        denoising starts from the mixture."""
+        return (self.n_forward - 1) * float(self.dt) + float(self.dt_loss)
 
     # --- the mixture prior -------------------------------------------------------------------
     def _fit_prior(self, X: np.ndarray, rng: np.random.Generator) -> None:
@@ -241,6 +243,10 @@ class GMNDSM(genbench.Sampler):
         self.net_ = tk.TimeMLP(d, self.hidden, "gelu", self.time_embedding).to(device)
         use_cv = bool(self.control_variate and self.nonlinear)
         eps_net = tk.mlp(1, self.cv_hidden, 1, "relu").to(device) if use_cv else None
+        if eps_net is not None:  # start at ε = 0 (NDSM itself): a random start partly undoes Theorem 3.1
+            with torch.no_grad():
+                eps_net[-1].weight.zero_()
+                eps_net[-1].bias.zero_()
         opt = torch.optim.Adam(self.net_.parameters(), lr=self.lr)
         opt_cv = torch.optim.Adam(eps_net.parameters(), lr=self.cv_lr) if use_cv else None
         dt, dt_loss = float(self.dt), float(self.dt_loss)

@@ -89,7 +89,7 @@ class OUSGM(genbench.Sampler):
         schedule: Literal["cosine", "constant"] = "cosine",
         weighting: Literal["sigma2", "none"] = "sigma2",
         output: Literal["noise", "score"] = "noise",
-        time_embedding: Literal["raw", "fourier"] = "fourier",
+        time_embedding: Literal["raw", "fourier", "log_fourier"] = "fourier",
         denoise_last: bool = True,
         max_seconds: float | None = 600.0,
     ) -> None:
@@ -114,6 +114,10 @@ class OUSGM(genbench.Sampler):
         check_widths("hidden", self.hidden)
         if self.dt >= self.horizon:
             raise ValueError(f"dt must be smaller than horizon, got dt={self.dt!r}, horizon={self.horizon!r}")
+        if self.time_embedding not in ("raw", "fourier", "log_fourier"):
+            raise ValueError(f"time_embedding must be 'raw', 'fourier' or 'log_fourier', got {self.time_embedding!r}")
+        if self.schedule not in ("cosine", "constant"):
+            raise ValueError(f"schedule must be 'cosine' or 'constant', got {self.schedule!r}")
         if self.output not in ("noise", "score"):
             raise ValueError(f"output must be 'noise' or 'score', got {self.output!r}")
         if self.weighting not in ("sigma2", "none"):

@@ -20,7 +20,7 @@ import numpy as np
 
 import genbench
 
-from ._budget import check_budget, check_positive, check_widths
+from ._budget import check_budget, check_int, check_positive, check_widths
 
 
 class VAE(genbench.Sampler):
@@ -87,14 +87,19 @@ class VAE(genbench.Sampler):
     def check_params(self) -> None:
         super().check_params()
         check_budget(self.steps, self.max_seconds, self.batch_size)
-        check_positive(self, "latent_dim", "lr")
+        check_int(self, "latent_dim")
+        check_positive(self, "lr")
         check_widths("encoder", self.encoder)
         if self.schedule not in ("cosine", "constant"):
             raise ValueError(f"schedule must be 'cosine' or 'constant', got {self.schedule!r}")
         check_widths("decoder", self.decoder)
         if self.latent not in ("normal", "uniform"):
             raise ValueError(f"latent must be 'normal' or 'uniform', got {self.latent!r}")
-        if isinstance(self.kl_weight, bool) or not isinstance(self.kl_weight, (int, float)) or self.kl_weight < 0:
+        if (
+            isinstance(self.kl_weight, bool)
+            or not isinstance(self.kl_weight, (int, float, np.number))
+            or self.kl_weight < 0
+        ):
             raise ValueError(f"kl_weight must be a non-negative number, got {self.kl_weight!r}")
 
     def fit(self, X: np.ndarray, *, rng: np.random.Generator) -> VAE:
