@@ -40,3 +40,12 @@ def check_int(component: Any, *names: str) -> None:
         value = getattr(component, name)
         if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
             raise ValueError(f"{name} must be a positive integer, got {value!r}")
+
+
+def check_choice(component: Any, name: str, *choices: str) -> None:
+    """Parameter ``name`` is one of ``choices`` ("x must be 'a', 'b' or 'c', got …")."""
+    value = getattr(component, name)
+    if value not in choices:
+        quoted = [repr(c) for c in choices]
+        listed = quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + " or " + quoted[-1]
+        raise ValueError(f"{name} must be {listed}, got {value!r}")

@@ -205,6 +205,15 @@ def device_name(device: torch.device) -> str:
     return "cpu" if device.type == "cpu" else f"{device.type}:{device.index or 0}"
 
 
+def standardizer(X: np.ndarray, on: bool) -> tuple[np.ndarray, np.ndarray]:
+    """``(mean, scale)`` mapping ``X`` to mean 0, std 1 per coordinate (``(0, 1)`` when not ``on``;
+    a constant coordinate keeps scale 1)."""
+    if not on:
+        return np.zeros(X.shape[1]), np.ones(X.shape[1])
+    scale = X.std(axis=0)
+    return X.mean(axis=0), np.where(scale > 0, scale, 1.0)
+
+
 def to_tensor(X: np.ndarray, device: torch.device) -> torch.Tensor:
     """Training points as float32 on ``device``."""
     return torch.as_tensor(np.asarray(X, dtype=np.float32), device=device)

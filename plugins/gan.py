@@ -23,7 +23,7 @@ import numpy as np
 
 import genbench
 
-from ._budget import check_budget, check_int, check_positive, check_widths
+from ._budget import check_budget, check_choice, check_int, check_positive, check_widths
 
 
 class GAN(genbench.Sampler):
@@ -95,11 +95,9 @@ class GAN(genbench.Sampler):
         check_int(self, "latent_dim")
         check_positive(self, "lr")
         check_widths("generator", self.generator)
-        if self.schedule not in ("cosine", "constant"):
-            raise ValueError(f"schedule must be 'cosine' or 'constant', got {self.schedule!r}")
+        check_choice(self, "schedule", "cosine", "constant")
         check_widths("discriminator", self.discriminator)
-        if self.latent not in ("uniform", "normal"):
-            raise ValueError(f"latent must be 'uniform' or 'normal', got {self.latent!r}")
+        check_choice(self, "latent", "uniform", "normal")
         if not 0 <= self.dropout < 1:
             raise ValueError(f"dropout must be in [0, 1), got {self.dropout!r}")
         if not 0 <= self.beta1 < 1:
@@ -121,9 +119,7 @@ class GAN(genbench.Sampler):
 
         device, gen = tk.setup(rng)
         X = np.asarray(X, dtype=np.float64)
-        self.mean_ = X.mean(axis=0) if self.standardize else np.zeros(X.shape[1])
-        self.scale_ = X.std(axis=0) if self.standardize else np.ones(X.shape[1])
-        self.scale_ = np.where(self.scale_ > 0, self.scale_, 1.0)
+        self.mean_, self.scale_ = tk.standardizer(X, self.standardize)
         data = tk.to_tensor((X - self.mean_) / self.scale_, device)
         d = data.shape[1]
         self.generator_ = tk.mlp(self.latent_dim, self.generator, d, "leaky_relu").to(device)

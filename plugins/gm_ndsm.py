@@ -39,7 +39,7 @@ import numpy as np
 
 import genbench
 
-from ._budget import check_budget, check_positive, check_widths
+from ._budget import check_budget, check_choice, check_positive, check_widths
 
 
 class GMNDSM(genbench.Sampler):
@@ -150,14 +150,10 @@ class GMNDSM(genbench.Sampler):
                 raise ValueError(f"{name} must be a positive integer, got {value!r}")
         check_widths("hidden", self.hidden)
         check_widths("cv_hidden", self.cv_hidden)
-        if self.parametrization not in ("residual", "plain"):
-            raise ValueError(f"parametrization must be 'residual' or 'plain', got {self.parametrization!r}")
-        if self.time_embedding not in ("raw", "fourier", "log_fourier"):
-            raise ValueError(f"time_embedding must be 'raw', 'fourier' or 'log_fourier', got {self.time_embedding!r}")
-        if self.prior not in ("gmm", "bayesian"):
-            raise ValueError(f"prior must be 'gmm' or 'bayesian', got {self.prior!r}")
-        if self.schedule not in ("cosine", "constant"):
-            raise ValueError(f"schedule must be 'cosine' or 'constant', got {self.schedule!r}")
+        check_choice(self, "parametrization", "residual", "plain")
+        check_choice(self, "time_embedding", "raw", "fourier", "log_fourier")
+        check_choice(self, "prior", "gmm", "bayesian")
+        check_choice(self, "schedule", "cosine", "constant")
         if self.reg_covar is not None:
             check_positive(self, "reg_covar")
 

@@ -27,7 +27,7 @@ import numpy as np
 
 import genbench
 
-from ._budget import check_budget, check_positive, check_widths
+from ._budget import check_budget, check_choice, check_positive, check_widths
 
 
 class OUSGM(genbench.Sampler):
@@ -114,14 +114,10 @@ class OUSGM(genbench.Sampler):
         check_widths("hidden", self.hidden)
         if self.dt >= self.horizon:
             raise ValueError(f"dt must be smaller than horizon, got dt={self.dt!r}, horizon={self.horizon!r}")
-        if self.time_embedding not in ("raw", "fourier", "log_fourier"):
-            raise ValueError(f"time_embedding must be 'raw', 'fourier' or 'log_fourier', got {self.time_embedding!r}")
-        if self.schedule not in ("cosine", "constant"):
-            raise ValueError(f"schedule must be 'cosine' or 'constant', got {self.schedule!r}")
-        if self.output not in ("noise", "score"):
-            raise ValueError(f"output must be 'noise' or 'score', got {self.output!r}")
-        if self.weighting not in ("sigma2", "none"):
-            raise ValueError(f"weighting must be 'sigma2' or 'none', got {self.weighting!r}")
+        check_choice(self, "time_embedding", "raw", "fourier", "log_fourier")
+        check_choice(self, "schedule", "cosine", "constant")
+        check_choice(self, "output", "noise", "score")
+        check_choice(self, "weighting", "sigma2", "none")
 
     @property
     def n_times(self) -> int:

@@ -20,7 +20,7 @@ import numpy as np
 
 import genbench
 
-from ._budget import check_budget, check_int, check_positive, check_widths
+from ._budget import check_budget, check_choice, check_int, check_positive, check_widths
 
 
 class VAE(genbench.Sampler):
@@ -90,11 +90,9 @@ class VAE(genbench.Sampler):
         check_int(self, "latent_dim")
         check_positive(self, "lr")
         check_widths("encoder", self.encoder)
-        if self.schedule not in ("cosine", "constant"):
-            raise ValueError(f"schedule must be 'cosine' or 'constant', got {self.schedule!r}")
+        check_choice(self, "schedule", "cosine", "constant")
         check_widths("decoder", self.decoder)
-        if self.latent not in ("normal", "uniform"):
-            raise ValueError(f"latent must be 'normal' or 'uniform', got {self.latent!r}")
+        check_choice(self, "latent", "normal", "uniform")
         if (
             isinstance(self.kl_weight, bool)
             or not isinstance(self.kl_weight, (int, float, np.number))
@@ -111,9 +109,7 @@ class VAE(genbench.Sampler):
 
         device, gen = tk.setup(rng)
         X = np.asarray(X, dtype=np.float64)
-        self.mean_ = X.mean(axis=0) if self.standardize else np.zeros(X.shape[1])
-        self.scale_ = X.std(axis=0) if self.standardize else np.ones(X.shape[1])
-        self.scale_ = np.where(self.scale_ > 0, self.scale_, 1.0)
+        self.mean_, self.scale_ = tk.standardizer(X, self.standardize)
         data = tk.to_tensor((X - self.mean_) / self.scale_, device)
         d, k = data.shape[1], int(self.latent_dim)
         enc = tk.mlp(d, self.encoder, 2 * k, "leaky_relu").to(device)
