@@ -200,6 +200,30 @@ def train(
     }
 
 
+def fit_sampler(
+    sampler: Any,
+    step: Callable[[int], dict[str, torch.Tensor] | torch.Tensor],
+    device: torch.device,
+    optimizers: Sequence[torch.optim.Optimizer],
+    batches: Batches | None = None,
+) -> None:
+    """:func:`train` with the sampler's own ``steps``, ``max_seconds`` and ``schedule``; sets its
+    ``diagnostics_`` (with the epochs of ``batches``), ``device_``, ``backend_`` and ``_device``."""
+    diagnostics = train(
+        step,
+        steps=sampler.steps,
+        max_seconds=sampler.max_seconds,
+        device=device,
+        optimizers=optimizers,
+        schedule=sampler.schedule,
+    )
+    if batches is not None:
+        diagnostics["epochs"] = batches.epochs
+    sampler.diagnostics_ = diagnostics
+    sampler.device_, sampler.backend_ = device_name(device), "torch"
+    sampler._device = device
+
+
 def device_name(device: torch.device) -> str:
     """As a result row records it: ``cpu`` or ``cuda:0``."""
     return "cpu" if device.type == "cpu" else f"{device.type}:{device.index or 0}"

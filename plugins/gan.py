@@ -147,18 +147,8 @@ class GAN(genbench.Sampler):
 
         self.generator_.train()
         disc.train()
-        self.diagnostics_ = tk.train(
-            step,
-            steps=self.steps,
-            max_seconds=self.max_seconds,
-            device=device,
-            optimizers=[opt_g, opt_d],
-            schedule=self.schedule,
-        )
-        self.diagnostics_["epochs"] = batches.epochs
+        tk.fit_sampler(self, step, device, [opt_g, opt_d], batches)
         self.generator_.eval()
-        self.device_, self.backend_ = tk.device_name(device), "torch"
-        self._device = device
         return self
 
     def sample(self, n: int, *, rng: np.random.Generator) -> np.ndarray:

@@ -327,14 +327,7 @@ class GMNDSM(genbench.Sampler):
                 update_cv(y_n, mu, z, t_n)
             return loss
 
-        self.diagnostics_ = tk.train(
-            step,
-            steps=self.steps,
-            max_seconds=self.max_seconds,
-            device=device,
-            optimizers=[opt],
-            schedule=self.schedule,
-        )
+        tk.fit_sampler(self, step, device, [opt])
         self.diagnostics_["components"] = len(self.weights_)
         if use_cv:
             grid = torch.linspace(0.0, self.horizon, 6, device=device).reshape(-1, 1)

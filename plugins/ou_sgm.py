@@ -156,18 +156,8 @@ class OUSGM(genbench.Sampler):
             return loss
 
         self.net_.train()
-        self.diagnostics_ = tk.train(
-            step,
-            steps=self.steps,
-            max_seconds=self.max_seconds,
-            device=device,
-            optimizers=[opt],
-            schedule=self.schedule,
-        )
-        self.diagnostics_["epochs"] = batches.epochs
+        tk.fit_sampler(self, step, device, [opt], batches)
         self.net_.eval()
-        self.device_, self.backend_ = tk.device_name(device), "torch"
-        self._device = device
         return self
 
     def _score(self, x, t):

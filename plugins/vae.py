@@ -130,18 +130,8 @@ class VAE(genbench.Sampler):
             opt.step()
             return {"loss": loss, "reconstruction": recon, "kl": kl}
 
-        self.diagnostics_ = tk.train(
-            step,
-            steps=self.steps,
-            max_seconds=self.max_seconds,
-            device=device,
-            optimizers=[opt],
-            schedule=self.schedule,
-        )
-        self.diagnostics_["epochs"] = batches.epochs
+        tk.fit_sampler(self, step, device, [opt], batches)
         self.decoder_.eval()
-        self.device_, self.backend_ = tk.device_name(device), "torch"
-        self._device = device
         return self
 
     def sample(self, n: int, *, rng: np.random.Generator) -> np.ndarray:
