@@ -28,6 +28,16 @@ def neighbourhoods_window(d: int, radius: int) -> list[list[int]]:
     return [sorted({(a + k) % d for k in range(-radius, radius + 1)}) for a in range(d)]
 
 
+def neighbourhoods_eq57(d: int, s: int = 1) -> list[list[int]]:
+    """Seed 001 eq. (57), for a path of K + 1 states of size s (d = (K+1)s, 0-based): the first
+    state's coordinates see that state only, ``Λ(α) = {0, …, s−1}``; a coordinate of state
+    l + 1 sees states l and l + 1, ``Λ(α) = {sl, …, s(l+2) − 1}``. Not periodic: with s = 1,
+    ``Λ(0) = {0}`` and ``Λ(α) = {α − 1, α}`` (the bistable paths of §4)."""
+    if s < 1 or d % s:
+        raise ValueError(f"eq. (57) neighbourhoods need d = {d} to be a multiple of the state size s = {s}")
+    return [list(range(s * max(a // s - 1, 0), s * (a // s + 1))) for a in range(d)]
+
+
 class LocalizedBridge(genbench.Sampler):
     """Localized split-step bridge sampler, seed 001 eqs. (14), (36)–(42).
 
@@ -37,8 +47,10 @@ class LocalizedBridge(genbench.Sampler):
     α-th component ``m_α = X_α w_α(x_[α])`` (eq. 40). One step (eqs. 14a, 42):
     ``X_{n+½} = X_n + sqrt(2ε) ξ``, then ``X_{n+1,α} = m_α(X_{n+½,[α]})`` for every α at once.
 
-    ``neighbourhoods``: an explicit list of index lists (``Λ(α)`` for α = 0…d−1), else the
-    periodic window of ``radius`` (eq. 33: r = 1, d_α = 3; §3.1.1: r = 2, d_α = 5).
+    ``neighbourhoods``: an explicit list of index lists (``Λ(α)`` for α = 0…d−1); ``"eq57"``,
+    the non-periodic ``Λ(α) = {α − 1, α}`` of eq. (57) for paths (§4, :func:`neighbourhoods_eq57`
+    with s = 1); else the periodic window of ``radius`` (eq. 33: r = 1, d_α = 3; §3.1.1: r = 2,
+    d_α = 5), which on a path wraps its last state onto its first.
     ``output="projected"`` (default) records ``X_{n+1}`` as seed 001's scheme (14)/(42) does;
     ``"noisy"`` records ``X_{n+½}``. ``scale``: ``"none"``; ``"std"`` divides every coordinate by
     its standard deviation; a list of d block labels divides each block by its pooled std
@@ -71,7 +83,7 @@ class LocalizedBridge(genbench.Sampler):
         self,
         eps: float = 0.025,
         radius: int = 2,
-        neighbourhoods: list[list[int]] | None = None,
+        neighbourhoods: Literal["eq57"] | list[list[int]] | None = None,
         output: Literal["noisy", "projected"] = "projected",
         scale: Literal["none", "std"] | list[int] = "none",
         chains: int | None = 200,
@@ -101,6 +113,8 @@ class LocalizedBridge(genbench.Sampler):
             raise ValueError(f"eps must be positive, got {self.eps!r}")
         if self.radius < 0:
             raise ValueError(f"radius must be ≥ 0, got {self.radius!r}")
+        if isinstance(self.neighbourhoods, str) and self.neighbourhoods != "eq57":
+            raise ValueError(f"neighbourhoods must be 'eq57' or a list of index lists, got {self.neighbourhoods!r}")
         if self.output not in ("noisy", "projected"):
             raise ValueError(f"output must be 'noisy' or 'projected', got {self.output!r}")
         if isinstance(self.scale, str) and self.scale not in ("none", "std"):
@@ -111,7 +125,12 @@ class LocalizedBridge(genbench.Sampler):
 
     def _index(self, d: int) -> tuple[np.ndarray, np.ndarray]:
         """Padded ``(d, d_max)`` neighbourhood indices and their mask."""
-        hoods = self.neighbourhoods if self.neighbourhoods is not None else neighbourhoods_window(d, self.radius)
+        if self.neighbourhoods is None:
+            hoods = neighbourhoods_window(d, self.radius)
+        elif isinstance(self.neighbourhoods, str):  # "eq57", checked in check_params
+            hoods = neighbourhoods_eq57(d)
+        else:
+            hoods = self.neighbourhoods
         if len(hoods) != d:
             raise ValueError(f"neighbourhoods lists {len(hoods)} sets for {d} coordinates")
         hoods = [sorted(set(int(i) for i in h)) for h in hoods]

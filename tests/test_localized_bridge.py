@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from genbench_plugins.bridge import Bridge
-from genbench_plugins.localized_bridge import LocalizedBridge, neighbourhoods_window
+from genbench_plugins.localized_bridge import LocalizedBridge, neighbourhoods_eq57, neighbourhoods_window
 
 import genbench
 from genbench.checks import assert_sampler_conforms
@@ -26,6 +26,28 @@ def test_windows_are_periodic_and_clip_to_d():
     assert neighbourhoods_window(9, 1)[4] == [3, 4, 5]  # eq. (33), d_α = 3
     assert neighbourhoods_window(3, 2) == [[0, 1, 2]] * 3
     assert neighbourhoods_window(1, 2) == [[0]]
+
+
+def test_eq57_neighbourhoods_are_the_previous_and_current_state_without_wrapping():
+    """Seed 001 eq. (57): Λ(α) = {α − 1, α} (s = 1), Λ(0) = {0}; blocks of s for s > 1."""
+    assert neighbourhoods_eq57(5) == [[0], [0, 1], [1, 2], [2, 3], [3, 4]]
+    assert neighbourhoods_eq57(6, s=2) == [[0, 1], [0, 1], [0, 1, 2, 3], [0, 1, 2, 3], [2, 3, 4, 5], [2, 3, 4, 5]]
+    assert all(4 not in h for h in neighbourhoods_eq57(5)[:4])  # the last state never wraps onto the first
+    with pytest.raises(ValueError, match="multiple"):
+        neighbourhoods_eq57(5, s=2)
+
+
+def test_eq57_preset_equals_its_explicit_list():
+    X = np.cumsum(np.random.default_rng(0).standard_normal((120, 7)), axis=1)
+    kw = {"eps": 0.05, "chains": 10, "burn_in": 5, "thin": 1, "backend": "numpy"}
+    a = LocalizedBridge(neighbourhoods="eq57", **kw).fit(X, rng=np.random.default_rng(1))
+    b = LocalizedBridge(neighbourhoods=neighbourhoods_eq57(7), **kw).fit(X, rng=np.random.default_rng(1))
+    np.testing.assert_array_equal(a.idx_, b.idx_)
+    draw = [s.sample(10, rng=np.random.default_rng(2)) for s in (a, b)]
+    np.testing.assert_array_equal(*draw)
+    with pytest.raises(ValueError, match="eq57"):
+        LocalizedBridge(neighbourhoods="eq58").fit(X, rng=np.random.default_rng(1))
+    assert genbench.make_sampler("localized_bridge", neighbourhoods="eq57").neighbourhoods == "eq57"
 
 
 def test_one_sinkhorn_per_coordinate_with_interpolation_property():
