@@ -123,7 +123,7 @@ def prepared(cell):
     train_ss, _ = cell.data_seed().spawn(2)
     fit_ss, sample_ss, _ = cell.sampler_seed().spawn(3)
     n_train = int(getattr(dataset, "n_train", 1000))
-    X = np.asarray(dataset.sample(n_train, rng=np.random.default_rng(train_ss)), dtype=np.float64)
+    X = np.asarray(dataset.sample_train(n_train, rng=np.random.default_rng(train_ss)), dtype=np.float64)
     return sampler, X, fit_ss, sample_ss
 
 

@@ -161,6 +161,12 @@ class Dataset(Component):
         """Draw ``n`` fresh samples from π, an array of shape ``(n, d)``."""
         raise NotImplementedError
 
+    def sample_train(self, n: int, *, rng: np.random.Generator) -> np.ndarray:
+        """The training set of size ``n`` (what the runner fits a sampler on): ``n`` fresh
+        draws from :meth:`sample` unless a dataset fixes its training points (seed 004's
+        8-point circle, ``circle_grid``). Reference points always come from :meth:`sample`."""
+        return self.sample(n, rng=rng)
+
     def capabilities(self) -> frozenset[str]:
         """What this dataset offers beyond :meth:`sample` (methods it overrides)."""
         caps = {cap for cap in ("log_prob", "score", "support_distance") if getattr(type(self), cap, None) is not None}

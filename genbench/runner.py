@@ -106,7 +106,7 @@ def execute_cell(cell: Cell, plugin_dirs: tuple[str, ...] = ()) -> CellResult:
     fit_ss, sample_ss, metric_ss = cell.sampler_seed().spawn(3)
     try:
         n_train = int(getattr(dataset, "n_train", 1000))
-        X = np.asarray(dataset.sample(n_train, rng=np.random.default_rng(train_ss)), dtype=np.float64)
+        X = np.asarray(dataset.sample_train(n_train, rng=np.random.default_rng(train_ss)), dtype=np.float64)
         reference = np.asarray(dataset.sample(cell.n_reference, rng=np.random.default_rng(ref_ss)), dtype=np.float64)
     except Exception as exc:
         return _error(result, "dataset", exc)

@@ -15,6 +15,7 @@ from genbench.plugins import get_registry
 SPEC_METRICS = [
     "sinkhorn",
     "sliced_w2",
+    "sliced_w1",
     "energy",
     "mmd",
     "marginal_w1",

@@ -9,7 +9,7 @@ from .marginals import CircleC1, CircleC2, MarginalW1
 from .memorization import Memorization
 from .paths import TransitionRate, TransitionRateValue
 from .sinkhorn import Sinkhorn
-from .sliced import SlicedW2
+from .sliced import SlicedW1, SlicedW2
 from .support import ModeBalance, OffSupport
 
 
@@ -17,6 +17,7 @@ from .support import ModeBalance, OffSupport
 def genbench_metrics() -> list[type]:
     return [
         SlicedW2,
+        SlicedW1,
         Energy,
         MMD,
         Memorization,
