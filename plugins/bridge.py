@@ -3,9 +3,11 @@ modeling using Schrödinger bridges"), every variant the paper compares, as one 
 
 from __future__ import annotations
 
+import time
 from typing import ClassVar, Literal
 
 import numpy as np
+from scipy.special import logsumexp
 
 import genbench
 from genbench.numerics.chains import (
@@ -25,6 +27,7 @@ from genbench.numerics.sinkhorn import (
     sq_distances,
     variable_bandwidth,
 )
+from genbench.numerics.sinkhorn_large import METHODS, choose_method, kde_log_density_blocks, sinkhorn_gaussian
 
 
 class Bridge(genbench.Sampler):
@@ -96,6 +99,7 @@ class Bridge(genbench.Sampler):
         start: Literal["data", "mean"] | list[float] = "data",
         tol: float = 1e-12,
         backend: Literal["auto", "numpy", "jax"] = "auto",
+        sinkhorn: Literal["auto", "dense", "nufft", "sparse", "stream", "jax"] = "auto",
     ) -> None:
         self.eps = eps
         self.noise = noise
@@ -110,6 +114,7 @@ class Bridge(genbench.Sampler):
         self.start = start
         self.tol = tol
         self.backend = backend
+        self.sinkhorn = sinkhorn
 
     def check_params(self) -> None:
         super().check_params()
@@ -124,17 +129,55 @@ class Bridge(genbench.Sampler):
         if self.beta > 0:
             raise ValueError(f"beta must be ≤ 0 (seed 000, eq. 21), got {self.beta!r}")
         check_chain_params(self.burn_in, self.thin, self.tol, self.backend)
+        if self.sinkhorn not in METHODS:
+            raise ValueError(f"sinkhorn must be one of {', '.join(METHODS)}, got {self.sinkhorn!r}")
+        if self.beta != 0 and self.sinkhorn in ("nufft", "sparse"):
+            raise ValueError(f"sinkhorn={self.sinkhorn!r} needs a constant bandwidth (beta = 0), not {self.beta!r}")
 
     # --- fit ------------------------------------------------------------------------------
 
     def fit(self, X, *, rng, dataset=None):
         self.check_params()
+        t0 = time.perf_counter()
         X = np.array(X, dtype=np.float64)  # a copy: the input is never modified
         if X.ndim != 2 or len(X) < 1:
             raise ValueError(f"X must be a non-empty (M, d) array, got shape {X.shape}")
         self.X_ = X
         self.mean_ = X.mean(axis=0)
         self.Xc_ = X - self.mean_  # centred: accurate |a|² + |b|² − 2a·b
+        method = self.sinkhorn
+        if method == "auto":
+            method = choose_method(self.Xc_, self.eps, variable=self.beta != 0)
+        if method == "dense":
+            res = self._fit_dense()
+        else:  # seed 000 eq. (6) without an M × M array (genbench.numerics.sinkhorn_large)
+            rho = None
+            self.log_rho_ = None
+            if self.beta != 0:
+                self.h2_ = bandwidth(self.Xc_, "scott") ** 2
+                log_pi = kde_log_density_blocks(self.Xc_, self.h2_)
+                self.log_Z_ = float(logsumexp(log_pi) - np.log(len(log_pi)))
+                self.log_rho_ = self.beta * (log_pi - self.log_Z_)  # eqs. (21)–(22)
+                rho = np.exp(self.log_rho_)
+            res = sinkhorn_gaussian(self.Xc_, self.eps, rho=rho, method=method, tol=self.tol)
+        self.v_, self.log_v_ = res.v, res.log_v
+        # ρ = 1: log v_j + log t_j(y) = y·x_j/(2ε) + (log v_j − |x_j|²/(4ε)) − |y|²/(4ε); the last
+        # term is constant in j and cancels in p(y) (seed 001, Remark 2, eqs. (20)–(21)).
+        self.W_ = self.Xc_.T / (2.0 * self.eps)
+        self.bias_ = self.log_v_ - np.einsum("ij,ij->i", self.Xc_, self.Xc_) / (4.0 * self.eps)
+        self.sinkhorn_iterations_, self.sinkhorn_method_ = res.iterations, method
+        self.diagnostics_ = {
+            "sinkhorn": method,
+            "sinkhorn_iterations": res.iterations,
+            "sinkhorn_marginal_error": float(getattr(res, "check_error", res.error)),
+            "sinkhorn_seconds": round(time.perf_counter() - t0, 4),
+        }
+        self.conditioning_ = None if dataset is None else getattr(dataset, "conditioning", None)
+        self.backend_, self.device_ = chain_device(self.backend)
+        return self
+
+    def _fit_dense(self):
+        """Seed 000 eqs. (5)–(6) on the M × M kernel in memory (8 M² bytes)."""
         D = sq_distances(self.Xc_)
         if self.beta != 0:
             self.h2_ = bandwidth(self.Xc_, "scott") ** 2  # the shared Scott rule
@@ -144,16 +187,7 @@ class Bridge(genbench.Sampler):
         else:
             self.log_rho_ = None
             log_T = gaussian_log_kernel(D, self.eps)  # seed 000, eq. (5) with K = I
-        res = sinkhorn_symmetric(log_T, tol=self.tol, overwrite=True)
-        self.v_, self.log_v_ = res.v, res.log_v
-        # ρ = 1: log v_j + log t_j(y) = y·x_j/(2ε) + (log v_j − |x_j|²/(4ε)) − |y|²/(4ε); the last
-        # term is constant in j and cancels in p(y) (seed 001, Remark 2, eqs. (20)–(21)).
-        self.W_ = self.Xc_.T / (2.0 * self.eps)
-        self.bias_ = self.log_v_ - np.einsum("ij,ij->i", self.Xc_, self.Xc_) / (4.0 * self.eps)
-        self.sinkhorn_iterations_, self.sinkhorn_method_ = res.iterations, res.method
-        self.conditioning_ = None if dataset is None else getattr(dataset, "conditioning", None)
-        self.backend_, self.device_ = chain_device(self.backend)
-        return self
+        return sinkhorn_symmetric(log_T, tol=self.tol, overwrite=True)
 
     # --- kernel pieces --------------------------------------------------------------------
 

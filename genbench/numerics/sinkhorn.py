@@ -35,6 +35,7 @@ from scipy.special import logsumexp
 __all__ = [
     "SinkhornError",
     "SinkhornResult",
+    "damped_iteration",
     "gaussian_log_kernel",
     "kde_log_density_sq",
     "log_weights",
@@ -189,22 +190,36 @@ def _scaled(log_T: np.ndarray, row_max, tol: float, max_iter: int, *, force: boo
     T -= c
     np.exp(T, out=T)
     # v solves the shifted problem; log v_true = log v − c/2.
-    v = np.full(log_T.shape[:-1], 1.0 / np.sqrt(M))
+    v0 = np.full(log_T.shape[:-1], 1.0 / np.sqrt(M))
+    v, it, err = damped_iteration(lambda v: _matvec(T, v), v0, tol, max_iter)
+    if not np.isfinite(err):
+        if force or overwrite:  # no fallback: the caller asked for this domain / gave up log_T
+            return _result(np.log(np.abs(v)) - c[..., 0] / 2, it, np.nan, "scaled", False)
+        return None
+    log_v = np.log(v) - c[..., 0] / 2
+    return _result(log_v, it, err, "scaled", err <= tol)
+
+
+def damped_iteration(matvec, v: np.ndarray, tol: float, max_iter: int) -> tuple[np.ndarray, int, float]:
+    """The damped fixed point ``v ← v (M v∘Tv)^(−2/3)`` for ``M v∘(T v) = 1`` (see :func:`_scaled`).
+
+    ``matvec(v)`` applies the symmetric kernel (dense, blockwise, sparse or by NUFFT: any operator
+    serves). Returns ``(v, iterations, error)`` with ``error = max |M v∘Tv − 1|``; the error is
+    NaN when the iteration broke down (a non-positive or non-finite ``T v``).
+    """
+    M = v.shape[-1]
     err = np.inf
     it = 0
     for it in range(1, max_iter + 1):
-        Tv = _matvec(T, v)
+        Tv = matvec(v)
         r = M * v * Tv  # = M (P 1), should be 1
         err = float(np.max(np.abs(r - 1.0)))
         if not np.isfinite(err) or not (Tv > 0).all():
-            if force or overwrite:  # no fallback: the caller asked for this domain / gave up log_T
-                return _result(np.log(np.abs(v)) - c[..., 0] / 2, it, np.nan, "scaled", False)
-            return None
+            return v, it, float("nan")
         if err <= tol:
             break
         v = v * r ** (-_OMEGA)  # ω = 1/2 would be sqrt(v / (M T v))
-    log_v = np.log(v) - c[..., 0] / 2
-    return _result(log_v, it, err, "scaled", err <= tol)
+    return v, it, err
 
 
 def _matvec(T: np.ndarray, v: np.ndarray) -> np.ndarray:
