@@ -62,6 +62,7 @@ def main() -> None:
       genbench run --suite smoke      run a suite into the results store
       genbench leaderboard            rank the samplers of the last suite
       genbench results --format csv   every result row
+      genbench report paper-bistable  a paper's claims against the measured values
     """
 
 
@@ -317,6 +318,26 @@ def leaderboard(suite, fmt, store, metric, columns, out, asv_results, plugin_dir
         asv_results = ".asv/results"
     for path in write_leaderboard(out, store, suite, metric=metric, asv_results=asv_results, plugin_dirs=plugin_dirs):
         click.echo(f"wrote {path}")
+
+
+@main.command()
+@click.argument("suite")
+@click.option(
+    "--store",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="SQLite results file [default: $GENBENCH_STORE or ./genbench.db].",
+)
+@click.option("--profile", default=None, help="The profile whose results to check [default: the one run last].")
+@click.option("--format", "fmt", type=click.Choice(["terminal", "markdown"]), default="terminal", show_default=True)
+@_plugin_dir_option
+@_friendly
+def report(suite, store, profile, fmt, plugin_dirs) -> None:
+    """Paper vs measured: each claim of SUITE's [paper] table, the paper's value, the measured one
+    (mean ± std over repetitions) and the verdict: reproduced, not reproduced or not run."""
+    from .reproduce import build_report, render_report
+
+    click.echo(render_report(build_report(suite, store, profile, plugin_dirs), fmt), nl=False)
 
 
 @main.command("list")

@@ -23,13 +23,16 @@ from __future__ import annotations
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .contracts import Component
 from .errors import GenbenchError, did_you_mean
 from .grid import Cell, expand
 from .params import canonical, check_type, format_value
 from .plugins import Registry
+
+if TYPE_CHECKING:
+    from .claims import PaperTable
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -48,7 +51,7 @@ _SETTINGS: dict[str, tuple[type | tuple[type, ...], str, Any]] = {
     "max_memory": ((int, float), "a positive number of megabytes", None),
     "primary_metric": (str, "the name of one of the suite's metrics", None),
 }
-_TABLES = ("metrics", "datasets", "samplers")
+_TABLES = ("metrics", "datasets", "samplers", "paper")
 
 
 @dataclass
@@ -69,6 +72,8 @@ class Suite:
     metrics: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     datasets: dict[str, dict[str, Any]] = field(default_factory=dict)
     samplers: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: the ``[paper]`` table: published values the suite is checked against (``genbench report``)
+    paper: PaperTable | None = None
 
 
 def _fail(where: str, msg: str) -> GenbenchError:
@@ -113,6 +118,10 @@ def load_suite(suite: str | Path, registry: Registry, profile: str | None = None
         name: parse_suite(_merge(raw, over), registry, where=f"{where} [profiles.{name}]", default_name=path.stem)
         for name, over in profiles.items()
     }
+    for claim in base.paper.claims if base.paper else ():
+        for name in claim.profiles or ():
+            if name not in variants:
+                raise _fail(where, f"paper claim {claim.id!r}: unknown profile {name!r}{did_you_mean(name, variants)}")
     if profile is None:
         return base
     if profile not in variants:
@@ -179,6 +188,10 @@ def parse_suite(raw: dict[str, Any], registry: Registry, *, where: str, default_
                 raise _fail(where, f"{table}.{name} must be a table of parameters, got {params!r}")
             cls = _component(registry, kind, name, where, f"{table}.{name}")
             getattr(suite, table)[name] = validate_params(cls, params, f"{where}: {table}.{name}")
+    if "paper" in raw:
+        from .claims import parse_paper
+
+        suite.paper = parse_paper(raw["paper"], suite, registry, where)
     return suite
 
 

@@ -119,9 +119,19 @@ def write_leaderboard(
         )
     finished = max((r.get("finished_at") or "" for r in board.rows), default="")
     generated = f"cells finished up to {finished[:16]} UTC" if finished else ""
+    from ..reproduce import render_report, report_html, stored_suite_report
+
+    report = stored_suite_report(board.suite, store, plugin_dirs)  # a suite with a [paper] table
     files = {
-        "README.md": render_markdown(board, command=command, generated=generated),
-        "index.html": render_html(board, command=command, asv_results=asv_results, generated=generated),
+        "README.md": render_markdown(board, command=command, generated=generated)
+        + ("\n" + render_report(report, "markdown") if report else ""),
+        "index.html": render_html(
+            board,
+            command=command,
+            asv_results=asv_results,
+            generated=generated,
+            paper=report_html(report) if report else "",
+        ),
         "results.csv": rows_to_csv(board.rows),
     }
     paths = []

@@ -25,7 +25,7 @@ h1{font-size:1.5rem}h2{font-size:1.2rem;margin-top:2rem;border-bottom:1px solid 
 table{border-collapse:collapse;margin:.5rem 0 1rem;font-size:13px}
 th,td{border:1px solid #ddd;padding:3px 7px;text-align:right;white-space:nowrap}
 th{background:#f4f4f4}td.l,th.l{text-align:left}
-tr.copies td{background:#fff3cd}tr.novalue td{color:#888}
+tr.copies td{background:#fff3cd}tr.novalue td{color:#888}tr.ok td{background:#e8f5e9}tr.bad td{background:#fdecea}
 code{background:#f4f4f4;padding:0 3px}
 nav a{margin-right:.8rem}
 figure{display:inline-block;margin:.4rem .6rem .8rem 0;vertical-align:top}
@@ -65,8 +65,15 @@ def _figures(title: str, figs: list[tuple[str, str]], anchor: str) -> list[str]:
     return out
 
 
-def render_html(board: Board, *, command: str = "", asv_results: str | Path | None = None, generated: str = "") -> str:
-    """The page as one string."""
+def render_html(
+    board: Board,
+    *,
+    command: str = "",
+    asv_results: str | Path | None = None,
+    generated: str = "",
+    paper: str = "",
+) -> str:
+    """The page as one string; ``paper``: the paper-vs-measured section (already HTML, escaped)."""
     sections = [
         ("Sensitivity to the tuned parameter", sensitivity_figures(board), "sensitivity"),
         ("Accuracy against M", axis_figures(board, "n_train", "M (training points)"), "vs-m"),
@@ -82,9 +89,15 @@ def render_html(board: Board, *, command: str = "", asv_results: str | Path | No
         body.append(
             f"<p>Regenerate: <code>{escape(command)}</code>{escape(f' ({generated})' if generated else '')}</p>"
         )
-    nav = ['<a href="#tables">tables</a>'] + [f'<a href="#{a}">{escape(t)}</a>' for t, f, a in sections if f]
+    nav = (
+        (['<a href="#paper">paper vs measured</a>'] if paper else [])
+        + ['<a href="#tables">tables</a>']
+        + [f'<a href="#{a}">{escape(t)}</a>' for t, f, a in sections if f]
+    )
     body.append(f"<nav>{''.join(nav)}</nav>")
     body.append("<h2>How to read it</h2><ul>" + "".join(f"<li>{_code(x)}</li>" for x in explanations(board)) + "</ul>")
+    if paper:
+        body.append(paper)
     body.append('<h2 id="tables">Ranked samplers per dataset</h2>')
     for g in board.groups:
         body.append(f"<h3>{escape(g.dataset_id)}</h3>")

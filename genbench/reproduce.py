@@ -1,0 +1,296 @@
+"""Paper vs measured: each claim of a suite's ``[paper]`` table (:mod:`genbench.claims`) checked
+against the stored results of one profile — ``genbench report SUITE``.
+
+A verdict is ``reproduced``, ``not reproduced`` or ``not run`` (no finished cell the claim needs,
+or a claim the profile does not check). Measured values are the mean ± std over the selected
+cells (repetitions); an argmin claim also gives the argmin of each repetition. A claim that does
+not reproduce shows the cause its suite states; a known slip of the paper is shown beside it.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .claims import Claim, PaperTable
+from .errors import GenbenchError
+from .params import format_value
+
+REPRODUCED, NOT_REPRODUCED, NOT_RUN = "reproduced", "not reproduced", "not run"
+
+
+@dataclass
+class Verdict:
+    """One claim's outcome: the verdict, the measured value in words, and what it rests on."""
+
+    claim: Claim
+    verdict: str
+    measured: str
+    value: float | None = None
+    n: int = 0
+
+
+@dataclass
+class Report:
+    """Every claim of a suite checked against one stored profile."""
+
+    suite: str
+    profile: str | None
+    stored: str  # the suite name the rows are stored under (``name:profile``)
+    paper: PaperTable
+    verdicts: list[Verdict] = field(default_factory=list)
+    n_cells: int = 0
+    n_ok: int = 0
+
+    def counts(self) -> dict[str, int]:
+        c = Counter(v.verdict for v in self.verdicts)
+        return {k: c.get(k, 0) for k in (REPRODUCED, NOT_REPRODUCED, NOT_RUN)}
+
+
+def _fmt(x: float) -> str:
+    return format(x, ".4g")
+
+
+def _mean_std(values: list[float]) -> str:
+    if len(values) == 1:
+        return f"{_fmt(values[0])} (1 rep)"
+    return f"{_fmt(float(np.mean(values)))} ± {_fmt(float(np.std(values, ddof=1)))} ({len(values)} reps)"
+
+
+def _matches(sel, name: str, config: dict[str, Any]) -> bool:
+    return sel is None or sel.matches(name, config)
+
+
+def _select(rows: list[dict[str, Any]], dataset, sampler) -> list[dict[str, Any]]:
+    return [
+        r
+        for r in rows
+        if _matches(dataset, r["dataset"], r["dataset_config"]) and _matches(sampler, r["sampler"], r["sampler_config"])
+    ]
+
+
+def _values(rows: list[dict[str, Any]], metric: str) -> list[tuple[dict[str, Any], float]]:
+    out = []
+    for r in rows:
+        v = (r.get("metrics") or {}).get(metric)
+        if r["status"] == "ok" and v is not None and np.isfinite(v):
+            out.append((r, float(v)))
+    return out
+
+
+def _configs(rows: list[dict[str, Any]]) -> set[str]:
+    return {r["cell_id"].rsplit("/rep=", 1)[0] for r in rows}
+
+
+def _not_run(claim: Claim, why: str) -> Verdict:
+    return Verdict(claim, NOT_RUN, why)
+
+
+def _argmin(claim: Claim, rows: list[dict[str, Any]]) -> Verdict:
+    vals = _values(_select(rows, claim.dataset, claim.sampler), claim.metric)
+    if not vals:
+        return _not_run(claim, "no finished cell")
+    by_value: dict[float, list[float]] = {}
+    by_rep: dict[int, dict[float, float]] = {}
+    for r, v in vals:
+        x = float(r["sampler_config"][claim.over])
+        by_value.setdefault(x, []).append(v)
+        by_rep.setdefault(r["rep"], {})[x] = v
+    if len(_configs([r for r, _ in vals])) != len(by_value):
+        return _not_run(claim, f"the selection varies more than {claim.over}: narrow its dataset/sampler selectors")
+    grid = sorted(by_value)
+    means = [float(np.mean(by_value[x])) for x in grid]
+    best = int(np.argmin(means))
+    paper = float(claim.paper)
+    pos = float(np.searchsorted(grid, paper))  # between two grid points: half a step from each
+    exact = [i for i, x in enumerate(grid) if format_value(x) == format_value(paper)]
+    pos = float(exact[0]) if exact else pos - 0.5
+    ok = abs(best - pos) <= claim.steps
+    per_rep = Counter(format_value(min(d, key=d.get)) for d in by_rep.values() if len(d) == len(grid))
+    spread = ", ".join(f"{k} ×{n}" for k, n in sorted(per_rep.items(), key=lambda kv: (-kv[1], float(kv[0]))))
+    text = f"{format_value(grid[best])} (mean {claim.metric} {_fmt(means[best])}"
+    text += f"; per rep: {spread})" if spread else ")"
+    text += f" on {format_value(grid[0])}…{format_value(grid[-1])} ({len(grid)} values)"
+    return Verdict(claim, REPRODUCED if ok else NOT_REPRODUCED, text, grid[best], len(vals))
+
+
+def _value(claim: Claim, rows: list[dict[str, Any]]) -> Verdict:
+    vals = _values(_select(rows, claim.dataset, claim.sampler), claim.metric)
+    if not vals:
+        return _not_run(claim, "no finished cell")
+    configs = _configs([r for r, _ in vals])
+    if len(configs) > 1:
+        return _not_run(claim, f"the selection matches {len(configs)} configurations: narrow its selectors")
+    xs = [v for _, v in vals]
+    mean = float(np.mean(xs))
+    if claim.bounds is not None:
+        ok = claim.bounds[0] <= mean <= claim.bounds[1]
+    elif claim.tolerance is not None:
+        ok = abs(mean - claim.expected) <= claim.tolerance
+    else:
+        ok = abs(mean - claim.expected) <= claim.rel_tolerance * abs(claim.expected)
+    return Verdict(claim, REPRODUCED if ok else NOT_REPRODUCED, _mean_std(xs), mean, len(xs))
+
+
+def _ordering(claim: Claim, rows: list[dict[str, Any]]) -> Verdict:
+    means, parts, n = [], [], 0
+    for g in claim.order:
+        vals = _values(_select(rows, g.dataset, g.sampler), claim.metric)
+        if not vals:
+            return _not_run(claim, f"no finished cell for {g.label}")
+        configs = _configs([r for r, _ in vals])
+        if len(configs) > 1:
+            return _not_run(claim, f"{g.label} matches {len(configs)} configurations: narrow its selectors")
+        xs = [v for _, v in vals]
+        means.append(float(np.mean(xs)))
+        parts.append(f"{g.label} {_mean_std(xs)}")
+        n += len(xs)
+    diffs = np.diff(means)
+    ok = bool(np.all(diffs > 0) if claim.direction == "increasing" else np.all(diffs < 0))
+    return Verdict(claim, REPRODUCED if ok else NOT_REPRODUCED, "; ".join(parts), None, n)
+
+
+def evaluate(paper: PaperTable, rows: list[dict[str, Any]], profile: str | None) -> list[Verdict]:
+    """The verdict of every claim on ``rows`` (one profile's stored rows)."""
+    out = []
+    for claim in paper.claims:
+        if claim.profiles is not None and (profile or "") not in claim.profiles:
+            shown = "default" if profile is None else profile
+            out.append(_not_run(claim, f"checked by the {', '.join(claim.profiles)} profile, not {shown}"))
+            continue
+        check = {"argmin": _argmin, "value": _value, "ordering": _ordering}[claim.check]
+        out.append(check(claim, rows))
+    return out
+
+
+def _latest_profile(name: str, stored: dict[str, str]) -> str | None:
+    """The profile of ``name`` (``None``: no profile) whose rows finished last."""
+    mine = {s: t for s, t in stored.items() if "+" not in s and (s == name or s.startswith(name + ":"))}
+    if not mine:
+        known = ", ".join(sorted(stored)) or "none"
+        raise GenbenchError(
+            f"no results for suite {name!r} (suites stored: {known}); run `genbench run --suite {name}`"
+        )
+    latest = max(mine, key=lambda s: mine[s])
+    return latest.partition(":")[2] or None
+
+
+def build_report(
+    suite: str | Path, store: str | Path | None = None, profile: str | None = None, plugin_dirs=()
+) -> Report:
+    """Check ``suite``'s ``[paper]`` claims against the rows of ``profile`` in ``store`` (default
+    profile: the one whose cells finished last). :class:`GenbenchError` on bad input."""
+    from .plugins import get_registry
+    from .results import open_store
+    from .suite import load_suite
+
+    registry = get_registry(plugin_dirs)
+    base = load_suite(suite, registry)
+    if base.paper is None:
+        raise GenbenchError(f"suite {base.name!r} has no [paper] table: nothing to report")
+    with open_store(store) as db:
+        stored = {s: max((r.get("finished_at") or "" for r in db.rows(s)), default="") for s in db.suites()}
+        if profile is None:
+            profile = _latest_profile(base.name, stored)
+        chosen = load_suite(suite, registry, profile)  # checks that the profile exists
+        rows = db.rows(chosen.name) if chosen.name in stored else []
+    report = Report(base.name, profile, chosen.name, chosen.paper or base.paper, n_cells=len(rows))
+    report.n_ok = sum(r["status"] == "ok" for r in rows)
+    report.verdicts = evaluate(report.paper, rows, profile)
+    return report
+
+
+# ------------------------------------------------------------------------------ rendering
+
+HEADERS = ["claim", "source", "paper", "check", "measured", "verdict"]
+
+
+def report_rows(report: Report) -> list[list[str]]:
+    """One list of cells per claim, in :data:`HEADERS` order."""
+    return [
+        [
+            f"{v.claim.id}: {v.claim.claim}",
+            v.claim.source,
+            format_value(v.claim.paper),
+            f"{v.claim.metric}: {v.claim.criterion()}",
+            v.measured,
+            v.verdict,
+        ]
+        for v in report.verdicts
+    ]
+
+
+def report_heading(report: Report) -> str:
+    profile = report.profile or "(no profile)"
+    counts = ", ".join(f"{n} {k}" for k, n in report.counts().items())
+    return (
+        f"{report.suite}: paper vs measured — profile {profile}, suite {report.stored} "
+        f"({report.n_ok} of {report.n_cells} cells ok); {counts}"
+    )
+
+
+def report_notes(report: Report) -> list[str]:
+    """The paper's source and notes, each claim's slip, and the cause of each claim not reproduced."""
+    out = [f"Source: {report.paper.source}"] if report.paper.source else []
+    out += list(report.paper.notes)
+    for v in report.verdicts:
+        if v.claim.slip:
+            out.append(f"{v.claim.id} — slip in the paper: {v.claim.slip}")
+        if v.verdict == NOT_REPRODUCED:
+            cause = v.claim.cause or "no cause stated yet"
+            out.append(f"{v.claim.id} — not reproduced; believed cause: {cause}")
+    return out
+
+
+def render_report(report: Report, fmt: str = "terminal", width: int | None = None) -> str:
+    """The report as text: ``terminal`` (wrapped to ``width``) or ``markdown``."""
+    rows = report_rows(report)
+    if fmt == "markdown":
+        from .leaderboard.markdown import md_escape, md_table
+
+        lines = [f"## Paper vs measured: {md_escape(report_heading(report))}", "", md_table(HEADERS, rows), ""]
+        lines += [f"- {md_escape(n)}" for n in report_notes(report)]
+        return "\n".join(lines) + "\n"
+    import shutil
+    import textwrap
+
+    from tabulate import tabulate
+
+    width = width or shutil.get_terminal_size((120, 24)).columns
+    widths = [max(24, width // 4), 14, 10, max(18, width // 6), max(24, width // 4), 14]
+    table = tabulate(rows, headers=HEADERS, tablefmt="simple_grid", maxcolwidths=widths)
+    notes = [textwrap.fill(n, width=max(40, width), subsequent_indent="  ") for n in report_notes(report)]
+    return "\n".join([report_heading(report), table, *notes]) + "\n"
+
+
+def report_html(report: Report) -> str:
+    """The report as an HTML section (escaped), for the leaderboard's ``index.html``."""
+    from html import escape
+
+    head = "".join(f"<th class=l>{escape(h)}</th>" for h in HEADERS)
+    body = []
+    for row, v in zip(report_rows(report), report.verdicts, strict=True):
+        cls = {REPRODUCED: "ok", NOT_REPRODUCED: "bad", NOT_RUN: "novalue"}[v.verdict]
+        body.append(f'<tr class="{cls}">' + "".join(f"<td class=l>{escape(c)}</td>" for c in row) + "</tr>")
+    notes = "".join(f"<li>{escape(n)}</li>" for n in report_notes(report))
+    return (
+        f'<h2 id="paper">Paper vs measured</h2><p>{escape(report_heading(report))}</p>'
+        f'<div class="scroll"><table><thead><tr>{head}</tr></thead><tbody>{"".join(body)}</tbody></table></div>'
+        + (f"<ul>{notes}</ul>" if notes else "")
+    )
+
+
+def stored_suite_report(stored: str, store: str | Path | None, plugin_dirs=()) -> Report | None:
+    """The report of a stored suite name (``paper-bistable:quick``) if it is a suite with a
+    ``[paper]`` table; else ``None`` (for the leaderboard, which renders any suite)."""
+    name, _, profile = stored.split("+", 1)[0].partition(":")
+    if "+" in stored:
+        return None
+    try:
+        return build_report(name, store, profile or None, plugin_dirs)
+    except GenbenchError:
+        return None
