@@ -20,10 +20,12 @@ SPEC_METRICS = [
     "mmd",
     "marginal_w1",
     "covariance_error",
+    "correlation_error",
     "mode_balance",
     "off_support",
     "circle_c1",
     "circle_c2",
+    "radial_spread",
     "transition_rate",
     "memorization",
 ]
@@ -86,9 +88,11 @@ def test_sinkhorn_reports_non_convergence_instead_of_a_value():
 
 def test_sinkhorn_reports_kernel_underflow():
     x = rng(1).standard_normal((50, 1))
-    value = metric("sinkhorn", reg=0.05)(x, x + 100.0)  # exp(-C/reg) is 0 everywhere
+    value = metric("sinkhorn", reg=0.05, method="sinkhorn")(x, x + 100.0)  # POT: exp(-C/reg) is 0 everywhere
     assert math.isnan(value) and "sinkhorn_log" in value.reason
     assert metric("sinkhorn", reg=0.05, method="sinkhorn_log", max_iter=5000)(x, x + 100.0) >= 100.0 - 1e-9
+    # the default method stabilises its kernel on both sides: no underflow at any distance
+    assert metric("sinkhorn", reg=0.05)(x, x + 100.0) == pytest.approx(100.0, rel=1e-9)
 
 
 # ----------------------------------------------------------------------------- 1-D Wasserstein family

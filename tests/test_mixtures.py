@@ -112,3 +112,27 @@ def test_sliced_w1_of_a_shift_and_of_identical_clouds():
     assert m(x, x[::-1].copy(), rng=rng()) == pytest.approx(0.0, abs=1e-12)
     with pytest.raises(genbench.GenbenchError, match="n_projections"):
         genbench.make_metric("sliced_w1", n_projections=0)
+
+
+def test_correlation_error_is_zero_for_the_exact_shape_and_scale_free():
+    """Seed 001 Fig. 1: ρ_1 = Σ_i,i+1/Σ_ii = 0.268 for eq. (28), at either reading of Σ."""
+    m = genbench.make_metric("correlation_error")
+    for scale in (1.0, 10.0):
+        ds = genbench.make_dataset("gaussian_tridiag", dim=9, scale=scale)
+        x = ds.sample(100_000, rng=rng())
+        assert m(x, x[:10], dataset=ds) < 0.01
+        assert m(x / 3.0, x[:10], dataset=ds) < 0.01  # a variance error is not a shape error
+        white = rng(1).standard_normal((100_000, 9)) * np.sqrt(scale)
+        assert m(white, x[:10], dataset=ds) == pytest.approx(0.268, abs=0.01)
+
+
+def test_radial_spread_is_one_on_fresh_arc_points_and_scales_with_radial_noise():
+    """Seed 000 Fig. 1: the arc's radial std is 0.06; doubling it doubles the ratio."""
+    arc = genbench.make_dataset("arc")
+    ref, x = arc.sample(20_000, rng=rng()), arc.sample(20_000, rng=rng(1))
+    m = genbench.make_metric("radial_spread")
+    assert m(x, ref, dataset=arc) == pytest.approx(1.0, abs=0.03)
+    r = np.hypot(*x.T)[:, None]
+    wider = x / r * (1 + 2 * (r - 1))
+    assert m(wider, ref, dataset=arc) == pytest.approx(2.0, abs=0.06)
+    assert np.isnan(m(rng().standard_normal((50, 3)), ref, dataset=genbench.make_dataset("gmm")))

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from ..hookspecs import hookimpl
-from .covariance import CovarianceError
+from .covariance import CorrelationError, CovarianceError
 from .energy import MMD, Energy
-from .marginals import CircleC1, CircleC2, MarginalW1
+from .marginals import CircleC1, CircleC2, MarginalW1, RadialSpread
 from .memorization import Memorization
 from .paths import TransitionRate, TransitionRateValue
 from .sinkhorn import Sinkhorn
@@ -24,10 +24,12 @@ def genbench_metrics() -> list[type]:
         Sinkhorn,
         MarginalW1,
         CovarianceError,
+        CorrelationError,
         ModeBalance,
         OffSupport,
         CircleC1,
         CircleC2,
+        RadialSpread,
         TransitionRate,
         TransitionRateValue,
     ]

@@ -58,3 +58,37 @@ class CovarianceError(Metric):
         if want == 0:
             return nan_with_reason(f"target band {self.band} averages to 0")
         return float(abs(band_mean(cov, self.band, periodic=periodic) - want) / abs(want))
+
+
+class CorrelationError(Metric):
+    """Error in the covariance's correlation shape (seed 001, Fig. 1): ``|ρ̂_j − ρ_j|`` with
+    ``ρ_j = mean_i Σ_{i,i+j} / mean_i Σ_ii`` (cyclic when the dataset is ``periodic``), ρ of the
+    dataset's exact ``covariance`` else of the reference. For the tridiagonal Gaussian (eq. 28)
+    ρ_1 = 0.268 whatever the scale of Σ, so it separates the shape from the variance, which
+    ``covariance_error`` (band 0) measures. Read it beside ``memorization``. Cost O(n d²).
+    """
+
+    name = "correlation_error"
+    higher_is_better = False
+
+    def __init__(self, band: int = 1) -> None:
+        self.band = band
+
+    def check_params(self) -> None:
+        super().check_params()
+        if self.band < 1:
+            raise ValueError(f"band must be a positive integer, got {self.band!r}")
+
+    def __call__(self, generated, reference, *, train=None, dataset=None, rng=None) -> float:
+        d = generated.shape[1]
+        if len(generated) < 2 or self.band >= d:
+            return nan_with_reason(f"correlation_error needs ≥ 2 points and band {self.band} < d = {d}")
+        exact = getattr(dataset, "covariance", None)
+        target = np.atleast_2d(np.asarray(exact, dtype=np.float64) if exact is not None else np.cov(reference.T))
+        cov = np.atleast_2d(np.cov(generated, rowvar=False))
+        periodic = bool(getattr(dataset, "periodic", False))
+
+        def ratio(c: np.ndarray) -> float:
+            return band_mean(c, self.band, periodic=periodic) / band_mean(c, 0, periodic=periodic)
+
+        return float(abs(ratio(cov) - ratio(target)))
