@@ -25,7 +25,6 @@ SPEC_METRICS = [
     "off_support",
     "circle_c1",
     "circle_c2",
-    "radial_spread",
     "transition_rate",
     "memorization",
 ]
