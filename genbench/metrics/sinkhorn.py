@@ -11,6 +11,8 @@ import numpy as np
 from scipy.spatial.distance import cdist
 
 from ..contracts import Metric, nan_with_reason
+from ..devices import requested_device
+from ..numerics.ot import entropic_ot, entropic_self_ot
 
 _POT_BACKENDS = {
     "torch": "POT_BACKEND_DISABLE_PYTORCH",
@@ -44,27 +46,68 @@ def cost_scale(generated: np.ndarray, reference: np.ndarray, k: int = 200) -> np
     return cdist(np.asarray(generated, float)[:k], np.asarray(reference, float)[:k]).ravel()
 
 
+def cuda_device(device: str) -> str | None:
+    """The torch CUDA device the metric computes on, or None for the CPU.
+
+    ``"auto"`` follows the run's ``--device`` (:func:`genbench.devices.requested_device`) and uses
+    a GPU only when torch is installed and finds one, without importing torch on a machine with no
+    NVIDIA driver (``/dev/nvidiactl``): a CPU cell does not pay torch's import for its metric.
+    """
+    want = requested_device() if device == "auto" else device
+    if want == "cpu" or (want == "auto" and "torch" not in sys.modules and not os.path.exists("/dev/nvidiactl")):
+        return None
+    try:
+        import torch
+    except ImportError:
+        if want == "cuda":
+            raise RuntimeError("device='cuda', but torch is not installed") from None
+        return None
+    if torch.cuda.is_available():
+        return "cuda"
+    if want == "cuda":
+        raise RuntimeError("device='cuda', but torch finds no CUDA GPU")
+    return None
+
+
 class Sinkhorn(Metric):
-    """Regularised OT cost ``⟨P*, C⟩`` with Euclidean cost and uniform weights (seed 000, §6.2).
+    """Regularised OT between generated and reference points, Euclidean cost, uniform weights (seed 000, §6.2).
 
     ``P*`` minimises ``Σ P_ij C_ij − reg·h(P)`` under the marginals ``1/n`` and ``1/m``, with
-    ``C_ij = |x_i − y_j|`` and ``h`` the entropy; the value is the transport cost without the
-    entropy term (POT's ``ot.sinkhorn2``). The paper's "entropy penalty 1/λ = 100" read
-    literally (reg = 100) only measures the mean pairwise distance; read as λ = 100 it is
-    reg = 0.01, which needs many thousands of plain Sinkhorn iterations at 1,000 × 50,000.
-    Default reg = 0.05 (SPEC §4): state the reading with every number.
+    ``C_ij = |x_i − y_j|`` and ``h`` the entropy. ``value`` picks the number reported:
 
-    Solved by POT (``method`` ``"sinkhorn"``: plain Sinkhorn–Knopp, or ``"sinkhorn_log"``:
-    log-domain, stable when ``exp(−C/reg)`` underflows, several times slower). Converged means
-    the last checked marginal violation is small relative to the marginal itself,
-    ``‖P*ᵀ1 − b‖₂ ≤ tol·‖b‖₂`` (POT's ``stopThr = tol/√m``), within ``max_iter`` iterations;
-    otherwise — and on numerical breakdown — the value is NaN with the reason, never an
-    unconverged number. ``max_iter`` defaults to 10,000: at 2,000, 3 of the 42 cells of
-    ``manifolds --profile quick`` (two_circles, 500 × 1,000 points) stopped at marginal errors
-    1.7e-6 to 1.8e-5 and came out NaN; converged cells stop long before (a non-converging one
-    costs up to 10,000 iterations, ~0.3 ms each at 500 × 1,000, ~30 ms at 1,000 × 50,000).
-    Cost O(n m d) for C plus O(n m) per iteration; memory
-    ~4 n m floats in POT (1.6 GB at n = 1,000, m = 50,000).
+    * ``"cost"`` (default): ``⟨P*, C⟩``, the transport cost without the entropy term — what POT's
+      ``ot.sinkhorn2`` returns;
+    * ``"entropic"``: ``⟨P*, C⟩ − reg·h(P*)``, the objective itself — seed 000's ``d_λ`` with
+      ``1/λ = reg`` (negative when the entropy term dominates);
+    * ``"divergence"``: the debiased Sinkhorn divergence ``S = E(x, y) − ½E(x, x) − ½E(y, y)`` of
+      the entropic objectives (Feydy et al. 2019; ≥ 0, and 0 for identical samples). The self
+      terms are streamed (memory O(512·m)) but cost O(m²) per iteration: ~m²/10⁸ s per
+      iteration on one core, a few dozen iterations, so minutes at m = 50,000 on a CPU.
+
+    The paper's "entropy penalty 1/λ = 100" read literally (reg = 100) only measures the mean
+    pairwise distance; read as λ = 100 it is reg = 0.01. Default reg = 0.05 (SPEC §4): state the
+    reading with every number.
+
+    ``method``: ``"newton"`` (default; :func:`genbench.numerics.ot.entropic_ot`: Newton–CG on
+    the semi-dual of the smaller set, kernel stabilised and stored once in float32 — 200 MB at
+    1,000 × 50,000 — with a float64 last pass; on a CUDA GPU when ``device`` allows), or POT's
+    ``"sinkhorn"`` (plain Sinkhorn–Knopp; breaks down when ``exp(−C/reg)`` underflows) and
+    ``"sinkhorn_log"`` (log-domain, several times slower), on a dense cost matrix (memory ~4 n m
+    floats, 1.6 GB at 1,000 × 50,000). All three compute the same number: the test suite checks
+    agreement to 1e-6 relative with a fully converged POT solve.
+
+    Converged means the marginal violation is small relative to the marginal itself,
+    ``‖P*1 − a‖₂ ≤ tol·‖a‖₂`` for the marginal the method does not enforce exactly (POT's
+    ``stopThr = tol/√m`` on the reference side), within ``max_iter`` iterations — for
+    ``"newton"``, passes over the kernel (gradient evaluations and Hessian products, each about
+    one Sinkhorn iteration's cost; ~35 at 1,000 × 50,000, reg = 0.05, where POT's Sinkhorn takes
+    ~780 iterations to converge fully). Otherwise — and on numerical breakdown — the value is NaN
+    with the reason, never an unconverged number. ``max_iter`` defaults to 10,000: at 2,000, 3 of
+    the 42 cells of ``manifolds --profile quick`` (two_circles, 500 × 1,000 points) stopped POT's
+    Sinkhorn at marginal errors 1.7e-6 to 1.8e-5 and came out NaN.
+
+    ``device``: ``"auto"`` (the run's ``--device``: a CUDA GPU via torch when one is there),
+    ``"cpu"`` or ``"cuda"``; only ``"newton"`` uses a GPU.
     """
 
     name = "sinkhorn"
@@ -76,12 +119,16 @@ class Sinkhorn(Metric):
         reg: float = 0.05,
         max_iter: int = 10_000,
         tol: float = 1e-6,
-        method: Literal["sinkhorn", "sinkhorn_log"] = "sinkhorn",
+        method: Literal["newton", "sinkhorn", "sinkhorn_log"] = "newton",
+        value: Literal["cost", "entropic", "divergence"] = "cost",
+        device: Literal["auto", "cpu", "cuda"] = "auto",
     ) -> None:
         self.reg = reg
         self.max_iter = max_iter
         self.tol = tol
         self.method = method
+        self.value = value
+        self.device = device
 
     def check_params(self) -> None:
         super().check_params()
@@ -91,22 +138,26 @@ class Sinkhorn(Metric):
             raise ValueError(f"max_iter must be at least 1, got {self.max_iter!r}")
         if self.tol <= 0:
             raise ValueError(f"tol must be positive, got {self.tol!r}")
-        if self.method not in ("sinkhorn", "sinkhorn_log"):
-            raise ValueError(f"method must be 'sinkhorn' or 'sinkhorn_log', got {self.method!r}")
+        if self.method not in ("newton", "sinkhorn", "sinkhorn_log"):
+            raise ValueError(f"method must be 'newton', 'sinkhorn' or 'sinkhorn_log', got {self.method!r}")
+        if self.value not in ("cost", "entropic", "divergence"):
+            raise ValueError(f"value must be 'cost', 'entropic' or 'divergence', got {self.value!r}")
+        if self.device not in ("auto", "cpu", "cuda"):
+            raise ValueError(f"device must be 'auto', 'cpu' or 'cuda', got {self.device!r}")
 
     def stop_threshold(self, m: int) -> float:
         """POT's absolute ``stopThr`` for m reference points: ``tol · ‖b‖₂`` with ``b = 1/m``."""
         return self.tol / np.sqrt(m)
 
-    def solve(self, generated: np.ndarray, reference: np.ndarray) -> tuple[float, dict]:
-        """POT's value and log (``err``: marginal violations every 10 iterations, ``niter``)."""
+    def solve(self, generated: np.ndarray, reference: np.ndarray) -> tuple[float, float, dict]:
+        """POT's ``⟨P, C⟩``, ``⟨P, C⟩ − reg·h(P)`` and log (``err``: marginal violations every 10 iterations)."""
         ot = import_pot()
         cost = cdist(generated, reference)
         a = np.full(len(generated), 1.0 / len(generated))
         b = np.full(len(reference), 1.0 / len(reference))
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # non-convergence is read from the log below
-            value, log = ot.sinkhorn2(
+            plan, log = ot.sinkhorn(
                 a,
                 b,
                 cost,
@@ -116,19 +167,55 @@ class Sinkhorn(Metric):
                 stopThr=self.stop_threshold(len(reference)),
                 log=True,
             )
-        return float(value), log
+        value = float(np.sum(plan * cost))
+        positive = plan[plan > 0]
+        return value, value + self.reg * float(np.sum(positive * np.log(positive))), log
 
-    def __call__(self, generated, reference, *, train=None, dataset=None, rng=None) -> float:
-        value, log = self.solve(np.asarray(generated, float), np.asarray(reference, float))
+    def _pot(self, generated, reference) -> tuple[float, float] | float:
+        value, entropic, log = self.solve(generated, reference)
         errors = [float(e) for e in log.get("err", [])]
         last = errors[-1] if errors else float("nan")
         if not np.isfinite(value) or not errors or not last <= self.stop_threshold(len(reference)):
             hint = "" if self.method == "sinkhorn_log" else "method='sinkhorn_log' or "
             relative, iterations = last * np.sqrt(len(reference)), int(log.get("niter", 0)) + 1
-            scale = float(np.median(cost_scale(generated, reference)))
+            return self._failed(relative, f"{iterations} iterations", hint, generated, reference)
+        return value, entropic
+
+    def _newton(self, generated, reference) -> tuple[float, float] | float:
+        res = entropic_ot(
+            generated,
+            reference,
+            self.reg,
+            tol=self.tol,
+            max_passes=self.max_iter,
+            device=cuda_device(self.device) or "cpu",
+        )
+        if not res.converged:
+            return self._failed(res.marginal_error, f"{res.passes} passes over the kernel", "", generated, reference)
+        return res.cost, res.entropic
+
+    def _failed(self, relative: float, spent: str, hint: str, generated, reference) -> float:
+        scale = float(np.median(cost_scale(generated, reference)))
+        return nan_with_reason(
+            f"Sinkhorn ({self.method}) did not converge at reg={self.reg:g}: relative marginal error "
+            f"{relative:.1e} > tol {self.tol:g} after {spent}; reg is in units of "
+            f"distance (median here {scale:.3g}): try {hint}a larger reg"
+        )
+
+    def __call__(self, generated, reference, *, train=None, dataset=None, rng=None) -> float:
+        generated, reference = np.asarray(generated, float), np.asarray(reference, float)
+        solved = (self._newton if self.method == "newton" else self._pot)(generated, reference)
+        if isinstance(solved, float):
+            return solved  # NaN with its reason
+        cost, entropic = solved
+        if self.value == "cost":
+            return cost
+        if self.value == "entropic":
+            return entropic
+        selves = [entropic_self_ot(z, self.reg, max_iter=self.max_iter) for z in (generated, reference)]
+        if not all(np.isfinite(selves)):
             return nan_with_reason(
-                f"Sinkhorn ({self.method}) did not converge at reg={self.reg:g}: relative marginal error "
-                f"{relative:.1e} > tol {self.tol:g} after {iterations} iterations; reg is in units of "
-                f"distance (median here {scale:.3g}): try {hint}a larger reg"
+                f"Sinkhorn divergence: the symmetric self-transport did not converge at reg={self.reg:g} "
+                f"within {self.max_iter} iterations: try a larger reg"
             )
-        return value
+        return entropic - 0.5 * (selves[0] + selves[1])
