@@ -252,7 +252,7 @@ def render_report(report: Report, fmt: str = "terminal", width: int | None = Non
     if fmt == "markdown":
         from .leaderboard.markdown import md_escape, md_table
 
-        lines = [f"## Paper vs measured: {md_escape(report_heading(report))}", "", md_table(HEADERS, rows), ""]
+        lines = [f"## {md_escape(report_heading(report))}", "", md_table(HEADERS, rows), ""]
         lines += [f"- {md_escape(n)}" for n in report_notes(report)]
         return "\n".join(lines) + "\n"
     import shutil

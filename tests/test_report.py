@@ -121,7 +121,8 @@ def test_cli_prints_claim_paper_measured_verdict_and_notes(ran):
     assert "slip in the paper: the paper prints 0.02 once" in out
     assert "believed cause: a planted wrong claim" in out
     md = run_cli("report", str(suite), "--store", str(store), "--format", "markdown").stdout
-    assert md.startswith("## Paper vs measured") and "| claim | source | paper | check | measured | verdict |" in md
+    assert md.startswith("## tiny-paper: paper vs measured")
+    assert "| claim | source | paper | check | measured | verdict |" in md
 
 
 def test_leaderboard_html_has_the_report_section(ran, tmp_path):
