@@ -13,6 +13,7 @@ import genbench
 from genbench.numerics.chains import (
     chain_device,
     check_chain_params,
+    conditioning_indices,
     plan_chains,
     run_chains,
     start_states,
@@ -288,12 +289,8 @@ class Bridge(genbench.Sampler):
         z-coordinates (default: the dataset's ``conditioning`` seen in ``fit``, else the last
         ``len(z_star)`` coordinates).
         """
-        z_star = np.atleast_1d(np.asarray(z_star, dtype=np.float64))
-        d = self.X_.shape[1]
         cond = conditioning if conditioning is not None else self.conditioning_
-        cond = np.arange(d - len(z_star), d) if cond is None else np.asarray(cond, dtype=int)
-        if len(cond) != len(z_star):
-            raise ValueError(f"z_star has {len(z_star)} values for {len(cond)} conditioning coordinates")
+        z_star, cond = conditioning_indices(z_star, self.X_.shape[1], cond)
         zc = z_star - self.mean_[cond]
 
         def step(Y, rng):

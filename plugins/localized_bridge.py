@@ -3,6 +3,7 @@ bridge sampler"): one low-dimensional bridge per coordinate, on its neighbourhoo
 
 from __future__ import annotations
 
+import time
 from typing import ClassVar, Literal
 
 import numpy as np
@@ -11,12 +12,14 @@ import genbench
 from genbench.numerics.chains import (
     chain_device,
     check_chain_params,
+    conditioning_indices,
     plan_chains,
     run_chains,
     start_states,
     use_jax,
 )
 from genbench.numerics.sinkhorn import gaussian_log_kernel, sinkhorn_symmetric, sq_distances
+from genbench.numerics.sinkhorn_large import DENSE_BYTES, METHODS, sinkhorn_gaussian
 
 #: Largest number of float64 entries one batched kernel block may hold (64 MiB).
 _BLOCK = 1 << 23
@@ -57,8 +60,13 @@ class LocalizedBridge(genbench.Sampler):
     (seed 001 §5.1 scales z by σ_z and ψ by σ_ψ). The sampler then runs in the scaled
     coordinates (kernel and noise alike: ``K = diag(σ²)`` in seed 000 eq. (4)). A departure:
     seed 001 §5.1 scales only the inner products of (36)/(38) and keeps the noise unscaled.
-    Conditional sampling (seed 001 §5, the Lorenz-96 closure) is not implemented here yet;
-    ``bridge.sample_conditional`` is the pattern.
+    ``sample_conditional(z_star, n, rng=…)`` is seed 001 §5's conditional sampler (the Lorenz-96
+    closure): the z-coordinates are reset to ``z*`` at every step.
+
+    ``sinkhorn``: how each α's Sinkhorn problem is solved. ``"auto"`` keeps the batched dense
+    kernels while one M × M float64 kernel fits in 1 GiB (M ≤ 11,585) and otherwise solves each α
+    on its own d_α coordinates without an M × M array (``genbench.numerics.sinkhorn_large``:
+    NUFFT for d_α ≤ 3, else jax streaming, on a GPU when jax has one).
 
     Vectorised over chains and over α: the ``(d, n, M)`` kernel is evaluated in blocks of
     coordinates holding at most 2²³ entries (numpy) or at once (jax); all α share one padded
@@ -93,6 +101,7 @@ class LocalizedBridge(genbench.Sampler):
         start: Literal["data", "mean"] | list[float] = "data",
         tol: float = 1e-12,
         backend: Literal["auto", "numpy", "jax"] = "auto",
+        sinkhorn: Literal["auto", "dense", "nufft", "sparse", "stream", "jax"] = "auto",
     ) -> None:
         self.eps = eps
         self.radius = radius
@@ -106,6 +115,7 @@ class LocalizedBridge(genbench.Sampler):
         self.start = start
         self.tol = tol
         self.backend = backend
+        self.sinkhorn = sinkhorn
 
     def check_params(self) -> None:
         super().check_params()
@@ -120,6 +130,8 @@ class LocalizedBridge(genbench.Sampler):
         if isinstance(self.scale, str) and self.scale not in ("none", "std"):
             raise ValueError(f"scale must be 'none', 'std' or a list of block labels, got {self.scale!r}")
         check_chain_params(self.burn_in, self.thin, self.tol, self.backend)
+        if self.sinkhorn not in METHODS:
+            raise ValueError(f"sinkhorn must be one of {', '.join(METHODS)}, got {self.sinkhorn!r}")
 
     # --- fit ------------------------------------------------------------------------------
 
@@ -183,18 +195,39 @@ class LocalizedBridge(genbench.Sampler):
         self.v_ = np.empty((d, M))
         self.log_v_ = np.empty((d, M))
         self.sinkhorn_iterations_ = 0
-        for blk in self._blocks(M):  # one Sinkhorn per α, a block of α at a time (seed 001, eq. 36)
-            loc = self._local(self.Xs_, blk)
-            log_T = gaussian_log_kernel(sq_distances(loc), self.eps)
-            res = sinkhorn_symmetric(log_T, tol=self.tol, overwrite=True)
-            self.v_[blk], self.log_v_[blk] = res.v, res.log_v
-            self.sinkhorn_iterations_ = max(self.sinkhorn_iterations_, res.iterations)
+        t0 = time.perf_counter()
+        if self.sinkhorn == "dense" or (self.sinkhorn == "auto" and 8 * M * M <= DENSE_BYTES):
+            methods = {"dense"}
+            for blk in self._blocks(M):  # one Sinkhorn per α, a block of α at a time (seed 001, eq. 36)
+                loc = self._local(self.Xs_, blk)
+                log_T = gaussian_log_kernel(sq_distances(loc), self.eps)
+                res = sinkhorn_symmetric(log_T, tol=self.tol, overwrite=True)
+                self.v_[blk], self.log_v_[blk] = res.v, res.log_v
+                self.sinkhorn_iterations_ = max(self.sinkhorn_iterations_, res.iterations)
+            check = 0.0
+        else:  # no M × M array: one large-M Sinkhorn per α on its d_α coordinates
+            methods, check = set(), 0.0
+            for a in range(d):
+                local = self.Xs_[:, self.idx_[a, self.mask_[a] > 0]]
+                res = sinkhorn_gaussian(local, self.eps, method=self.sinkhorn, tol=self.tol, seed=a)
+                self.v_[a], self.log_v_[a] = res.v, res.log_v
+                self.sinkhorn_iterations_ = max(self.sinkhorn_iterations_, res.iterations)
+                methods.add(res.method)
+                check = max(check, res.check_error)
+        self.sinkhorn_method_ = ",".join(sorted(methods))
+        self.diagnostics_ = {
+            "sinkhorn": self.sinkhorn_method_,
+            "sinkhorn_iterations": self.sinkhorn_iterations_,
+            "sinkhorn_marginal_error": float(check),
+            "sinkhorn_seconds": round(time.perf_counter() - t0, 4),
+        }
         # Out-of-sample logits as a dot product (seed 001, Remark 2): log v_j + log t_j(y) =
         # y·x_j/(2ε) + (log v_j − |x_j|²/(4ε)) − |y|²/(4ε); the last term is the same for every j
         # and cancels in the softmax. W_ (d, d_max, M) and bias_ (d, M) serve numpy and jax alike.
         loc = self._local(self.Xs_, slice(None))  # (d, M, d_max), zero-padded
         self.W_ = np.transpose(loc, (0, 2, 1)) / (2.0 * self.eps)
         self.bias_ = self.log_v_ - np.einsum("dmk,dmk->dm", loc, loc) / (4.0 * self.eps)
+        self.conditioning_ = None if dataset is None else getattr(dataset, "conditioning", None)
         self.backend_, self.device_ = chain_device(self.backend)
         return self
 
@@ -218,19 +251,50 @@ class LocalizedBridge(genbench.Sampler):
         nxt = self.m_loc(half)  # eq. (42)
         return nxt, (half if self.output == "noisy" else nxt)
 
-    def sample(self, n, *, rng):
+    def _run(self, n, rng, cond=None, zc=None):
         plan = plan_chains(n, self.chains, self.steps, self.burn_in, self.thin)
         start = self.start
         if not isinstance(start, str):
             start = (np.asarray(start, dtype=np.float64) - self.mean_) / self.scale_
         x0 = start_states(self.Xs_, plan.chains, start, rng)
         if use_jax(self.backend):
-            out = self._jax_run(x0, plan, n, rng)
-        else:
+            out = self._jax_run(x0, plan, n, rng, cond, zc)
+        elif cond is None:
             out = run_chains(self._step, x0, plan, n, rng)
+        else:
+
+            def step(Y, rng):
+                Y = Y.copy()
+                Y[:, cond] = zc  # seed 001 §5: Z ← z* at every step
+                nxt, rec = self._step(Y, rng)
+                rec = rec.copy()
+                rec[:, cond] = zc
+                return nxt, rec
+
+            out = run_chains(step, x0, plan, n, rng)
         return out * self.scale_ + self.mean_
 
-    def _jax_run(self, x0, plan, n, rng):
+    def sample(self, n, *, rng):
+        return self._run(n, rng)
+
+    def sample_conditional(self, z_star, n: int, *, rng, conditioning=None) -> np.ndarray:
+        """Samples of ``p(ψ | z = z*)`` (seed 001 §5, Algorithm 1 with ``Z(n+1) ← z*``), shape ``(n, d)``.
+
+        Before every step the conditioning coordinates are set to ``z*`` (in the sampler's scaled
+        coordinates), then the localized split step runs; the recorded states carry ``z*``
+        exactly. ``conditioning`` lists the z-coordinates (default: the dataset's
+        ``conditioning`` seen in ``fit``, else the last ``len(z*)`` coordinates). The chain
+        layout (``chains``, ``steps``, ``burn_in``, ``thin``) is the sampler's: seed 001 §5 runs
+        ``n_c = 100`` decorrelation steps per closure time step.
+        """
+        cond = conditioning if conditioning is not None else self.conditioning_
+        z_star, cond = conditioning_indices(z_star, self.X_.shape[1], cond)
+        zc = (z_star - self.mean_[cond]) / self.scale_[cond]
+        out = self._run(n, rng, cond, zc)
+        out[:, cond] = z_star  # exactly z*, not a scaled round trip
+        return out
+
+    def _jax_run(self, x0, plan, n, rng, cond=None, zc=None):
         from genbench.numerics.bridge_jax import localized_step, run_chains_jax
 
         A = {
@@ -241,7 +305,13 @@ class LocalizedBridge(genbench.Sampler):
             "V": self.Xs_.T,
             "c_noise": np.sqrt(2.0 * self.eps),
         }
-        return run_chains_jax(localized_step(self.output), A, x0, plan, n, rng)
+        if cond is not None:
+            mask = np.zeros(self.X_.shape[1], dtype=bool)
+            mask[cond] = True
+            z = np.zeros(self.X_.shape[1])
+            z[cond] = zc
+            A.update(cond_mask=mask, z=z)
+        return run_chains_jax(localized_step(self.output, cond is not None), A, x0, plan, n, rng)
 
 
 @genbench.hookimpl

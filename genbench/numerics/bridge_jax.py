@@ -81,17 +81,23 @@ def bridge_step(noise: str, split: bool, output: str, relax: bool, var_bw: bool,
 
 
 @functools.lru_cache(maxsize=8)
-def localized_step(output: str):
-    """Localized split step, seed 001 eqs. (14a), (37)–(42), vectorised over chains and α."""
+def localized_step(output: str, cond: bool = False):
+    """Localized split step, seed 001 eqs. (14a), (37)–(42), vectorised over chains and α;
+    ``cond``: the conditioning coordinates are held at ``z*`` (seed 001 §5)."""
 
     def step(A, y, key):
+        if cond:
+            y = jnp.where(A["cond_mask"], A["z"], y)
         half = y + A["c_noise"] * jax.random.normal(key, y.shape, DTYPE)  # eq. (14a)
         loc = half[:, A["idx"]] * A["mask"]  # (n, d, k): X_[α] for every α
         # log v_α + log t_α(x_[α]) up to a per-(α, chain) constant (seed 001, Remark 2)
         logits = jnp.einsum("ndk,dkm->dnm", loc, A["W"]) + A["bias"][:, None, :]
         w = jax.nn.softmax(logits, axis=-1)  # eq. (37)
         nxt = jnp.einsum("dnm,dm->nd", w, A["V"])  # eqs. (40), (42)
-        return nxt, (half if output == "noisy" else nxt)
+        rec = half if output == "noisy" else nxt
+        if cond:
+            rec = jnp.where(A["cond_mask"], A["z"], rec)
+        return nxt, rec
 
     return step
 

@@ -17,7 +17,16 @@ import numpy as np
 
 from .kde import initial_particles
 
-__all__ = ["ChainPlan", "chain_device", "check_chain_params", "plan_chains", "run_chains", "start_states", "use_jax"]
+__all__ = [
+    "ChainPlan",
+    "chain_device",
+    "check_chain_params",
+    "conditioning_indices",
+    "plan_chains",
+    "run_chains",
+    "start_states",
+    "use_jax",
+]
 
 
 @dataclass(frozen=True)
@@ -127,3 +136,15 @@ def check_chain_params(burn_in: int, thin: int, tol: float, backend: str) -> Non
         raise ValueError(f"tol must be positive, got {tol!r}")
     if backend not in ("auto", "numpy", "jax"):
         raise ValueError(f"backend must be 'auto', 'numpy' or 'jax', got {backend!r}")
+
+
+def conditioning_indices(z_star, d: int, conditioning) -> tuple[np.ndarray, np.ndarray]:
+    """``(z*, indices)`` for conditional sampling: the coordinates ``conditioning`` (default: the
+    last ``len(z*)``) of a d-dimensional state; a one-line :class:`ValueError` when they disagree."""
+    z_star = np.atleast_1d(np.asarray(z_star, dtype=np.float64))
+    cond = np.arange(d - len(z_star), d) if conditioning is None else np.asarray(conditioning, dtype=int)
+    if len(cond) != len(z_star):
+        raise ValueError(f"z_star has {len(z_star)} values for {len(cond)} conditioning coordinates")
+    if len(cond) and (cond.min() < 0 or cond.max() >= d):
+        raise ValueError(f"conditioning coordinates {cond.tolist()} must lie in 0..{d - 1}")
+    return z_star, cond

@@ -349,7 +349,9 @@ def choose_method(
 
     Dense while 8 M² bytes fit ``memory``; else jax on a GPU when jax has one; else NUFFT for
     d ≤ 3 (constant bandwidth) when FINUFFT is installed and the grid has ≤ 2²⁴ modes; else the
-    sparse kernel when its estimated nonzeros fit ``memory``; else streaming (numpy threads).
+    sparse kernel when its estimated nonzeros fit ``memory``; else streaming, with jax when it is
+    installed (2× the numpy threads' throughput on our 2-core CPU: 114 against 57 million kernel
+    entries per second at M = 20,000, d = 6, although numpy computes each symmetric pair once).
     """
     M, d = X.shape
     if memory >= 8 * M * M:
@@ -360,7 +362,7 @@ def choose_method(
         return "nufft"
     if not variable and estimate_neighbours(X, eps, kernel_tol) * 28 <= memory:
         return "sparse"
-    return "stream"
+    return "jax" if _has("jax") else "stream"
 
 
 def sinkhorn_gaussian(
