@@ -181,3 +181,27 @@ def test_report_errors_name_what_is_missing(ran, tmp_path):
     assert proc.returncode == 2 and "did you mean 'quick'" in proc.stderr
     proc = run_cli("report", str(suite), "--store", str(tmp_path / "missing.db"))
     assert proc.returncode == 2 and "no results store" in proc.stderr
+
+
+PAPER_SUITES = [
+    "paper-bistable",
+    "paper-sb-table1",
+    "paper-localized",
+    "paper-sb-arc",
+    "paper-sb-beta",
+    "paper-generalisation",
+    "paper-ndsm",
+    "paper-sgm",
+]
+
+
+@pytest.mark.parametrize("name", PAPER_SUITES)
+def test_shipped_paper_suites_have_quick_and_paper_profiles_and_claims(name):
+    reg = get_registry()
+    base = load_suite(name, reg)
+    assert base.paper is not None and base.paper.claims and base.paper.source
+    for profile in ("quick", "paper"):
+        suite = load_suite(name, reg, profile)
+        assert suite.name == f"{name}:{profile}" and suite.paper == base.paper
+    for claim in base.paper.claims:  # a claim that can fail says why when it does, or its check is obvious
+        assert claim.claim and claim.source and claim.criterion()
