@@ -30,6 +30,7 @@ of ``nufft`` and ``sparse`` is measured, not assumed.
 
 from __future__ import annotations
 
+import functools
 import math
 import os
 import time
@@ -260,6 +261,37 @@ def _single_blas(fn):
     return wrapped
 
 
+@functools.lru_cache(maxsize=32)
+def _jax_apply(M: int, d: int, size: int, nb: int, eps: float, variable: bool):
+    """The jitted blockwise ``T v`` for one shape (cached: a second fit of that shape compiles nothing).
+
+    The points are arguments, not closure constants (XLA would try to constant-fold the products).
+    """
+    import jax
+    import jax.numpy as jnp
+
+    pad = nb * size - M
+
+    @jax.jit
+    def apply(v, Xp, a2, rp):
+        vp = jnp.concatenate([v, jnp.zeros(pad)])
+
+        def row_block(i):
+            xb = jax.lax.dynamic_slice(Xp, (i * size, 0), (size, d))
+            ab = jax.lax.dynamic_slice(a2, (i * size,), (size,))
+            D = jnp.maximum(ab[:, None] + a2[None, :] - 2.0 * (xb @ Xp.T), 0.0)
+            if not variable:
+                E = D * (-1.0 / (4.0 * eps))
+            else:
+                rb = jax.lax.dynamic_slice(rp, (i * size,), (size,))
+                E = D / ((-2.0 * eps) * (rb[:, None] + rp[None, :]))
+            return jnp.sum(jnp.exp(E) * vp[None, :], axis=1)  # one fused kernel: no block in memory
+
+        return jax.lax.map(row_block, jnp.arange(nb)).reshape(-1)[:M]
+
+    return apply
+
+
 def _jax_operator(X: np.ndarray, eps: float, rho, block_entries: int):
     import jax
     import jax.numpy as jnp
@@ -268,7 +300,7 @@ def _jax_operator(X: np.ndarray, eps: float, rho, block_entries: int):
 
     M, d = X.shape
     on_gpu = jax.default_backend() == "gpu"
-    size = max(64, min(M, (block_entries * (32 if on_gpu else 1)) // M))  # GPU: ~1 GiB blocks
+    size = max(64, min(M, (block_entries * (32 if on_gpu else 1)) // M))  # GPU: 2²⁷ entries a block
     nb = -(-M // size)
     pad = nb * size - M
     with jax.enable_x64(True):
@@ -276,26 +308,11 @@ def _jax_operator(X: np.ndarray, eps: float, rho, block_entries: int):
         a2 = jnp.sum(Xp * Xp, axis=1)
         rp = None if rho is None else jnp.asarray(np.concatenate([rho, np.ones(pad)]))
 
-        @jax.jit
-        def apply(v):
-            vp = jnp.concatenate([v, jnp.zeros(pad)])
+    apply = _jax_apply(M, d, size, nb, float(eps), rho is not None)
 
-            def row_block(i):
-                xb = jax.lax.dynamic_slice(Xp, (i * size, 0), (size, d))
-                ab = jax.lax.dynamic_slice(a2, (i * size,), (size,))
-                D = jnp.maximum(ab[:, None] + a2[None, :] - 2.0 * (xb @ Xp.T), 0.0)
-                if rp is None:
-                    E = D * (-1.0 / (4.0 * eps))
-                else:
-                    rb = jax.lax.dynamic_slice(rp, (i * size,), (size,))
-                    E = D / ((-2.0 * eps) * (rb[:, None] + rp[None, :]))
-                return jnp.exp(E) @ vp
-
-            return jax.lax.map(row_block, jnp.arange(nb)).reshape(-1)[:M]
-
-        def matvec(v: np.ndarray) -> np.ndarray:
-            with jax.enable_x64(True):
-                return np.asarray(apply(jnp.asarray(v)))
+    def matvec(v: np.ndarray) -> np.ndarray:
+        with jax.enable_x64(True):
+            return np.asarray(apply(jnp.asarray(v), Xp, a2, rp))
 
     return matvec, jax_device_name()
 
