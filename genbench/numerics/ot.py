@@ -17,16 +17,19 @@ iterations for a fully converged plan. Here Newton steps ``Δf = reg M⁻¹ ∇F
 conjugate gradients preconditioned with the same ``diag(P1)`` (Hessian-free: one ``M z`` costs
 one pass over the kernel, like one Sinkhorn iteration): ~5 Newton steps, ~60-100 passes.
 
-The kernel is stabilised on both sides before it is exponentiated:
-``K_ij = exp((c_j + r_i − C_ij)/reg)`` with ``c_j = min_i C_ij`` and ``r_i = min_j (C_ij − c_j)``,
-so every entry is ≤ 1 and every row and column holds a 1 (no row or column can underflow, for any
-reg and any distance). It is stored once, transposed (m × n, one contiguous slab per block of
-reference points), in float32 — a relative rounding of 6e-8 per entry, the same as perturbing the
-cost by ``reg·6e-8`` — and entries below 1e-30 are raised to it (products stay normal floats:
-subnormals slow BLAS down by 10-100×). When ``n·m`` floats exceed ``max_kernel_mb`` the blocks are
-recomputed at every pass instead (slower, memory O(n·block)). The last pass is float64 throughout:
-exact column marginals, the reported row-marginal error, and ``⟨P, C⟩`` against the float64 cost.
-On a CUDA device (torch) the same solver runs with the kernel on the GPU in float64.
+The kernel is stabilised before it is exponentiated: ``K_ij = exp((c_j + r_i − C_ij)/reg)`` with
+``c_j = min_i C_ij`` (every column holds a 1) and, where a row's largest entry would be below
+``e^-7.5`` (a point of ``x`` far from every ``y``), ``r_i = min_j (C_ij − c_j)`` (every row holds
+a 1): no row or column underflows, for any reg and any distance. ``K`` is built in one pass and
+stored once, transposed (m × n, one contiguous slab per block of reference points), in float32 —
+a relative rounding of 6e-8 per entry, as if the cost moved by ``reg·6e-8`` — with entries below
+1e-25 raised to it (products stay normal floats: subnormals slow BLAS down 10-100×). Threads split
+the blocks, BLAS runs on one thread each. float32 products leave the marginals noisy at ~1e-7
+relative: below ``tol = 1e-7``, or when the iteration stalls above ``tol`` (a nearly one-to-one
+plan), the kernel is rebuilt in float64. When it would exceed ``max_kernel_mb`` the blocks are
+recomputed at every pass instead (slower, memory O(n·block)). The last pass accumulates in
+float64: exact column marginals, the reported row-marginal error, and ``⟨P, C⟩`` against the
+float64 cost. On a CUDA device (torch) the same solver runs with one float64 kernel on the GPU.
 """
 
 from __future__ import annotations
