@@ -46,6 +46,14 @@ EXPECTED = {
         "fig2-projected-collapses": R,
         "fig4-small-dtau": NR,
     },
+    "paper-generalisation": {
+        "two-circles-gan": R,
+        "two-circles-vae": R,
+        "two-circles-bridge-gan": R,
+        "two-circles-bridge-vae": R,
+        "circle8-sgm-generalises": R,
+        "circle8-sgm-on-circle": NR,  # default budgets are not the thesis' epochs
+    },
     "paper-sb-beta": {
         "ot-d3-beta-0.04": R,
         "marginal-d3-beta-0.04": R,
