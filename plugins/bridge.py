@@ -73,8 +73,15 @@ class Bridge(genbench.Sampler):
     ``jit`` per configuration, a GPU when jax has one) when jax is installed — 2.3–4× faster than
     the numpy float64 path on our 2-core CPU (1,000 chains, d = 9, ms/step jax / numpy: M = 1k
     10.2 / 41.1, 2k 31.8 / 83.7, 5k 90 / 231, 10k 192 / 445; ``benchmarks/bench_bridge.py``) —
-    and numpy otherwise. The fit (Sinkhorn) is
-    always numpy float64.
+    and numpy otherwise.
+
+    ``sinkhorn`` picks how eq. (6) is solved (``genbench.numerics.sinkhorn_large``): ``"auto"``
+    keeps the dense M × M float64 kernel while it fits in 1 GiB (M ≤ 11,585: the numbers of every
+    suite below that size are unchanged) and beyond that never forms it: jax streaming on a GPU
+    (M = 120,000 in 2.5 s on an H200), NUFFT for d ≤ 3 (M = 120,000 ``lorenz63_closure``,
+    ε = 0.001, in 15–20 s and 150–450 MB on our 2-core CPU), a k-d-tree sparse kernel where the
+    kernel is local, else jax/numpy streaming. Every path's exact-kernel marginal error on 1,000
+    rows is reported in ``diagnostics_``; the chains use the exact ``n × M`` weights either way.
 
     ``sample_conditional(z_star, n, rng=…)`` implements section 5: the conditioning coordinates
     are reset to ``z*`` before every step. Cost per step: one (data-aware split: two) ``n × M``
