@@ -54,6 +54,7 @@ EXPECTED = {
         "circle8-sgm-generalises": R,
         "circle8-sgm-on-circle": NR,  # default budgets are not the thesis' epochs
     },
+    "paper-sgm": {"table-noisy": R, "best-beta": R},
     "paper-sb-beta": {
         "ot-d3-beta-0.04": R,
         "marginal-d3-beta-0.04": R,
