@@ -30,12 +30,6 @@ def timed(fn):
     return out, time.perf_counter() - t
 
 
-def l96_hoods(K: int) -> list[list[int]]:
-    """Seed 001 §5.1: Λ(α) = {z_{α−1}, z_α, z_{α+1}, ψ_{α−1}, ψ_α, ψ_{α+1}} (periodic), for z_α and ψ_α."""
-    h = [sorted({(a + k) % K for k in (-1, 0, 1)} | {K + (a + k) % K for k in (-1, 0, 1)}) for a in range(K)]
-    return h + h
-
-
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--l63")
@@ -82,7 +76,7 @@ def main() -> None:
         K = X96.shape[1] // 2
         print(f"\n# localized bridge at M = {len(X96):,} (L96 closure, K = {K}, eps = 0.1, scaled z / psi)")
         lb = LocalizedBridge(
-            eps=0.1, neighbourhoods=l96_hoods(K), scale=[0] * K + [1] * K, chains=100, steps=100, burn_in=99, thin=1
+            eps=0.1, neighbourhoods="closure", scale=[0] * K + [1] * K, chains=100, steps=100, burn_in=99, thin=1
         )
         _, fit_s = timed(lambda: lb.fit(X96, rng=np.random.default_rng(0)))
         print(f"fit {fit_s:.2f} s via {lb.sinkhorn_method_}, diagnostics {lb.diagnostics_}", flush=True)

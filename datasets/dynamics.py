@@ -25,6 +25,8 @@ import numpy as np
 import genbench
 
 _CACHE_VERSION = 2  # kept in the key; the source hash below already covers every edit
+#: Parameters that do not change a simulation (left out of the cache key).
+_NOT_SIMULATED = frozenset({"n_train", "surrogate", "trajectories", "surrogate_burn_in"})
 
 
 @functools.cache
@@ -44,7 +46,7 @@ def cache_dir() -> Path:
 
 def cached(dataset: genbench.Dataset, seed: int, n: int, simulate: Callable[[], np.ndarray]) -> np.ndarray:
     """``simulate()`` once per (dataset name, parameters except n_train, seed, n); then from disk."""
-    params = {k: v for k, v in dataset.get_params().items() if k != "n_train"}
+    params = {k: v for k, v in dataset.get_params().items() if k not in _NOT_SIMULATED}
     key = [dataset.name, params, int(seed), int(n), _CACHE_VERSION, _source_hash()]
     key = json.dumps(key, sort_keys=True, default=str)
     path = cache_dir() / f"{dataset.name}-{hashlib.sha256(key.encode()).hexdigest()[:24]}.npy"
@@ -149,10 +151,24 @@ def _rk4(f, s, dt):
 
 
 class _Closure(_Simulated):
-    """Shared machinery: paths in parallel, each contributing consecutive pairs after a burn-in."""
+    """Shared machinery: paths in parallel, each contributing consecutive pairs after a burn-in.
+
+    Two tasks. ``surrogate=False`` (default): a sampler is scored on its draws of the pairs
+    (z, ψ). ``surrogate=True`` (seed 000 §6.3 eq. (29), seed 001 §5.1 eq. (62)): the sampler's
+    conditional draws ψ ~ p(ψ | z = z_n) drive the surrogate model ``z_{n+1} = step(z_n, ψ_n)``;
+    ``trajectories`` surrogate paths advance together (one conditioned chain each; the sampler's
+    ``steps`` is seed 000's n_s decorrelation steps), the first ``surrogate_burn_in`` steps are
+    dropped, and the scored points are the pairs (z_n, ψ_n) along the paths, path by path in time
+    order — the layout of the reference pairs, so ``marginal_w1`` compares stationary densities
+    and ``autocorrelation`` the z-dynamics. A sampler without ``sample_conditional`` fails the
+    cell with a one-line error.
+    """
 
     n_paths: int
     burn_in: float
+    surrogate: bool
+    trajectories: int
+    surrogate_burn_in: int
 
     def check_params(self) -> None:
         super().check_params()
@@ -160,10 +176,50 @@ class _Closure(_Simulated):
             raise ValueError(f"burn_in must be non-negative, got {self.burn_in!r}")
         if self.dt <= 0:
             raise ValueError(f"dt must be positive, got {self.dt!r}")
+        if int(self.trajectories) < 1 or int(self.surrogate_burn_in) < 0:
+            raise ValueError(
+                f"trajectories must be ≥ 1 and surrogate_burn_in ≥ 0, got {self.trajectories!r}, "
+                f"{self.surrogate_burn_in!r}"
+            )
 
     def _layout(self, n: int) -> tuple[int, int]:
         paths = min(int(self.n_paths), n)
         return paths, -(-n // paths)  # paths, pairs per path
+
+    def segments(self, n: int, generated: bool) -> int:
+        """How many contiguous time series ``n`` points hold (generated: surrogate trajectories)."""
+        if generated and self.surrogate:
+            return min(int(self.trajectories), n)
+        return self._layout(n)[0]
+
+    @property
+    def lag_stride(self) -> int:
+        """Observations of the data per surrogate step (``surrogate_dt / observation_dt``)."""
+        return max(1, round(self.surrogate_dt / self.observation_dt))
+
+    def generate(self, sampler, n, *, rng):
+        if not self.surrogate:
+            return sampler.sample(n, rng=rng)
+        if not callable(getattr(sampler, "sample_conditional", None)):
+            raise TypeError(
+                f"{getattr(sampler, 'name', type(sampler).__name__)} has no sample_conditional: the "
+                f"surrogate task of {self.name} needs a conditional sampler (bridge, localized_bridge)"
+            )
+        cond = np.asarray(self.conditioning)
+        free = np.setdiff1d(np.arange(self.dim), cond)
+        T = min(int(self.trajectories), n)
+        steps = -(-n // T)
+        z = self.sample(T, rng=rng)[:, cond]  # starts: states of the full model
+        kept = np.empty((steps, T, self.dim))
+        for m in range(int(self.surrogate_burn_in) + steps):
+            x = sampler.sample_conditional(z, T, rng=rng, conditioning=cond)  # one chain per path
+            if not np.isfinite(x).all():
+                raise FloatingPointError(f"surrogate step {m}: the sampler returned non-finite values")
+            j = m - int(self.surrogate_burn_in)
+            if j >= 0:
+                kept[j] = x
+            z = self.surrogate_step(z, x[:, free])
+        return kept.transpose(1, 0, 2).reshape(-1, self.dim)[:n]  # path by path, in time order
 
 
 class Lorenz63Closure(_Closure):
@@ -194,6 +250,9 @@ class Lorenz63Closure(_Closure):
         dt: float = 2e-6,
         n_paths: int = 64,
         burn_in: float = 2.0,
+        surrogate: bool = False,
+        trajectories: int = 16,
+        surrogate_burn_in: int = 50,
     ) -> None:
         self.n_train = n_train
         self.coupling = coupling
@@ -202,6 +261,9 @@ class Lorenz63Closure(_Closure):
         self.dt = dt
         self.n_paths = n_paths
         self.burn_in = burn_in
+        self.surrogate = surrogate
+        self.trajectories = trajectories
+        self.surrogate_burn_in = surrogate_burn_in
 
     def check_params(self) -> None:
         super().check_params()
@@ -216,6 +278,20 @@ class Lorenz63Closure(_Closure):
     def drift(self, z: np.ndarray) -> np.ndarray:
         """The known slow drift F_z(z) = z(1 − z²)."""
         return z * (1.0 - z**2)
+
+    @property
+    def surrogate_dt(self) -> float:
+        """Time between two steps of the surrogate model (29): Δt = ``obs_dt``."""
+        return float(self.obs_dt)
+
+    @property
+    def observation_dt(self) -> float:
+        """Time between consecutive pairs of one path."""
+        return float(self.obs_dt)
+
+    def surrogate_step(self, z: np.ndarray, psi: np.ndarray) -> np.ndarray:
+        """Seed 000 eq. (29): ``z_{n+1} = z_n + F_z(z_n) Δt + ψ_n`` (ψ is an increment, eq. (28))."""
+        return z + self.drift(z) * self.obs_dt + psi
 
     def _simulate(self, n: int, seed: int) -> np.ndarray:
         import jax
@@ -297,6 +373,9 @@ class Lorenz96Closure(_Closure):
         sample_every: int = 10,
         n_paths: int = 1,
         burn_in: float = 10.0,
+        surrogate: bool = False,
+        trajectories: int = 16,
+        surrogate_burn_in: int = 50,
     ) -> None:
         self.n_train = n_train
         self.n_slow = n_slow
@@ -309,6 +388,9 @@ class Lorenz96Closure(_Closure):
         self.sample_every = sample_every
         self.n_paths = n_paths
         self.burn_in = burn_in
+        self.surrogate = surrogate
+        self.trajectories = trajectories
+        self.surrogate_burn_in = surrogate_burn_in
 
     @property
     def dim(self) -> int:
@@ -329,6 +411,20 @@ class Lorenz96Closure(_Closure):
         """G(z) = −z_{k−1}(z_{k−2} − z_{k+1}) − z_k + F, periodic in k (eq. 60)."""
         r = np.roll
         return -r(z, 1, -1) * (r(z, 2, -1) - r(z, -1, -1)) - z + self.forcing
+
+    @property
+    def surrogate_dt(self) -> float:
+        """Seed 001 §5.1's closure time step δt = 10 Δt (``dt`` = Δt = 5e-4)."""
+        return 10.0 * float(self.dt)
+
+    @property
+    def observation_dt(self) -> float:
+        """Time between consecutive pairs of one path (``sample_every`` steps Δt)."""
+        return float(self.dt) * int(self.sample_every)
+
+    def surrogate_step(self, z: np.ndarray, psi: np.ndarray) -> np.ndarray:
+        """Seed 001 eq. (62): ``z(m+1) = z(m) + (G(z(m)) + ψ(m)) δt`` (ψ is a rate, eq. (61))."""
+        return z + (self.resolved_drift(z) + psi) * self.surrogate_dt
 
     def _simulate(self, n: int, seed: int) -> np.ndarray:
         import jax

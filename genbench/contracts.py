@@ -167,6 +167,16 @@ class Dataset(Component):
         8-point circle, ``circle_grid``). Reference points always come from :meth:`sample`."""
         return self.sample(n, rng=rng)
 
+    def generate(self, sampler: Sampler, n: int, *, rng: np.random.Generator) -> np.ndarray:
+        """The ``n`` points a fitted ``sampler`` is scored on: ``sampler.sample(n)``.
+
+        A dataset whose task is not plain sampling overrides this — seed 000 eq. (29) scores a
+        closure by rolling out a surrogate model whose subgrid term the sampler draws
+        conditionally (``lorenz63_closure(surrogate=True)``). Raise :class:`TypeError` for a
+        sampler the task cannot use; the cell then fails with that message.
+        """
+        return sampler.sample(n, rng=rng)
+
     def capabilities(self) -> frozenset[str]:
         """What this dataset offers beyond :meth:`sample` (methods it overrides)."""
         caps = {cap for cap in ("log_prob", "score", "support_distance") if getattr(type(self), cap, None) is not None}

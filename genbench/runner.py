@@ -121,7 +121,12 @@ def execute_cell(cell: Cell, plugin_dirs: tuple[str, ...] = ()) -> CellResult:
         result.fit_s = time.perf_counter() - t0
         stage = "sample"
         t0 = time.perf_counter()
-        generated = sampler.sample(cell.n_samples, rng=np.random.default_rng(sample_ss))
+        generate = getattr(dataset, "generate", None)  # the task: plain sampling unless the dataset says
+        sample_rng = np.random.default_rng(sample_ss)
+        if generate is None:
+            generated = sampler.sample(cell.n_samples, rng=sample_rng)
+        else:
+            generated = generate(sampler, cell.n_samples, rng=sample_rng)
         result.sample_s = time.perf_counter() - t0
     except Exception as exc:
         result.peak_mem_mb = added_peak_mb()

@@ -13,9 +13,12 @@ import genbench
 from genbench.numerics.chains import (
     chain_device,
     check_chain_params,
+    conditional_plan,
+    conditioning_arrays,
     conditioning_indices,
     plan_chains,
     run_chains,
+    set_conditioning,
     start_states,
     use_jax,
 )
@@ -272,10 +275,7 @@ class Bridge(genbench.Sampler):
         else:
             A.update(W=self.W_, bias=self.bias_)
         if cond is not None:
-            mask = np.zeros(self.X_.shape[1], dtype=bool)
-            mask[cond] = True
-            z = np.zeros(self.X_.shape[1])
-            z[cond] = zc
+            mask, z = conditioning_arrays(zc, cond, self.X_.shape[1])
             A.update(cond_mask=mask, z=z)
         step = bridge_step(self.noise, bool(self.split_step), self.output, self.dtau is not None, var_bw,
                            cond is not None)  # fmt: skip
@@ -294,7 +294,9 @@ class Bridge(genbench.Sampler):
         Before every step the conditioning coordinates are reset to ``z*`` (``Ẑ_n = z*``), then
         the configured (split-)step runs from ``(Y_n, z*)``. ``conditioning`` lists the
         z-coordinates (default: the dataset's ``conditioning`` seen in ``fit``, else the last
-        ``len(z_star)`` coordinates).
+        ``k`` coordinates). ``z_star`` of shape ``(chains, k)`` conditions each chain on its own
+        value (one chain per row; seed 000 eq. (29) advances many surrogate paths at once); rows
+        come in (time, chain) order.
         """
         cond = conditioning if conditioning is not None else self.conditioning_
         z_star, cond = conditioning_indices(z_star, self.X_.shape[1], cond)
@@ -308,14 +310,13 @@ class Bridge(genbench.Sampler):
             rec[:, cond] = zc
             return nxt, rec
 
-        plan = plan_chains(n, self.chains, self.steps, self.burn_in, self.thin)
+        plan = conditional_plan(n, z_star, self.chains, self.steps, self.burn_in, self.thin)
         x0 = self._start(plan.chains, rng)
         if use_jax(self.backend):
             out = self._jax_run(x0, plan, n, rng, cond, zc) + self.mean_
         else:
             out = run_chains(step, x0, plan, n, rng) + self.mean_
-        out[:, cond] = z_star  # exactly z*, not z* − mean + mean
-        return out
+        return set_conditioning(out, z_star, cond, plan)  # exactly z*, not z* − mean + mean
 
 
 @genbench.hookimpl

@@ -12,9 +12,12 @@ import genbench
 from genbench.numerics.chains import (
     chain_device,
     check_chain_params,
+    conditional_plan,
+    conditioning_arrays,
     conditioning_indices,
     plan_chains,
     run_chains,
+    set_conditioning,
     start_states,
     use_jax,
 )
@@ -41,6 +44,20 @@ def neighbourhoods_eq57(d: int, s: int = 1) -> list[list[int]]:
     return [list(range(s * max(a // s - 1, 0), s * (a // s + 1))) for a in range(d)]
 
 
+def neighbourhoods_closure(d: int) -> list[list[int]]:
+    """Seed 001 §5.1 for x = (z_0…z_{K−1}, ψ_0…ψ_{K−1}), d = 2K: z_α and ψ_α both see
+    ``Λ(α) = {z_{α−1}, z_α, z_{α+1}, ψ_{α−1}, ψ_α, ψ_{α+1}}``, periodic in k (the printed set lists
+    α twice: a slip for this reading, d_α = 6)."""
+    if d % 2 or d < 6:
+        raise ValueError(f"closure neighbourhoods need d = 2K with K ≥ 3, got d = {d}")
+    K = d // 2
+    hood = [sorted({(a + k) % K for k in (-1, 0, 1)} | {K + (a + k) % K for k in (-1, 0, 1)}) for a in range(K)]
+    return hood + hood
+
+
+_PRESETS = {"eq57": neighbourhoods_eq57, "closure": neighbourhoods_closure}
+
+
 class LocalizedBridge(genbench.Sampler):
     """Localized split-step bridge sampler, seed 001 eqs. (14), (36)–(42).
 
@@ -53,7 +70,8 @@ class LocalizedBridge(genbench.Sampler):
     ``neighbourhoods``: an explicit list of index lists (``Λ(α)`` for α = 0…d−1); ``"eq57"``,
     the non-periodic ``Λ(α) = {α − 1, α}`` of eq. (57) for paths (§4, :func:`neighbourhoods_eq57`
     with s = 1); else the periodic window of ``radius`` (eq. 33: r = 1, d_α = 3; §3.1.1: r = 2,
-    d_α = 5), which on a path wraps its last state onto its first.
+    d_α = 5), which on a path wraps its last state onto its first; ``"closure"``, seed 001 §5.1's
+    sets for the Lorenz-96 closure pairs (:func:`neighbourhoods_closure`).
     ``output="projected"`` (default) records ``X_{n+1}`` as seed 001's scheme (14)/(42) does;
     ``"noisy"`` records ``X_{n+½}``. ``scale``: ``"none"``; ``"std"`` divides every coordinate by
     its standard deviation; a list of d block labels divides each block by its pooled std
@@ -91,7 +109,7 @@ class LocalizedBridge(genbench.Sampler):
         self,
         eps: float = 0.025,
         radius: int = 2,
-        neighbourhoods: Literal["eq57"] | list[list[int]] | None = None,
+        neighbourhoods: Literal["eq57", "closure"] | list[list[int]] | None = None,
         output: Literal["noisy", "projected"] = "projected",
         scale: Literal["none", "std"] | list[int] = "none",
         chains: int | None = 200,
@@ -123,8 +141,10 @@ class LocalizedBridge(genbench.Sampler):
             raise ValueError(f"eps must be positive, got {self.eps!r}")
         if self.radius < 0:
             raise ValueError(f"radius must be ≥ 0, got {self.radius!r}")
-        if isinstance(self.neighbourhoods, str) and self.neighbourhoods != "eq57":
-            raise ValueError(f"neighbourhoods must be 'eq57' or a list of index lists, got {self.neighbourhoods!r}")
+        if isinstance(self.neighbourhoods, str) and self.neighbourhoods not in _PRESETS:
+            raise ValueError(
+                f"neighbourhoods must be 'eq57', 'closure' or a list of index lists, got {self.neighbourhoods!r}"
+            )
         if self.output not in ("noisy", "projected"):
             raise ValueError(f"output must be 'noisy' or 'projected', got {self.output!r}")
         if isinstance(self.scale, str) and self.scale not in ("none", "std"):
@@ -139,8 +159,8 @@ class LocalizedBridge(genbench.Sampler):
         """Padded ``(d, d_max)`` neighbourhood indices and their mask."""
         if self.neighbourhoods is None:
             hoods = neighbourhoods_window(d, self.radius)
-        elif isinstance(self.neighbourhoods, str):  # "eq57", checked in check_params
-            hoods = neighbourhoods_eq57(d)
+        elif isinstance(self.neighbourhoods, str):  # a preset, checked in check_params
+            hoods = _PRESETS[self.neighbourhoods](d)
         else:
             hoods = self.neighbourhoods
         if len(hoods) != d:
@@ -252,7 +272,10 @@ class LocalizedBridge(genbench.Sampler):
         return nxt, (half if self.output == "noisy" else nxt)
 
     def _run(self, n, rng, cond=None, zc=None):
-        plan = plan_chains(n, self.chains, self.steps, self.burn_in, self.thin)
+        if cond is None:
+            plan = plan_chains(n, self.chains, self.steps, self.burn_in, self.thin)
+        else:
+            plan = conditional_plan(n, zc, self.chains, self.steps, self.burn_in, self.thin)
         start = self.start
         if not isinstance(start, str):
             start = (np.asarray(start, dtype=np.float64) - self.mean_) / self.scale_
@@ -272,10 +295,10 @@ class LocalizedBridge(genbench.Sampler):
                 return nxt, rec
 
             out = run_chains(step, x0, plan, n, rng)
-        return out * self.scale_ + self.mean_
+        return out * self.scale_ + self.mean_, plan
 
     def sample(self, n, *, rng):
-        return self._run(n, rng)
+        return self._run(n, rng)[0]
 
     def sample_conditional(self, z_star, n: int, *, rng, conditioning=None) -> np.ndarray:
         """Samples of ``p(ψ | z = z*)`` (seed 001 §5, Algorithm 1 with ``Z(n+1) ← z*``), shape ``(n, d)``.
@@ -283,16 +306,16 @@ class LocalizedBridge(genbench.Sampler):
         Before every step the conditioning coordinates are set to ``z*`` (in the sampler's scaled
         coordinates), then the localized split step runs; the recorded states carry ``z*``
         exactly. ``conditioning`` lists the z-coordinates (default: the dataset's
-        ``conditioning`` seen in ``fit``, else the last ``len(z*)`` coordinates). The chain
+        ``conditioning`` seen in ``fit``, else the last ``k`` coordinates); ``z_star`` of shape
+        ``(chains, k)`` gives each chain its own value (one chain per row). The chain
         layout (``chains``, ``steps``, ``burn_in``, ``thin``) is the sampler's: seed 001 §5 runs
         ``n_c = 100`` decorrelation steps per closure time step.
         """
         cond = conditioning if conditioning is not None else self.conditioning_
         z_star, cond = conditioning_indices(z_star, self.X_.shape[1], cond)
         zc = (z_star - self.mean_[cond]) / self.scale_[cond]
-        out = self._run(n, rng, cond, zc)
-        out[:, cond] = z_star  # exactly z*, not a scaled round trip
-        return out
+        out, plan = self._run(n, rng, cond, zc)
+        return set_conditioning(out, z_star, cond, plan)  # exactly z*, not a scaled round trip
 
     def _jax_run(self, x0, plan, n, rng, cond=None, zc=None):
         from genbench.numerics.bridge_jax import localized_step, run_chains_jax
@@ -306,10 +329,7 @@ class LocalizedBridge(genbench.Sampler):
             "c_noise": np.sqrt(2.0 * self.eps),
         }
         if cond is not None:
-            mask = np.zeros(self.X_.shape[1], dtype=bool)
-            mask[cond] = True
-            z = np.zeros(self.X_.shape[1])
-            z[cond] = zc
+            mask, z = conditioning_arrays(zc, cond, self.X_.shape[1])
             A.update(cond_mask=mask, z=z)
         return run_chains_jax(localized_step(self.output, cond is not None), A, x0, plan, n, rng)
 

@@ -7,7 +7,7 @@ from .covariance import CorrelationError, CovarianceError
 from .energy import MMD, Energy
 from .marginals import CircleC1, CircleC2, MarginalW1, RadialSpread
 from .memorization import Memorization
-from .paths import TransitionRate, TransitionRateValue
+from .paths import Autocorrelation, TransitionRate, TransitionRateValue
 from .sinkhorn import Sinkhorn
 from .sliced import SlicedW1, SlicedW2
 from .support import ModeBalance, OffSupport
@@ -32,4 +32,5 @@ def genbench_metrics() -> list[type]:
         RadialSpread,
         TransitionRate,
         TransitionRateValue,
+        Autocorrelation,
     ]

@@ -21,9 +21,12 @@ __all__ = [
     "ChainPlan",
     "chain_device",
     "check_chain_params",
+    "conditional_plan",
+    "conditioning_arrays",
     "conditioning_indices",
     "plan_chains",
     "run_chains",
+    "set_conditioning",
     "start_states",
     "use_jax",
 ]
@@ -140,11 +143,52 @@ def check_chain_params(burn_in: int, thin: int, tol: float, backend: str) -> Non
 
 def conditioning_indices(z_star, d: int, conditioning) -> tuple[np.ndarray, np.ndarray]:
     """``(z*, indices)`` for conditional sampling: the coordinates ``conditioning`` (default: the
-    last ``len(z*)``) of a d-dimensional state; a one-line :class:`ValueError` when they disagree."""
-    z_star = np.atleast_1d(np.asarray(z_star, dtype=np.float64))
-    cond = np.arange(d - len(z_star), d) if conditioning is None else np.asarray(conditioning, dtype=int)
-    if len(cond) != len(z_star):
-        raise ValueError(f"z_star has {len(z_star)} values for {len(cond)} conditioning coordinates")
-    if len(cond) and (cond.min() < 0 or cond.max() >= d):
+    last ``k``) of a d-dimensional state. ``z*`` is ``(k,)`` (every chain) or ``(chains, k)`` (one
+    value per chain); a one-line :class:`ValueError` when shapes and coordinates disagree."""
+    z_star = np.asarray(z_star, dtype=np.float64)
+    if z_star.ndim == 0:
+        z_star = z_star.reshape(1)
+    if z_star.ndim > 2 or z_star.shape[-1] == 0 or (z_star.ndim == 2 and len(z_star) == 0):
+        raise ValueError(f"z_star must be (k,) or (chains, k) with k ≥ 1, got shape {z_star.shape}")
+    k = z_star.shape[-1]
+    cond = np.arange(d - k, d) if conditioning is None else np.asarray(list(conditioning), dtype=int)
+    if len(cond) != k:
+        raise ValueError(f"z_star has {k} values for {len(cond)} conditioning coordinates")
+    if cond.min() < 0 or cond.max() >= d:
         raise ValueError(f"conditioning coordinates {cond.tolist()} must lie in 0..{d - 1}")
     return z_star, cond
+
+
+def conditioning_arrays(zc: np.ndarray, cond: np.ndarray, d: int) -> tuple[np.ndarray, np.ndarray]:
+    """``(mask, z)`` for the jax steps: a ``(d,)`` mask of the conditioning coordinates and the
+    state values there, ``(d,)`` or ``(chains, d)`` as ``zc`` is ``(k,)`` or ``(chains, k)``."""
+    mask = np.zeros(d, dtype=bool)
+    mask[cond] = True
+    z = np.zeros((*zc.shape[:-1], d))
+    z[..., cond] = zc
+    return mask, z
+
+
+def conditional_plan(n: int, z_star: np.ndarray, chains, steps, burn_in: int, thin: int) -> ChainPlan:
+    """The chain layout for conditional sampling: one chain per row of a ``(chains, k)`` z*."""
+    if z_star.ndim == 2:
+        if n % len(z_star):
+            raise ValueError(f"n = {n} is not a multiple of the {len(z_star)} per-chain z* values")
+        plan = plan_chains(n, len(z_star), steps, burn_in, thin)
+        if plan.chains != len(z_star):
+            raise ValueError(
+                f"{len(z_star)} per-chain z* values need {len(z_star)} chains, n = {n} allows {plan.chains}"
+            )
+        return plan
+    return plan_chains(n, chains, steps, burn_in, thin)
+
+
+def set_conditioning(out: np.ndarray, z_star: np.ndarray, cond: np.ndarray, plan: ChainPlan) -> np.ndarray:
+    """Write z* exactly into the conditioning coordinates of ``run_chains``' output (time, chain order)."""
+    if z_star.ndim == 1:
+        out[:, cond] = z_star
+    else:
+        total = plan.chains * plan.per_chain
+        chain = np.arange(total - len(out), total) % plan.chains
+        out[:, cond] = z_star[chain]
+    return out
