@@ -178,7 +178,7 @@ class Bridge(genbench.Sampler):
         self.bias_ = self.log_v_ - np.einsum("ij,ij->i", self.Xc_, self.Xc_) / (4.0 * self.eps)
         self.sinkhorn_iterations_, self.sinkhorn_method_ = res.iterations, method
         self.diagnostics_ = {
-            "sinkhorn": method,
+            "sinkhorn": getattr(res, "method", method) if method != "dense" else "dense",  # "jax:cuda:0", …
             "sinkhorn_iterations": res.iterations,
             "sinkhorn_marginal_error": float(getattr(res, "check_error", res.error)),
             "sinkhorn_seconds": round(time.perf_counter() - t0, 4),
