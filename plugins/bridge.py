@@ -80,9 +80,10 @@ class Bridge(genbench.Sampler):
 
     ``sinkhorn`` picks how eq. (6) is solved (``genbench.numerics.sinkhorn_large``): ``"auto"``
     keeps the dense M × M float64 kernel while it fits in 1 GiB (M ≤ 11,585: the numbers of every
-    suite below that size are unchanged) and beyond that never forms it: jax streaming on a GPU
-    (M = 120,000 in 2.5 s on an H200), NUFFT for d ≤ 3 (M = 120,000 ``lorenz63_closure``,
-    ε = 0.001, in 15–20 s and 150–450 MB on our 2-core CPU), a k-d-tree sparse kernel where the
+    suite below that size are unchanged; with a GPU only below M = 4,000) and beyond that never
+    forms it: jax streaming on a GPU (M = 120,000 in 2.5 s on an H200, v equal to ~1e-14), NUFFT
+    for d ≤ 3 (M = 120,000 ``lorenz63_closure``, ε = 0.001, in 13–20 s and 150–450 MB on our
+    2-core CPU), a k-d-tree sparse kernel where the
     kernel is local, else jax/numpy streaming. Every path's exact-kernel marginal error on 1,000
     rows is reported in ``diagnostics_``; the chains use the exact ``n × M`` weights either way.
 
