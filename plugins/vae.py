@@ -43,7 +43,9 @@ class VAE(genbench.Sampler):
     batch_size:
         Training points per step.
     lr:
-        Adam learning rate (thesis: 5e-4).
+        Adam's initial learning rate (thesis: 5e-4, the ``paper`` profile). Default 2e-3 by
+        measurement (cosine-decayed; 3 seeds): ahead of 5e-4 at every budget (8,000 steps:
+        sliced W2 0.26 vs 0.36 on two_circles, 0.10 vs 0.13 on the swiss roll).
     standardize:
         Train on standardised coordinates (mapped back in ``sample``).
     schedule:
@@ -65,9 +67,9 @@ class VAE(genbench.Sampler):
         encoder: tuple[int, ...] = (128, 64, 32, 16),
         decoder: tuple[int, ...] = (16, 32, 64, 128, 256),
         kl_weight: float = 0.1,
-        steps: int = 4000,
+        steps: int = 8000,
         batch_size: int = 128,
-        lr: float = 5e-4,
+        lr: float = 2e-3,
         standardize: bool = True,
         schedule: Literal["cosine", "constant"] = "cosine",
         max_seconds: float | None = 600.0,

@@ -62,10 +62,14 @@ def test_gan_generator_moves_towards_the_data(circles):
     ref = dataset.sample(1000, rng=np.random.default_rng(5))
 
     def distance(steps: int) -> float:
-        s = make("gan", **{**SMALL["gan"], "steps": steps}).fit(X, rng=np.random.default_rng(1))
+        # From the default N(0, 1) latent the generator starts near a point and needs more steps than
+        # from U[-5, 5] (measured: sliced W2 1.61 -> 1.77 after 300 steps at lr 5e-4, 0.39 after 600
+        # at lr 1e-3)
+        params = {**SMALL["gan"], "lr": 1e-3, "steps": steps}
+        s = make("gan", **params).fit(X, rng=np.random.default_rng(1))
         return metric(s.sample(1000, rng=np.random.default_rng(2)), ref, rng=np.random.default_rng(3))
 
-    assert distance(300) < 0.75 * distance(1)
+    assert distance(600) < 0.75 * distance(1)
 
 
 def test_ou_sgm_learns_the_exact_score_of_a_standard_normal():
