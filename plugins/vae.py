@@ -39,7 +39,9 @@ class VAE(genbench.Sampler):
         Weight of the KL term against the squared error summed over coordinates (β-VAE's β,
         Higgins et al. 2017; 1 is the ELBO with decoder variance ½).
     steps:
-        Adam steps (the budget).
+        Adam steps (the budget). 16,000 by measurement (3 seeds): from 8,000 to 16,000 steps every
+        metric moves by less than its spread over seeds, from 4,000 to 8,000 the swiss roll's
+        off-support mass still falls 42 % → 12 % (README, neural section).
     batch_size:
         Training points per step.
     lr:
@@ -67,7 +69,7 @@ class VAE(genbench.Sampler):
         encoder: tuple[int, ...] = (128, 64, 32, 16),
         decoder: tuple[int, ...] = (16, 32, 64, 128, 256),
         kl_weight: float = 0.1,
-        steps: int = 8000,
+        steps: int = 16000,
         batch_size: int = 128,
         lr: float = 2e-3,
         standardize: bool = True,
