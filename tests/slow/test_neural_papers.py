@@ -22,7 +22,9 @@ def test_push_forward_models_put_more_mass_in_the_gap_than_ou_sgm():
 
     At small budgets this does not hold for the VAE (measured, 800 VAE steps against 3,000 steps of
     a 3 × 64 OU-SGM: 7.0 % vs 9.2 % of samples in the gap; the GAN at 400 steps 15.7 %): an
-    under-trained score model blurs into the gap too. Hence the default budgets here.
+    under-trained score model blurs into the gap too. Hence the default budgets here. With the
+    converged defaults (GAN: N(0, 1) latent, no dropout) the margins are small: measured 1.6 %
+    (GAN), 1.2 % (VAE) against 0.2 % (OU-SGM); 5.5 minutes on 2 loaded cores.
     """
     data = REGISTRY.get("dataset", "two_circles")(n_train=500)
     X = data.sample(500, rng=np.random.default_rng(0))
