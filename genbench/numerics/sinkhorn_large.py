@@ -201,23 +201,8 @@ def _sparse_operator(X: np.ndarray, eps: float, kernel_tol: float, memory: int):
 # --- streaming (numpy threads, jax) ------------------------------------------------------------
 
 
-def _log_kernel_block(A, B, a2, b2, eps, rho_a, rho_b):
-    """``log t`` for a block: ``−|a − b|²/(4ε)`` or ``−|a − b|²/(2ε(ρ_a + ρ_b))``, in a fresh array."""
-    E = A @ B.T
-    E *= -2.0
-    E += a2[:, None]
-    E += b2[None, :]
-    np.maximum(E, 0.0, out=E)
-    if rho_a is None:
-        E *= -1.0 / (4.0 * eps)
-    else:
-        E /= (-2.0 * eps) * (rho_a[:, None] + rho_b[None, :])
-    return E
-
-
 def _stream_operator(X: np.ndarray, eps: float, rho, threads: int):
     M = len(X)
-    a2 = np.einsum("ij,ij->i", X, X)
     size = max(64, min(M, int(math.sqrt(_BLOCK_ENTRIES))))
     starts = list(range(0, M, size))
     pairs = [(i, j) for i in starts for j in starts if j >= i]
@@ -228,7 +213,7 @@ def _stream_operator(X: np.ndarray, eps: float, rho, threads: int):
             si, sj = slice(i, i + size), slice(j, j + size)
             ri = None if rho is None else rho[si]
             rj = None if rho is None else rho[sj]
-            K = _log_kernel_block(X[si], X[sj], a2[si], a2[sj], eps, ri, rj)
+            K = gaussian_log_kernel(sq_distances(X[si], X[sj]), eps, ri, rj)
             np.exp(K, out=K)
             out[si] += K @ v[sj]
             if j != i:
@@ -328,13 +313,12 @@ def exact_marginal_error(
     """``max_i |M v_i (T v)_i − 1|`` over ``rows`` (default all) with the exact kernel, in blocks."""
     M = len(X)
     rows = np.arange(M) if rows is None else np.asarray(rows)
-    a2 = np.einsum("ij,ij->i", X, X)
     v = np.exp(log_v)
     size = max(1, _BLOCK_ENTRIES // M)
     worst = 0.0
     for s in range(0, len(rows), size):
         r = rows[s : s + size]
-        E = _log_kernel_block(X[r], X, a2[r], a2, eps, None if rho is None else rho[r], rho)
+        E = gaussian_log_kernel(sq_distances(X[r], X), eps, None if rho is None else rho[r], rho)
         np.exp(E, out=E)
         worst = max(worst, float(np.max(np.abs(M * v[r] * (E @ v) - 1.0))))
     return worst
@@ -349,12 +333,10 @@ def kde_log_density_blocks(X: np.ndarray, h2: float) -> np.ndarray:
     from scipy.special import logsumexp
 
     M = len(X)
-    a2 = np.einsum("ij,ij->i", X, X)
     out = np.empty(M)
     size = max(1, _BLOCK_ENTRIES // M)
     for s in range(0, M, size):
-        D = _log_kernel_block(X[s : s + size], X, a2[s : s + size], a2, 0.25, None, None)  # −|a − b|²
-        out[s : s + size] = logsumexp(D * (0.5 / h2), axis=1)
+        out[s : s + size] = logsumexp(sq_distances(X[s : s + size], X) * (-0.5 / h2), axis=1)
     return out - math.log(M)
 
 
