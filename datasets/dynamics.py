@@ -149,7 +149,11 @@ def _on_cpu(jax):
     on a GPU every loop iteration pays a kernel launch and the predicate's copy back to the host,
     so the CPU is the faster device (and a GPU run's chains keep the GPU to themselves).
     """
-    return jax.default_device(jax.devices("cpu")[0])
+    try:
+        cpu = jax.devices("cpu")[0]
+    except RuntimeError:  # JAX_PLATFORMS names only the GPU (genbench run --device cuda)
+        return contextlib.nullcontext()
+    return jax.default_device(cpu)
 
 
 def _rk4(f, s, dt):

@@ -10,6 +10,7 @@ import pytest
 import genbench
 from genbench.cell import LOG_TAIL_BYTES, CellResult
 from genbench.executors import Executor, run_cell
+from genbench.executors.isolation import worker_environment
 from genbench.progress import Progress
 
 from .conftest import FAILING_PLUGINS, results_json, run_cli
@@ -139,3 +140,11 @@ def test_logs_of_a_killed_run_are_removed_by_the_next(tmp_path, monkeypatch):
     out = run_isolated(print, ("hello",), timeout=30)
     assert out.state == "returned" and out.log_tail == "hello\n" and out.log_bytes == 6
     assert not stale.exists() and list(logs.glob("*.log")) == []
+
+
+def test_cuda_workers_keep_jax_cpu_device_for_host_work(monkeypatch):
+    monkeypatch.delenv("JAX_PLATFORMS", raising=False)
+    platforms = worker_environment("cuda")["JAX_PLATFORMS"].split(",")
+    # CUDA first (jax's default device), the CPU kept: the closure datasets integrate on it.
+    assert platforms[0] == "cuda" and "cpu" in platforms
+    assert worker_environment("cpu")["JAX_PLATFORMS"] == "cpu"

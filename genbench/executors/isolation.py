@@ -98,7 +98,8 @@ def worker_environment(device: str = "auto", threads: int = 1) -> dict[str, str]
     device memory: allocation on demand instead. jax's persistent compilation cache lives
     under :func:`cache_dir`, so a jit compile is paid once per machine, not once per cell.
     ``device="cpu"`` hides the GPUs from CUDA (torch and jax) before anything initialises it;
-    ``"cuda"`` makes jax use its CUDA backend (an error in the cell where there is none);
+    ``"cuda"`` makes jax use its CUDA backend (an error in the cell where there is none) and keeps
+    its CPU device for host work (the closure datasets' sequential integrators);
     ``"auto"`` leaves the choice to each library. A variable the user has set is left alone.
     """
     if device not in DEVICES:
@@ -112,7 +113,7 @@ def worker_environment(device: str = "auto", threads: int = 1) -> dict[str, str]
     if device == "cpu":
         env.update(CUDA_VISIBLE_DEVICES="", JAX_PLATFORMS="cpu")
     elif device == "cuda":
-        env["JAX_PLATFORMS"] = "cuda"
+        env["JAX_PLATFORMS"] = "cuda,cpu"  # the first is jax's default device
     env = {k: v for k, v in env.items() if k not in os.environ}
     # What this device must not inherit from a forkserver that an earlier run started (the user's own
     # settings are in os.environ and stay).
