@@ -227,6 +227,12 @@ def report_rows(report: Report) -> list[list[str]]:
 def report_heading(report: Report) -> str:
     profile = report.profile or "(no profile)"
     counts = ", ".join(f"{n} {k}" for k, n in report.counts().items())
+    elsewhere = sum(
+        v.verdict == NOT_RUN and v.claim.profiles is not None and (report.profile or "") not in v.claim.profiles
+        for v in report.verdicts
+    )
+    if elsewhere:
+        counts += f" ({elsewhere} of them another profile's claims)"
     return (
         f"{report.suite}: paper vs measured — profile {profile}, suite {report.stored} "
         f"({report.n_ok} of {report.n_cells} cells ok); {counts}"

@@ -8,7 +8,7 @@ import pytest
 
 import genbench
 from genbench.plugins import get_registry
-from genbench.reproduce import NOT_REPRODUCED, NOT_RUN, REPRODUCED, build_report, render_report
+from genbench.reproduce import NOT_REPRODUCED, NOT_RUN, REPRODUCED, build_report, render_report, report_heading
 from genbench.suite import load_suite
 
 from .conftest import run_cli
@@ -102,6 +102,7 @@ def test_verdicts_follow_the_checks(ran):
     assert got["order"].verdict == REPRODUCED and "broad" in got["order"].measured
     assert got["full-only"].verdict == NOT_RUN and "quick" in got["full-only"].measured
     assert report.counts() == {REPRODUCED: 3, NOT_REPRODUCED: 1, NOT_RUN: 1}
+    assert report_heading(report).endswith("1 not run (1 of them another profile's claims)")
 
 
 def test_a_profile_not_run_reports_every_claim_not_run(ran):
