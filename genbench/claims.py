@@ -82,6 +82,10 @@ class Claim:
     cause: str = ""
     profiles: tuple[str, ...] | None = None
 
+    def checked_by(self, profile: str | None) -> bool:
+        """Whether a run of ``profile`` (``None``: no profile) checks this claim."""
+        return self.profiles is None or (profile or "") in self.profiles
+
     def criterion(self) -> str:
         """The check in words: ``argmin within 1 grid step``, ``|mean − 0.5| ≤ 0.1``, …"""
         if self.check == "argmin":

@@ -158,7 +158,7 @@ def evaluate(paper: PaperTable, rows: list[dict[str, Any]], profile: str | None)
     """The verdict of every claim on ``rows`` (one profile's stored rows)."""
     out = []
     for claim in paper.claims:
-        if claim.profiles is not None and (profile or "") not in claim.profiles:
+        if not claim.checked_by(profile):
             shown = "default" if profile is None else profile
             out.append(_not_run(claim, f"checked by the {', '.join(claim.profiles)} profile, not {shown}"))
             continue
@@ -227,10 +227,7 @@ def report_rows(report: Report) -> list[list[str]]:
 def report_heading(report: Report) -> str:
     profile = report.profile or "(no profile)"
     counts = ", ".join(f"{n} {k}" for k, n in report.counts().items())
-    elsewhere = sum(
-        v.verdict == NOT_RUN and v.claim.profiles is not None and (report.profile or "") not in v.claim.profiles
-        for v in report.verdicts
-    )
+    elsewhere = sum(not v.claim.checked_by(report.profile) for v in report.verdicts)
     if elsewhere:
         counts += f" ({elsewhere} of them another profile's claims)"
     return (
