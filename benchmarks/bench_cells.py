@@ -4,7 +4,7 @@ One parameter set per (sampler, dataset) cell, built by genbench's own suite exp
 
 * ``time_fit`` / ``time_sample`` — seconds of one ``fit`` / ``sample`` (lower is better);
 * ``peakmem_fit`` — peak resident memory of the process through ``fit`` (lower is better);
-* ``track_<metric>`` — the cell's metric value, from :func:`genbench.runner.execute_cell` (the
+* ``track_<metric>`` — the cell's metric value, from :func:`genbench.executors.worker.execute_cell` (the
   code a worker runs), so it equals what ``genbench run --suite benchmarks/asv_cells.toml``
   stores for the same cell and seed. asv assumes lower is better: true for ``sliced_w2`` and
   ``energy``; ``memorization`` has no direction (≈ 1 is fresh data, < 0.5 flags
@@ -37,7 +37,7 @@ else:  # pragma: no cover
 def suite_cells() -> dict[tuple[str, str], object]:
     """``(sampler, dataset) → Cell`` of the asv suite, with every available registered sampler."""
     from genbench.plugins import get_registry, unavailable_reason
-    from genbench.suite import parse_suite, suite_cells
+    from genbench.spec.suite import parse_suite, suite_cells
 
     registry = get_registry()
     raw = tomllib.loads(SUITE.read_text())
@@ -108,8 +108,8 @@ METRICS = [name for name, _ in next(iter(CELLS.values())).metrics]
 
 def run_cells(keys=None) -> dict[str, dict]:
     """``"sampler/dataset" → result row`` of the cells (all by default), each run by the runner's
-    :func:`genbench.runner.execute_cell` in this process — the track_* values."""
-    from genbench.runner import execute_cell
+    :func:`genbench.executors.worker.execute_cell` in this process — the track_* values."""
+    from genbench.executors.worker import execute_cell
 
     keys = list(CELLS) if keys is None else keys
     return {f"{s}/{d}": execute_cell(CELLS[(s, d)]).to_dict() for s, d in keys}
@@ -117,7 +117,7 @@ def run_cells(keys=None) -> dict[str, dict]:
 
 def prepared(cell):
     """The cell's sampler and training set, drawn exactly as the runner draws them (same seeds)."""
-    from genbench.runner import build_components
+    from genbench.executors.worker import build_components
 
     dataset, sampler, _ = build_components(cell)
     train_ss, _ = cell.data_seed().spawn(2)

@@ -23,6 +23,7 @@ from typing import Literal
 import numpy as np
 
 import genbench
+from genbench.config import cache_dir
 
 _CACHE_VERSION = 2  # kept in the key; the source hash below already covers every edit
 #: Parameters that do not change a simulation (left out of the cache key).
@@ -33,15 +34,6 @@ _NOT_SIMULATED = frozenset({"n_train", "surrogate", "trajectories", "surrogate_b
 def _source_hash() -> str:
     """Hash of this module: an edited simulation never reuses trajectories cached before."""
     return hashlib.sha256(Path(__file__).read_bytes()).hexdigest()[:12]
-
-
-def cache_dir() -> Path:
-    """Where simulated trajectories are cached (created on first use)."""
-    root = os.environ.get("GENBENCH_CACHE")
-    if not root:
-        base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-        root = os.path.join(base, "genbench")
-    return Path(root)
 
 
 def cached(dataset: genbench.Dataset, seed: int, n: int, simulate: Callable[[], np.ndarray]) -> np.ndarray:

@@ -8,13 +8,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .cell import Cell, CellResult
+from .config import check_device
 from .contracts import Component, Dataset, Metric, Sampler
-from .errors import GenbenchError, did_you_mean
-from .grid import expand
-from .params import check_type
+from .errors import GenbenchError
+from .params import validate_params
 from .plugins import get_registry
-from .suite import Suite, load_suite, suite_cells
+from .results.schema import Cell, CellResult
+from .spec.suite import Suite, load_suite, suite_cells
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -23,19 +23,15 @@ if TYPE_CHECKING:
 
 
 def _make(kind: str, name: str, params: dict[str, Any], plugin_dirs=None) -> Component:
+    """The one validation path (:func:`genbench.params.validate_params`), then the instance."""
     cls = get_registry(plugin_dirs).get(kind, name)
-    defaults = cls.param_defaults()
-    for key, value in params.items():
-        if key not in defaults:
-            raise GenbenchError(f"{kind} {name!r} has no parameter {key!r}{did_you_mean(key, defaults)}")
-        expected = check_type(cls, key, value)
-        if expected is not None:
-            raise GenbenchError(f"{kind} {name!r}: {key} must be {expected}, got {value!r}")
+    where = f"{kind} {name!r}"
+    validate_params(cls, params, where, sep=": ")
     obj = cls(**params)
     try:
         obj.check_params()
     except ValueError as exc:
-        raise GenbenchError(f"{kind} {name!r}: {exc}") from None
+        raise GenbenchError(f"{where}: {exc}") from None
     return obj
 
 
@@ -95,8 +91,7 @@ def plan_run(
     profile: str | None = None,
 ) -> RunPlan:
     """Load and validate a suite, apply selectors and overrides, expand it into cells."""
-    from .runner import skip_reason
-    from .selectors import apply_selectors, filter_cells
+    from .spec.selectors import apply_selectors, filter_cells
 
     for name, value in (("timeout", timeout), ("max_memory", max_memory), ("repetitions", repetitions)):
         if value is not None:
@@ -104,17 +99,8 @@ def plan_run(
     registry = get_registry(plugin_dirs)
     s = load_suite(suite, registry, profile)
     shipped = {kind: set(getattr(s, kind)) for kind in ("samplers", "datasets")}
-    # Cells of the suite as shipped (datasets × samplers × repetitions), to say what selectors leave out.
-    full = sum(map(len, map(expand, s.datasets.values()))) * sum(map(len, map(expand, s.samplers.values())))
-    full *= s.repetitions
-    reasons_adhoc = []
-    if timeout is not None:
-        s.timeout = float(timeout)
-    if max_memory is not None:
-        s.max_memory = float(max_memory)
-    if repetitions is not None and int(repetitions) != s.repetitions:
-        reasons_adhoc.append(f"--repetitions {repetitions} (the suite has {s.repetitions})")
-        s.repetitions = int(repetitions)
+    full = s.n_cells()  # the suite as shipped, to say how many cells the selectors leave out
+    reasons_adhoc = _apply_overrides(s, registry, timeout, max_memory, repetitions)
     s, ssel, dsel = apply_selectors(s, registry, list(samplers), list(datasets))
     added = sorted(n for kind in ("samplers", "datasets") for n in set(getattr(s, kind)) - shipped[kind])
     if added:
@@ -125,18 +111,45 @@ def plan_run(
     plan = RunPlan(s, cells, adhoc="; ".join(reasons_adhoc))
     if full and not reasons_adhoc:
         plan.narrowed = max(0, full - len(cells))
-    reasons: dict[str, str | None] = {}  # per dataset × sampler configuration, not per repetition
-    for c in cells:  # capabilities and optional packages are cheap to check here; no process needed
-        if c.base_id not in reasons:
-            try:
-                dataset = registry.get("dataset", c.dataset)(**c.dataset_params)
-                sampler = registry.get("sampler", c.sampler)(**c.sampler_params)
-                reasons[c.base_id] = skip_reason(c, dataset, sampler)
-            except Exception:  # a component that cannot even be built: the worker records the error
-                reasons[c.base_id] = None
-        if reasons[c.base_id]:
-            plan.skipped[c.cell_id] = reasons[c.base_id]
+    plan.skipped = _skipped_cells(s, cells)
     return plan
+
+
+def _apply_overrides(
+    s: Suite, registry: Any, timeout: float | None, max_memory: float | None, repetitions: int | None
+) -> list[str]:
+    """``--timeout``, ``--max-memory`` and ``--repetitions`` applied to the suite; returns why the
+    run is stored apart from the suite (another number of repetitions), if it is."""
+    from .spec.suite import check_timeout
+
+    reasons = []
+    if timeout is not None:
+        s.timeout = float(timeout)
+        check_timeout(s, registry)
+    if max_memory is not None:
+        s.max_memory = float(max_memory)
+    if repetitions is not None and int(repetitions) != s.repetitions:
+        reasons.append(f"--repetitions {repetitions} (the suite has {s.repetitions})")
+        s.repetitions = int(repetitions)
+    return reasons
+
+
+def _skipped_cells(s: Suite, cells: list[Cell]) -> dict[str, str]:
+    """Cells that cannot run here (a missing package or capability), from the instances the suite
+    built and checked once; decided per dataset × sampler configuration, not per repetition."""
+    from .executors.worker import skip_reason
+
+    reasons: dict[str, str | None] = {}
+    skipped = {}
+    for c in cells:
+        if c.base_id not in reasons:
+            dataset = s.instance("datasets", c.dataset, c.dataset_params)
+            sampler = s.instance("samplers", c.sampler, c.sampler_params)
+            # A component that could not be built: the worker records its error.
+            reasons[c.base_id] = None if dataset is None or sampler is None else skip_reason(c, dataset, sampler)
+        if reasons[c.base_id]:
+            skipped[c.cell_id] = reasons[c.base_id]
+    return skipped
 
 
 def _preloads(cells: list[Cell], plugin_dirs: tuple[str, ...]) -> tuple[str, ...]:
@@ -168,8 +181,8 @@ class RunSummary:
 
 def resolve_plan(plan: RunPlan, store: str | Path | None = None, *, rerun: bool = False) -> RunPlan:
     """Mark the plan's cells that the store already holds as final (unless ``rerun``)."""
-    from .store import Store, default_store_path
-    from .versions import code_version
+    from .results.store import Store, default_store_path
+    from .results.versions import code_version
 
     if not rerun and Path(store or default_store_path()).exists():
         with Store(store, readonly=True) as db:
@@ -201,14 +214,12 @@ def execute_plan(
     cleanly (running cells are killed; finished ones are kept). ``executor_options`` go to the
     executor's constructor (e.g. ``{"scheduler": "tcp://host:8786"}`` for ``"dask"``)."""
     from .executors import Executor, make_executor
-    from .executors.isolation import DEVICES
-    from .progress import Progress
-    from .store import Store
-    from .versions import code_version, package_versions
+    from .executors.progress import Progress
+    from .results.store import Store
+    from .results.versions import code_version, package_versions
 
     _positive("jobs", jobs, integer=True)
-    if device not in DEVICES:
-        raise GenbenchError(f"device must be one of {', '.join(DEVICES)}, got {device!r}")
+    check_device(device)
     version, versions = code_version(), package_versions()
     run_id = uuid.uuid4().hex[:12]
     resolve_plan(plan, store, rerun=rerun)
@@ -287,14 +298,14 @@ def run_suite(
 ) -> pd.DataFrame:
     """Run a suite (resuming from ``store``) and return its cells' results as a DataFrame.
 
-    The columns are those of ``genbench results --format json`` (:data:`genbench.cell.ROW_FIELDS`);
+    The columns are those of ``genbench results --format json`` (:data:`genbench.results.schema.ROW_FIELDS`);
     the parameter, config, ``metrics`` and ``versions`` columns hold dicts. Raises
     :class:`ValueError` on bad input (the same checks as the CLI) and :class:`KeyboardInterrupt`
     if interrupted (finished cells are kept in the store).
     """
     import pandas as pd
 
-    from .store import COLUMNS, Store
+    from .results.store import COLUMNS, Store
 
     for name, value in (("samplers", samplers), ("datasets", datasets), ("plugin_dirs", plugin_dirs)):
         if isinstance(value, (str, Path)):

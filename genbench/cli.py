@@ -13,6 +13,7 @@ from typing import Any
 
 import click
 
+from .config import DASK_SCHEDULER_ENV, DEVICES, PLUGIN_DIRS_ENV
 from .errors import GenbenchError
 
 EXIT_USAGE = 2
@@ -24,7 +25,7 @@ def _plugin_dir_option(f: Callable) -> Callable:
         "plugin_dirs",
         multiple=True,
         type=click.Path(file_okay=False),
-        envvar="GENBENCH_PLUGIN_DIRS",
+        envvar=PLUGIN_DIRS_ENV,
         help="Load every *.py in DIR as a plugin (repeatable; env GENBENCH_PLUGIN_DIRS).",
         metavar="DIR",
     )(f)
@@ -117,13 +118,13 @@ def main() -> None:
 @click.option(
     "--scheduler",
     default=None,
-    envvar="GENBENCH_DASK_SCHEDULER",
+    envvar=DASK_SCHEDULER_ENV,
     metavar="ADDRESS",
     help="With --executor dask: a running scheduler (tcp://HOST:PORT) [default: start a local cluster].",
 )
 @click.option(
     "--device",
-    type=click.Choice(["auto", "cpu", "cuda"]),
+    type=click.Choice(list(DEVICES)),
     default="auto",
     show_default=True,
     help="Device for samplers that can use a GPU; cpu hides the GPUs from every cell.",
@@ -178,7 +179,7 @@ def run(
         profile=profile,
     )
     if not dry_run:
-        from .store import Store
+        from .results.store import Store
 
         Store.check_writable(store)
     if plan.adhoc:
@@ -247,7 +248,7 @@ def _print_dry_run(plan) -> None:
 @_friendly
 def results(suite, fmt, history, store, cell_id, show_log) -> None:
     """Print result rows (one per cell) as a table, CSV or JSON; or one cell's captured output."""
-    from .results import cell_log, results_rows, rows_to_csv, rows_to_table
+    from .results.export import cell_log, results_rows, rows_to_csv, rows_to_table
 
     if show_log:
         if not cell_id:
@@ -308,7 +309,7 @@ def leaderboard(suite, fmt, store, metric, columns, out, asv_results, plugin_dir
     """Rank samplers per dataset: mean ± std over repetitions, rank intervals, copying flags, runtime."""
     from pathlib import Path
 
-    from .leaderboard import leaderboard_table, write_leaderboard
+    from .reports.leaderboard import leaderboard_table, write_leaderboard
 
     cols = [c.strip() for c in columns.split(",") if c.strip()] if columns else None
     if out is None:
@@ -335,7 +336,7 @@ def leaderboard(suite, fmt, store, metric, columns, out, asv_results, plugin_dir
 def report(suite, store, profile, fmt, plugin_dirs) -> None:
     """Paper vs measured: each claim of SUITE's [paper] table, the paper's value, the measured one
     (mean ± std over repetitions) and the verdict: reproduced, not reproduced or not run."""
-    from .reproduce import build_report, render_report
+    from .reports.paper import build_report, render_report
 
     click.echo(render_report(build_report(suite, store, profile, plugin_dirs), fmt), nl=False)
 
@@ -386,7 +387,7 @@ def plugins(as_json, plugin_dirs) -> None:
 @_friendly
 def test(sampler, timeout, plugin_dirs) -> None:
     """Conformance checks for SAMPLER (default: every registered sampler), each in its own process."""
-    from .checks import check_sampler_isolated
+    from .conformance.checks import check_sampler_isolated
     from .plugins import get_registry, unavailable_reason
 
     reg = get_registry(plugin_dirs)

@@ -3,15 +3,20 @@
 They follow scikit-learn's estimator conventions: ``__init__`` only stores its keyword
 parameters under the same names (every one has a default), learned state ends with ``_``,
 randomness always comes in as a :class:`numpy.random.Generator`, and :meth:`get_params`
-is what grids, cell ids and the results table read.
+is what grids, cell ids and the results table read. Parameters are declared once, as annotated
+class attributes (:func:`genbench.params.param` adds a range); ``__init__`` is then written for
+the component (see :mod:`genbench.params`).
 """
 
 from __future__ import annotations
 
 import inspect
 import math
+import sys
 import typing
 from typing import TYPE_CHECKING, Any, ClassVar
+
+from .params import Param, Range, check_values, values_equal
 
 if TYPE_CHECKING:
     import numpy as np
@@ -21,6 +26,7 @@ __all__ = [
     "Dataset",
     "Metric",
     "NaNWithReason",
+    "Param",
     "Sampler",
     "nan_with_reason",
 ]
@@ -47,6 +53,24 @@ class Component:
     #: The genbench extra that installs :attr:`requires_packages` (named in the skip reason).
     extra: ClassVar[str] = ""
 
+    #: Declared parameters of this class and its bases (filled in by ``__init_subclass__``).
+    _declared: ClassVar[dict[str, Param]] = {}
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        """Collect the parameters declared on ``cls`` (annotated class attributes; see
+        :mod:`genbench.params`) and write its ``__init__`` when it declares any."""
+        super().__init_subclass__(**kwargs)
+        own = _own_declarations(cls)
+        if not own:
+            return
+        if "__init__" in vars(cls):
+            raise TypeError(f"{cls.__qualname__}: declare parameters as class attributes or write __init__, not both")
+        declared = {**_inherited_declarations(cls), **own}
+        for key, spec in own.items():
+            setattr(cls, key, spec.default)  # the class attribute reads as the default
+        cls._declared = declared
+        cls.__init__ = _declared_init(cls, declared)  # type: ignore[method-assign]
+
     @classmethod
     def _init_signature(cls) -> inspect.Signature:
         init = cls.__init__
@@ -66,7 +90,9 @@ class Component:
 
     @classmethod
     def param_annotations(cls) -> dict[str, Any]:
-        """Resolved type hints of the ``__init__`` parameters ({} where they cannot be resolved)."""
+        """Resolved type hints of the parameters ({} for those that cannot be resolved)."""
+        if cls._declared and cls.__init__ is getattr(cls, "_generated_init", None):
+            return _declared_annotations(cls)
         try:
             hints = typing.get_type_hints(cls.__init__)
         except Exception:
@@ -74,37 +100,120 @@ class Component:
         hints.pop("return", None)
         return hints
 
+    @classmethod
+    def param_ranges(cls) -> dict[str, Range]:
+        """The declared numeric ranges of the parameters that have one."""
+        return {k: p.range for k, p in cls._declared.items() if p.range is not None}
+
     def get_params(self) -> dict[str, Any]:
         """Current parameter values, as ``__init__`` stored them."""
         return {k: getattr(self, k, v) for k, v in self.param_defaults().items()}
 
     def set_params(self, **params: Any) -> Component:
-        """Set parameters (unknown names raise :class:`ValueError`); returns ``self``."""
+        """Set parameters and check them as :meth:`check_params` does; returns ``self``. An unknown
+        name or a bad value raises :class:`ValueError` and leaves the parameters as they were."""
         known = self.param_defaults()
-        for k, v in params.items():
+        for k in params:
             if k not in known:
                 raise ValueError(f"{type(self).__name__} has no parameter {k!r} (has: {', '.join(known)})")
+        before = {k: getattr(self, k, known[k]) for k in params}
+        for k, v in params.items():
             setattr(self, k, v)
+        try:
+            self.check_params()
+        except Exception:
+            for k, v in before.items():
+                setattr(self, k, v)
+            raise
         return self
 
     def check_params(self) -> None:
-        """Raise :class:`ValueError` naming the parameter when a value is out of range.
-
-        The default checks that parameters named ``n_*``, ``dim``, ``steps`` or ``chains``
-        are positive; components add their own rules by overriding (and calling ``super()``).
+        """Raise :class:`ValueError` naming the parameter when a value has the wrong type or lies
+        outside its declared range (:mod:`genbench.params`; numeric parameters named ``n_*``,
+        ``dim``, ``steps``, ``chains``, ``iterations`` or ``epochs`` must be positive unless declared
+        otherwise). Components add rules that relate parameters by overriding (and calling ``super()``).
         """
-        for k, v in self.get_params().items():
-            positive = k.startswith("n_") or k in {"dim", "steps", "chains", "iterations", "epochs"}
-            if positive and isinstance(v, (int, float)) and not isinstance(v, bool) and v <= 0:
-                raise ValueError(f"{k} must be positive, got {v!r}")
+        check_values(type(self), self.get_params())
 
     def __repr__(self) -> str:
         defaults = self.param_defaults()
-        from .params import values_equal  # params imports this module: not at the top
-
         changed = {k: v for k, v in self.get_params().items() if not values_equal(defaults.get(k), v)}
         args = ", ".join(f"{k}={v!r}" for k, v in changed.items())
         return f"{type(self).__name__}({args})"
+
+
+def _own_declarations(cls: type) -> dict[str, Param]:
+    """Parameters ``cls`` itself declares: annotated, not ``ClassVar``, not private, with a default
+    (a plain value or :func:`~genbench.params.param`). Only classes whose bases declare, or that
+    use :func:`param`, opt in; annotations alone (``n_train: int`` on :class:`Dataset`) do not."""
+    annotations = vars(cls).get("__annotations__", {})
+    own = {k: v for k, v in vars(cls).items() if isinstance(v, Param)}
+    if not own and not any(getattr(b, "_declared", None) for b in cls.__bases__):
+        return {}
+    out: dict[str, Param] = {}
+    for key, ann in annotations.items():
+        if key.startswith("_") or "ClassVar" in str(ann) or key not in vars(cls):
+            continue
+        value = vars(cls)[key]
+        if (callable(value) and not isinstance(value, Param)) or isinstance(
+            value, (classmethod, staticmethod, property)
+        ):
+            continue
+        out[key] = value if isinstance(value, Param) else Param(value)
+    return out
+
+
+def _inherited_declarations(cls: type) -> dict[str, Param]:
+    out: dict[str, Param] = {}
+    for base in reversed(cls.__mro__[1:]):
+        out.update(getattr(base, "_declared", None) or {})
+    return out
+
+
+def _declared_init(cls: type, declared: dict[str, Param]) -> Any:
+    names = list(declared)
+
+    def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
+        if len(args) > len(names):
+            raise TypeError(f"{type(self).__name__}() takes {len(names)} parameters, got {len(args)} positional")
+        for key, value in zip(names, args, strict=False):
+            if key in kwargs:
+                raise TypeError(f"{type(self).__name__}() got multiple values for parameter {key!r}")
+            kwargs[key] = value
+        for key in kwargs:
+            if key not in declared:
+                raise TypeError(f"{type(self).__name__}() got an unexpected keyword argument {key!r}")
+        for key, spec in declared.items():
+            setattr(self, key, kwargs.get(key, spec.default))
+
+    params = [inspect.Parameter("self", inspect.Parameter.POSITIONAL_OR_KEYWORD)]
+    params += [
+        inspect.Parameter(k, inspect.Parameter.POSITIONAL_OR_KEYWORD, default=p.default) for k, p in declared.items()
+    ]
+    __init__.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
+    __init__.__qualname__ = f"{cls.__qualname__}.__init__"
+    __init__.__doc__ = f"Store the parameters of {cls.__qualname__} under their own names."
+    cls._generated_init = __init__
+    return __init__
+
+
+def _declared_annotations(cls: type) -> dict[str, Any]:
+    """The annotations of the declared parameters, resolved in the module that declares each."""
+    out: dict[str, Any] = {}
+    for klass in reversed(cls.__mro__):
+        annotations = vars(klass).get("__annotations__", {})
+        namespace = vars(sys.modules[klass.__module__]) if klass.__module__ in sys.modules else {}
+        for key in cls._declared:
+            if key not in annotations:
+                continue
+            ann = annotations[key]
+            if isinstance(ann, str):
+                try:
+                    ann = eval(ann, dict(namespace), dict(vars(klass)))
+                except Exception:
+                    continue
+            out[key] = ann
+    return out
 
 
 class Sampler(Component):

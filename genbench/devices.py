@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
-DEVICE_ENV = "GENBENCH_DEVICE"
+from .config import DEVICE_ENV
 
 
 def requested_device() -> str:

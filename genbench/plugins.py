@@ -26,12 +26,11 @@ from typing import Any
 import pluggy
 
 from . import hookspecs
+from .config import DISABLE_AUTOLOAD_ENV, PLUGIN_DIRS_ENV, tomllib
 from .contracts import Component, Dataset, Metric, Sampler
 from .errors import GenbenchError, did_you_mean
 
 ENTRY_POINT_GROUP = "genbench"
-DISABLE_ENV = "GENBENCH_DISABLE_PLUGIN_AUTOLOAD"
-PLUGIN_DIRS_ENV = "GENBENCH_PLUGIN_DIRS"
 BUILTIN_DIST = "genbench"
 
 KINDS: dict[str, type[Component]] = {"sampler": Sampler, "dataset": Dataset, "metric": Metric}
@@ -146,7 +145,7 @@ def build_registry(plugin_dirs: tuple[str, ...] | list[str] = ()) -> Registry:
     import, a component of the wrong type, or a hook name with a typo.
     """
     pm = _make_manager()
-    autoload = os.environ.get(DISABLE_ENV, "") in ("", "0")
+    autoload = os.environ.get(DISABLE_AUTOLOAD_ENV, "") in ("", "0")
     sources: dict[int, str] = {}
     registry = Registry(plugin_dirs=tuple(str(Path(p)) for p in plugin_dirs))
     for ep in _entry_points():
@@ -216,7 +215,7 @@ _CACHE: dict[tuple[tuple[str, ...], str], Registry] = {}
 def get_registry(plugin_dirs: tuple[str, ...] | list[str] | None = None) -> Registry:
     """The registry for these plugin dirs (default: ``$GENBENCH_PLUGIN_DIRS``), cached per process."""
     dirs = tuple(plugin_dirs) if plugin_dirs is not None else plugin_dirs_from_env()
-    key = (tuple(str(Path(d).resolve()) for d in dirs), os.environ.get(DISABLE_ENV, ""))
+    key = (tuple(str(Path(d).resolve()) for d in dirs), os.environ.get(DISABLE_AUTOLOAD_ENV, ""))
     if key not in _CACHE:
         _CACHE[key] = build_registry(dirs)
     return _CACHE[key]
@@ -254,8 +253,6 @@ def describe_components(kind: str, plugin_dirs=()) -> list[dict[str, Any]]:
         if kind == "suite":
             item["path"] = str(entry.obj)
             try:
-                from .suite import tomllib
-
                 item["description"] = tomllib.loads(Path(entry.obj).read_text()).get("description", "")
             except Exception:
                 item["description"] = ""

@@ -14,7 +14,7 @@ Each test gets ``sampler`` (the class) and ``check`` (a callable that raises
 :class:`AssertionError` saying what to fix, e.g. "same seed, different samples: draw from the
 `rng` passed to fit/sample, …") and has an id like ``my_sampler-deterministic``; select one with
 ``pytest -k "my_sampler and deterministic"``. The checks are those of ``genbench test``
-(:mod:`genbench.checks`): every ``__init__`` parameter has a default and is stored unchanged
+(:mod:`genbench.conformance.checks`): every ``__init__`` parameter has a default and is stored unchanged
 under its own name, ``fit`` returns ``self`` and changes no parameter nor its input, samples
 are finite float ``(n, d)`` arrays, reproducible from the ``rng`` passed in, independent of an
 earlier fit, and tiny (M = 3) and 1-D training sets work.
@@ -33,7 +33,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from .checks import SamplerCheck, iter_checks
+from .conformance.checks import SamplerCheck, iter_checks
 from .contracts import Sampler
 
 __all__ = ["check_id", "iter_checks", "parametrize_with_checks", "sampler_checks"]

@@ -7,10 +7,7 @@ import time
 from typing import ClassVar, Literal
 
 import numpy as np
-from scipy.special import logsumexp
-
-import genbench
-from genbench.numerics.chains import (
+from genbench_plugins._chains import (
     chain_device,
     check_chain_params,
     conditional_plan,
@@ -22,6 +19,9 @@ from genbench.numerics.chains import (
     start_states,
     use_jax,
 )
+from scipy.special import logsumexp
+
+import genbench
 from genbench.numerics.kde import bandwidth
 from genbench.numerics.sinkhorn import (
     gaussian_log_kernel,
@@ -55,7 +55,7 @@ class Bridge(genbench.Sampler):
       Gaussian KDE and ``Z`` its mean over the data (eqs. 20–22). Off the data ρ(x) is clipped to
       the training range of ρ, the boundedness Lemma 3.2 assumes.
 
-    Chains (``genbench.numerics.chains``): ``chains`` parallel chains start at ``start``
+    Chains (``genbench_plugins._chains``): ``chains`` parallel chains start at ``start``
     (``"data"``: distinct random training points; ``"mean"``; or a point), run ``steps`` steps, drop
     ``burn_in`` and keep every ``thin``-th state. Seed 000 §6.2's single long chain is
     ``chains=1, steps=50_000, burn_in=30_000, thin=20, start=[1, 0, …]`` (the paper says "every
@@ -72,7 +72,7 @@ class Bridge(genbench.Sampler):
     the nearest-neighbour spacing, e.g. d = 9, M = 500, ε = 0.025: memorization 0.0004): no
     burn-in helps there, and ``memorization`` flags it.
 
-    ``backend="auto"`` runs the chains with jax (``genbench.numerics.bridge_jax``, float32, one
+    ``backend="auto"`` runs the chains with jax (``genbench_plugins._bridge_jax``, float32, one
     ``jit`` per configuration, a GPU when jax has one) when jax is installed — 2.3–4× faster than
     the numpy float64 path on our 2-core CPU (1,000 chains, d = 9, ms/step jax / numpy: M = 1k
     10.2 / 41.1, 2k 31.8 / 83.7, 5k 90 / 231, 10k 192 / 445; ``benchmarks/bench_bridge.py``) —
@@ -263,7 +263,7 @@ class Bridge(genbench.Sampler):
         return start_states(self.Xc_, chains, start, rng)
 
     def _jax_run(self, x0, plan, n, rng, cond=None, zc=None):
-        from genbench.numerics.bridge_jax import bridge_step, run_chains_jax
+        from genbench_plugins._bridge_jax import bridge_step, run_chains_jax
 
         dtau = self.eps if self.dtau is None else self.dtau
         var_bw = self.log_rho_ is not None

@@ -7,9 +7,7 @@ import time
 from typing import ClassVar, Literal
 
 import numpy as np
-
-import genbench
-from genbench.numerics.chains import (
+from genbench_plugins._chains import (
     chain_device,
     check_chain_params,
     conditional_plan,
@@ -21,6 +19,8 @@ from genbench.numerics.chains import (
     start_states,
     use_jax,
 )
+
+import genbench
 from genbench.numerics.sinkhorn import gaussian_log_kernel, sinkhorn_symmetric, sq_distances
 from genbench.numerics.sinkhorn_large import DENSE_BYTES, METHODS, sinkhorn_gaussian
 
@@ -318,7 +318,7 @@ class LocalizedBridge(genbench.Sampler):
         return set_conditioning(out, z_star, cond, plan)  # exactly z*, not a scaled round trip
 
     def _jax_run(self, x0, plan, n, rng, cond=None, zc=None):
-        from genbench.numerics.bridge_jax import localized_step, run_chains_jax
+        from genbench_plugins._bridge_jax import localized_step, run_chains_jax
 
         A = {
             "idx": self.idx_,

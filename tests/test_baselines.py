@@ -10,7 +10,7 @@ from genbench_plugins.svgd import SVGD
 from genbench_plugins.ula import ULA
 
 import genbench
-from genbench.checks import assert_sampler_conforms
+from genbench.conformance.checks import assert_sampler_conforms
 
 from .conftest import mixture_errors
 

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 import genbench
-from genbench.checks import CHECKS, CheckFailure, check_sampler, iter_checks
+from genbench.conformance.checks import CHECKS, CheckFailure, check_sampler, iter_checks
 from genbench.plugins import get_registry
 from genbench.testing import parametrize_with_checks
 
@@ -369,7 +369,7 @@ def test_the_checks_fail_as_assertion_errors():
 def test_genbench_imports_without_pytest():
     code = (
         "import sys\nsys.modules['pytest'] = None\n"
-        "import genbench.testing, genbench.checks\n"
+        "import genbench.testing, genbench.conformance.checks\n"
         "from genbench.testing import sampler_checks\n"
         "print(len(list(sampler_checks(['kde']))))\n"
     )

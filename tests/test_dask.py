@@ -125,8 +125,8 @@ def test_plugin_files_are_sent_to_the_workers(cluster, tmp_path, write_suite):
 
 
 def test_a_component_a_worker_lacks_is_one_error_naming_worker_and_component(cluster, tmp_path):
-    from genbench.cell import Cell
     from genbench.executors.dask import DaskExecutor
+    from genbench.results.schema import Cell
 
     address, _ = cluster
     cell = Cell(suite="s", dataset="gmm", dataset_params={}, sampler="only_on_the_client", sampler_params={},

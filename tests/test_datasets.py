@@ -338,7 +338,7 @@ def test_lorenz96_pairs_follow_eq_61():
 
 
 def test_manifolds_suite_lists_the_paper_manifolds_and_metrics():
-    from genbench.suite import load_suite, suite_cells
+    from genbench.spec.suite import load_suite, suite_cells
 
     registry = get_registry()
     suite = load_suite("manifolds", registry)

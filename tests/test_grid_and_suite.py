@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from genbench.errors import GenbenchError
-from genbench.grid import component_id, expand
 from genbench.plugins import get_registry
-from genbench.suite import load_suite, parse_suite, suite_cells
+from genbench.spec.grid import component_id, expand
+from genbench.spec.suite import load_suite, parse_suite, suite_cells
 
 
 def _suite(raw: dict):
@@ -110,7 +110,7 @@ def test_invalid_toml_is_reported_with_file_name(tmp_path):
 
 
 def test_code_version_names_the_commit_or_release(monkeypatch):
-    from genbench import versions
+    from genbench.results import versions
 
     monkeypatch.delenv("GENBENCH_CODE_VERSION")
     versions.code_version.cache_clear()
@@ -129,7 +129,7 @@ def test_make_functions_validate_names_and_parameters():
     assert genbench.make_dataset("arc", n_train=10).n_train == 10
     with pytest.raises(ValueError, match="unknown sampler 'kd' — did you mean 'kde'"):
         genbench.make_sampler("kd")
-    with pytest.raises(ValueError, match="has no parameter 'bandwith' — did you mean 'bandwidth'"):
+    with pytest.raises(ValueError, match="sampler 'kde': unknown parameter 'bandwith' — did you mean 'bandwidth'"):
         genbench.make_sampler("kde", bandwith=0.1)
     with pytest.raises(ValueError, match="bandwidth must be a number or 'scott' or 'silverman'"):
         genbench.make_sampler("kde", bandwidth="wide")

@@ -8,10 +8,10 @@ import re
 import pytest
 
 import genbench
-from genbench.cell import LOG_TAIL_BYTES, CellResult
 from genbench.executors import Executor, run_cell
 from genbench.executors.isolation import worker_environment
-from genbench.progress import Progress
+from genbench.executors.progress import Progress
+from genbench.results.schema import LOG_TAIL_BYTES, CellResult
 
 from .conftest import FAILING_PLUGINS, results_json, run_cli
 

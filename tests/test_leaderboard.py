@@ -11,9 +11,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from genbench.leaderboard import build_board, load_board
-from genbench.leaderboard.frame import COPIES, NO_VALUE
-from genbench.leaderboard.ranking import rank_values
+from genbench.reports.frame import COPIES, NO_VALUE
+from genbench.reports.leaderboard import build_board, load_board
+from genbench.reports.ranking import rank_values
 
 from .conftest import FIXTURES, results_json, run_cli
 
@@ -297,7 +297,7 @@ def test_out_dir_paths_are_relative_in_the_pages(board_run, tmp_path):
 
 
 def test_rendered_tables_show_overlapping_samplers_as_tied():
-    from genbench.leaderboard.markdown import render_markdown
+    from genbench.reports.markdown import render_markdown
 
     values = {"a": [0.05, 0.06, 0.07], "b": [0.055, 0.045, 0.08], "c": [0.5, 0.51, 0.52]}  # a, b overlap
     rows = [_row(s, {}, r, v) for s, vs in values.items() for r, v in enumerate(vs)]

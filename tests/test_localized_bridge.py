@@ -8,7 +8,7 @@ from genbench_plugins.bridge import Bridge
 from genbench_plugins.localized_bridge import LocalizedBridge, neighbourhoods_eq57, neighbourhoods_window
 
 import genbench
-from genbench.checks import assert_sampler_conforms
+from genbench.conformance.checks import assert_sampler_conforms
 from genbench.metrics.memorization import flags_copying
 from genbench.numerics.sinkhorn import gaussian_log_kernel, marginal_error, sq_distances
 from tests.test_bridge import with_backend

@@ -8,8 +8,8 @@ from scipy.integrate import quad
 from scipy.stats import wasserstein_distance
 
 import genbench
-from genbench.cell import Cell
-from genbench.runner import execute_cell
+from genbench.executors.worker import execute_cell
+from genbench.results.schema import Cell
 
 
 def rng(seed=0):

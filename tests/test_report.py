@@ -8,8 +8,8 @@ import pytest
 
 import genbench
 from genbench.plugins import get_registry
-from genbench.reproduce import NOT_REPRODUCED, NOT_RUN, REPRODUCED, build_report, render_report, report_heading
-from genbench.suite import load_suite
+from genbench.reports.paper import NOT_REPRODUCED, NOT_RUN, REPRODUCED, build_report, render_report, report_heading
+from genbench.spec.suite import load_suite
 
 from .conftest import run_cli
 
@@ -130,9 +130,9 @@ def test_leaderboard_html_has_the_report_section(ran, tmp_path):
     suite, store = ran
     report = build_report(suite, store)
     assert "not reproduced" in render_report(report, "markdown")
-    from genbench.leaderboard import load_board
-    from genbench.leaderboard.html import render_html
-    from genbench.reproduce import report_html
+    from genbench.reports.html import render_html
+    from genbench.reports.leaderboard import load_board
+    from genbench.reports.paper import report_html
 
     page = render_html(load_board(store, "tiny-paper"), paper=report_html(report))
     assert '<h2 id="paper">Paper vs measured</h2>' in page and 'href="#paper"' in page

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from genbench.cell import AGGREGATE_FIELDS, FLAT_PREFIXES, ROW_FIELDS, describe_flat_column
 from genbench.errors import GenbenchError
-from genbench.store import Store
+from genbench.results.schema import AGGREGATE_FIELDS, FLAT_PREFIXES, ROW_FIELDS, describe_flat_column
+from genbench.results.store import Store
 
 from .conftest import FAILING_PLUGINS, JITTER_PKG, results_json, run_cli
 

@@ -20,13 +20,14 @@ import pkgutil
 from collections.abc import Iterator, Sequence
 from typing import Any, ClassVar
 
-from ..cell import Cell, CellResult
+from ..config import PLUGIN_DIRS_ENV, PRELOAD_ENV
 from ..errors import GenbenchError, did_you_mean
-from ..plugins import PLUGIN_DIRS_ENV
-from .isolation import PRELOAD_ENV, IsolatedProcess, Outcome, worker_environment
+from ..results.schema import Cell, CellResult
+from .isolation import IsolatedProcess, Outcome, worker_environment
 
-#: Modules of this package that are not executors.
-_NOT_EXECUTORS = {"base", "isolation"}
+#: Modules of this package that are not executors (the isolation, the worker side of a cell, the
+#: forkserver preload, the progress line).
+_NOT_EXECUTORS = {"base", "isolation", "preload", "progress", "worker"}
 
 
 class Executor(abc.ABC):
@@ -88,7 +89,7 @@ class Executor(abc.ABC):
 
 def cell_process(cell: Cell, executor: Executor) -> IsolatedProcess:
     """An (unstarted) isolated process that runs ``cell`` as ``executor`` configures it."""
-    from ..runner import run_cell_in_worker
+    from .worker import run_cell_in_worker
 
     cap = cell.max_memory_mb if executor.max_memory_mb is None else executor.max_memory_mb
     return IsolatedProcess(

@@ -38,13 +38,14 @@ import dask.config
 import distributed
 from distributed.worker import thread_state
 
-from ..cell import Cell, CellResult
+from ..config import DASK_SCHEDULER_ENV
 from ..errors import GenbenchError
+from ..results.schema import Cell, CellResult
 from .base import Executor, cell_process, cell_result
 from .isolation import wait_any
 from .local import LocalExecutor
 
-SCHEDULER_ENV = "GENBENCH_DASK_SCHEDULER"
+SCHEDULER_ENV = DASK_SCHEDULER_ENV
 #: Seconds between two looks of a running task at its own state (cancelled: stop the cell).
 _STOP_CHECK_S = 0.5
 #: One registry check at a time on a worker (plugin files are imported then; threads share modules).

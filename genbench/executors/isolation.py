@@ -12,7 +12,7 @@ forking a process where torch or jax started threads can deadlock) and watches i
   signal and a watcher thread);
 - **captured output**: the child's stdout and stderr (file descriptors 1 and 2, so C libraries
   and subprocesses too) go to a file under ``cache_dir()/logs``; the parent keeps the last
-  :data:`~genbench.cell.LOG_TAIL_BYTES` and the total size and removes the file (the next run
+  :data:`~genbench.results.schema.LOG_TAIL_BYTES` and the total size and removes the file (the next run
   removes those of a run that was killed);
 - a **GPU-safe environment** (:func:`worker_environment`): jax allocates on demand, its
   persistent compilation cache is on, and ``device="cpu"`` hides every GPU.
@@ -37,58 +37,39 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from multiprocessing.connection import wait
-from pathlib import Path
 from typing import Any
 
-from ..cell import LOG_TAIL_BYTES
-from ..devices import DEVICE_ENV
+from ..config import DEVICE_ENV, MAIN_ENV, UNSET_ENV, cache_dir, check_device
+from ..results.schema import LOG_TAIL_BYTES
 
 __all__ = [
-    "DEVICES",
     "IsolatedProcess",
     "Outcome",
     "added_peak_mb",
-    "cache_dir",
     "context",
     "forkserver_env",
     "run_isolated",
     "worker_environment",
 ]
 
-#: ``--device`` choices: ``auto`` lets each sampler use a GPU when it finds one.
-DEVICES = ("auto", "cpu", "cuda")
-#: The parent's console script, imported once by the forkserver (genbench._preload) so that its
+#: The parent's console script, imported once by the forkserver (genbench.executors.preload) so that its
 #: children skip importing it again: multiprocessing's own "__main__" preload never receives the path
 #: (CPython's forkserver asks for a key `get_preparation_data` does not give). A Dask worker's main is
 #: the `dask` script: 0.26 s per cell before, 0.02 s after.
-MAIN_ENV = "GENBENCH_MAIN_PATH"
-PRELOAD_ENV = "GENBENCH_PRELOAD"
-#: Variables a worker removes from what it inherited (see :func:`worker_environment`).
-UNSET_ENV = "GENBENCH_UNSET"
 #: Held while a child starts: the forkserver reads os.environ, which only one thread may change.
 _ENV_LOCK = threading.Lock()
 #: Captured output of running cells: ``<pid of the run>-<random>.log`` under :func:`cache_dir`.
 _LOG_DIR = "logs"
 
 # Workers re-import the main module (the `genbench` script), so preload the CLI as well; the main
-# module itself is imported once in the forkserver by genbench._preload (see MAIN_ENV).
-_PRELOAD = ["numpy", "genbench._preload", "genbench.cli"]
+# module itself is imported once in the forkserver by genbench.executors.preload (see MAIN_ENV).
+_PRELOAD = ["numpy", "genbench.executors.preload", "genbench.cli"]
 
 #: Seconds between two memory checks of a capped process (each walks its process tree).
 _MEM_CHECK_S = 0.1
 
 #: Resident memory of this process when it started as an isolated child, in MB (0 in a parent).
 _BASELINE_MB = 0.0
-
-
-def cache_dir() -> Path:
-    """genbench's cache directory: ``$GENBENCH_CACHE``, else ``$XDG_CACHE_HOME/genbench`` or
-    ``~/.cache/genbench`` (simulated trajectories, jax's compilation cache)."""
-    root = os.environ.get("GENBENCH_CACHE")
-    if not root:
-        base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-        root = os.path.join(base, "genbench")
-    return Path(root)
 
 
 def worker_environment(device: str = "auto", threads: int = 1) -> dict[str, str]:
@@ -102,8 +83,7 @@ def worker_environment(device: str = "auto", threads: int = 1) -> dict[str, str]
     its CPU device for host work (the closure datasets' sequential integrators);
     ``"auto"`` leaves the choice to each library. A variable the user has set is left alone.
     """
-    if device not in DEVICES:
-        raise ValueError(f"device must be one of {', '.join(DEVICES)}, got {device!r}")
+    check_device(device)
     env = {
         "XLA_PYTHON_CLIENT_PREALLOCATE": "false",
         "JAX_COMPILATION_CACHE_DIR": str(cache_dir() / "jax"),

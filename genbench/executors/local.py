@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Iterator, Sequence
 
-from ..cell import Cell, CellResult
+from ..results.schema import Cell, CellResult
 from .base import Executor, cell_process, cell_result
 from .isolation import IsolatedProcess, wait_any
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pytest
 
-from genbench.reproduce import NOT_REPRODUCED, NOT_RUN, REPRODUCED, build_report, report_notes
+from genbench.reports.paper import NOT_REPRODUCED, NOT_RUN, REPRODUCED, build_report, report_notes
 
 from ..conftest import run_cli
 

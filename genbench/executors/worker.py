@@ -17,10 +17,10 @@ from typing import Any
 
 import numpy as np
 
-from .cell import STATUSES, Cell, CellResult
-from .contracts import Dataset, Sampler
-from .executors.isolation import added_peak_mb
-from .plugins import get_registry, unavailable_reason
+from ..contracts import Dataset, Sampler
+from ..plugins import get_registry, unavailable_reason
+from ..results.schema import STATUSES, Cell, CellResult
+from .isolation import added_peak_mb
 
 __all__ = ["STATUSES", "execute_cell", "run_cell_in_worker", "skip_reason", "validate_samples"]
 _TRACEBACK_LINES = 25

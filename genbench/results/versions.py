@@ -17,7 +17,8 @@ import subprocess
 from importlib import metadata
 from pathlib import Path
 
-from ._version import __version__
+from .._version import __version__
+from ..config import CODE_VERSION_ENV
 
 _PACKAGES = ("numpy", "scipy", "pluggy", "POT", "torch", "jax", "scikit-learn", "pandas")
 #: genbench's own packages: the core and the built-in plugins and datasets.
@@ -37,8 +38,8 @@ def code_version() -> str:
     """``genbench <version>+<hash>``: a hash of every source file of genbench, its built-in
     plugins and datasets. ``$GENBENCH_CODE_VERSION`` overrides it (e.g. to resume across
     edits you know do not change results)."""
-    if os.environ.get("GENBENCH_CODE_VERSION"):
-        return os.environ["GENBENCH_CODE_VERSION"]
+    if os.environ.get(CODE_VERSION_ENV):
+        return os.environ[CODE_VERSION_ENV]
     digest = hashlib.sha256()
     for name in _OWN:
         for rel, path in _package_files(name):
@@ -64,7 +65,7 @@ def component_fingerprint(classes: list[type]) -> str:
 
 def _git_commit() -> str | None:
     """The commit of the checkout genbench runs from, if it is its own repository."""
-    root = Path(__file__).resolve().parent.parent
+    root = Path(__file__).resolve().parents[2]
     try:
         cmd = ["git", "-C", str(root), "rev-parse", "--show-toplevel", "HEAD"]
         top = subprocess.run(cmd, capture_output=True, text=True, timeout=10, check=True).stdout.split()

@@ -9,20 +9,17 @@ shipped suite.
 from __future__ import annotations
 
 import re
-import sys
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from .errors import GenbenchError
-from .grid import Cell
-from .params import format_value
-from .plugins import Registry
-from .suite import Suite, validate_params
+from ..config import tomllib
+from ..errors import GenbenchError
+from ..params import build, format_value, validate_params
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
+if TYPE_CHECKING:
+    from ..plugins import Registry
+    from ..results.schema import Cell
+    from .suite import Suite
 
 _SELECTOR = re.compile(r"^\s*([A-Za-z_][\w.\-]*)\s*(?:\[(.*)\])?\s*$")
 
@@ -75,7 +72,8 @@ def apply_selectors(
         for text in texts:
             sel = parse_selector(kind, text)
             cls = registry.get(kind, sel.name)
-            validate_params(cls, sel.params, f"--{kind} {text}", allow_axes=False)
+            where = f"--{kind} {text}"
+            build(cls, validate_params(cls, sel.params, where, sep=": "), where)
             if sel.name not in table or sel.name in added:
                 # Not in the suite: run it with the selector's parameters (several → axes).
                 axes = table.setdefault(sel.name, {})

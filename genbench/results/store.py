@@ -16,15 +16,14 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from .cell import ROW_FIELDS, Cell, CellResult, json_fields
-from .errors import GenbenchError
+from ..config import default_store_path
+from ..errors import GenbenchError
+from .schema import ROW_FIELDS, Cell, CellResult, json_fields
 
-DEFAULT_STORE = "genbench.db"
-STORE_ENV = "GENBENCH_STORE"
 SCHEMA_VERSION = 2
 
 #: Columns of :meth:`Store.rows`, ``genbench results --format json`` and ``run_suite``'s frame:
-#: the result model's row (:data:`genbench.cell.ROW_FIELDS`).
+#: the result model's row (:data:`genbench.results.schema.ROW_FIELDS`).
 COLUMNS = list(ROW_FIELDS)
 _JSON_COLUMNS = set(json_fields())
 
@@ -49,11 +48,6 @@ CREATE TABLE IF NOT EXISTS runs (
 CREATE TABLE IF NOT EXISTS results ({", ".join(f"{k} {v}" for k, v in _RESULTS_TABLE.items())});
 CREATE INDEX IF NOT EXISTS results_current ON results (suite, cell_id, current);
 """
-
-
-def default_store_path() -> Path:
-    """``$GENBENCH_STORE`` if set, else ``genbench.db`` in the current directory."""
-    return Path(os.environ.get(STORE_ENV) or DEFAULT_STORE)
 
 
 def _now() -> str:

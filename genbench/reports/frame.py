@@ -21,9 +21,9 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..cell import component_id
 from ..errors import GenbenchError, did_you_mean
 from ..metrics.memorization import COPYING_THRESHOLD, flags_copying
+from ..results.schema import component_id
 from .ranking import RankResult, rank_values
 
 #: Shown instead of a rank for a configuration that copies its training set.
@@ -280,7 +280,7 @@ def metric_directions(names: list[str], plugin_dirs=()) -> dict[str, bool | None
 def suite_primary_metric(suite: str, plugin_dirs=()) -> str | None:
     """The ``primary_metric`` of a shipped suite (by the stored name: ``manifolds:quick``), if it sets one."""
     from ..plugins import get_registry
-    from ..suite import load_suite
+    from ..spec.suite import load_suite
 
     base = suite.split("+", 1)[0]
     name, _, profile = base.partition(":")

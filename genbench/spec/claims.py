@@ -33,11 +33,12 @@ import math
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from .errors import GenbenchError, did_you_mean
+from ..errors import GenbenchError, did_you_mean
+from ..params import build, validate_params
+from .selectors import Selector, parse_selector
 
 if TYPE_CHECKING:
-    from .plugins import Registry
-    from .selectors import Selector
+    from ..plugins import Registry
     from .suite import Suite
 
 CHECKS = ("argmin", "value", "ordering")
@@ -123,9 +124,6 @@ def _text(raw: dict[str, Any], key: str, where: str, *, required: bool = False) 
 
 
 def _selector(kind: str, text: Any, suite: Suite, registry: Registry, where: str) -> Selector | None:
-    from .selectors import parse_selector
-    from .suite import validate_params
-
     if text is None:
         return None
     if not isinstance(text, str):
@@ -139,7 +137,8 @@ def _selector(kind: str, text: Any, suite: Suite, registry: Registry, where: str
         raise GenbenchError(
             f"{where}.{kind}: {sel.name!r} is not a {kind} of the suite{did_you_mean(sel.name, list(listed))}"
         )
-    validate_params(registry.get(kind, sel.name), sel.params, f"{where}.{kind}", allow_axes=False)
+    cls = registry.get(kind, sel.name)
+    build(cls, validate_params(cls, sel.params, f"{where}.{kind}", sep=": "), f"{where}.{kind}")
     return sel
 
 

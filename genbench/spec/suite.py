@@ -20,24 +20,21 @@ repetitions = 1
 
 from __future__ import annotations
 
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .contracts import Component
-from .errors import GenbenchError, did_you_mean
-from .grid import Cell, expand
-from .params import canonical, check_type, format_value
-from .plugins import Registry
+from ..config import tomllib
+from ..errors import GenbenchError, did_you_mean
+from ..params import build, validate_params
+from ..results.schema import Cell, component_id
+from .claims import parse_paper
+from .grid import expand
 
 if TYPE_CHECKING:
+    from ..contracts import Component
+    from ..plugins import Registry
     from .claims import PaperTable
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
 
 _SETTINGS: dict[str, tuple[type | tuple[type, ...], str, Any]] = {
     # key: (types, description, default)
@@ -74,6 +71,40 @@ class Suite:
     samplers: dict[str, dict[str, Any]] = field(default_factory=dict)
     #: the ``[paper]`` table: published values the suite is checked against (``genbench report``)
     paper: PaperTable | None = None
+    #: every configuration of each dataset and sampler, expanded and built (checked) once:
+    #: ``(table, name) → (axes it was expanded from, [(params, instance or None)])``
+    _grid: dict[tuple[str, str], tuple[dict[str, Any], list[tuple[dict[str, Any], Any]]]] = field(
+        default_factory=dict, repr=False
+    )
+
+    def grid(
+        self, table: str, name: str, cls: type[Component], where: str = ""
+    ) -> list[tuple[dict[str, Any], Component | None]]:
+        """Each configuration of ``datasets.NAME`` / ``samplers.NAME`` with its instance, built and
+        checked once (again only when the axes have changed since, e.g. by a selector)."""
+        axes = getattr(self, table)[name]
+        cached = self._grid.get((table, name))
+        if cached is None or cached[0] != axes:
+            where = where or f"suite {self.source}: {table}.{name}"
+            combos = [(combo, build(cls, combo, where)) for combo in expand(axes)]
+            cached = ({k: list(v) if isinstance(v, list) else v for k, v in axes.items()}, combos)
+            self._grid[(table, name)] = cached
+        return cached[1]
+
+    def instance(self, table: str, name: str, params: dict[str, Any]) -> Component | None:
+        """The instance built for one configuration (``None``: not built, or it could not be)."""
+        cached = self._grid.get((table, name))
+        want = component_id(name, params)
+        for combo, obj in cached[1] if cached else ():
+            if component_id(name, combo) == want:
+                return obj
+        return None
+
+    def n_cells(self) -> int:
+        """Cells of the suite: dataset configurations × sampler configurations × repetitions."""
+        datasets = sum(len(expand(axes)) for axes in self.datasets.values())
+        samplers = sum(len(expand(axes)) for axes in self.samplers.values())
+        return datasets * samplers * self.repetitions
 
 
 def _fail(where: str, msg: str) -> GenbenchError:
@@ -187,12 +218,30 @@ def parse_suite(raw: dict[str, Any], registry: Registry, *, where: str, default_
             if not isinstance(params, dict):
                 raise _fail(where, f"{table}.{name} must be a table of parameters, got {params!r}")
             cls = _component(registry, kind, name, where, f"{table}.{name}")
-            getattr(suite, table)[name] = validate_params(cls, params, f"{where}: {table}.{name}")
+            getattr(suite, table)[name] = validate_params(cls, params, f"suite {where}: {table}.{name}", axes=True)
+            suite.grid(table, name, cls)  # every configuration built and checked, once
+    check_timeout(suite, registry)
     if "paper" in raw:
-        from .claims import parse_paper
-
         suite.paper = parse_paper(raw["paper"], suite, registry, where)
     return suite
+
+
+def check_timeout(suite: Suite, registry: Registry) -> None:
+    """A sampler's own wall-clock cap (a ``max_seconds`` parameter) must end its training before the
+    suite's hard ``timeout`` kills the cell; otherwise every such cell dies as ``timeout``."""
+    for name in suite.samplers:
+        cls = registry.get("sampler", name)
+        if "max_seconds" not in cls.param_defaults():
+            continue
+        for combo, obj in suite.grid("samplers", name, cls):
+            cap = getattr(obj, "max_seconds", None) if obj is not None else None
+            if isinstance(cap, (int, float)) and not isinstance(cap, bool) and cap >= suite.timeout:
+                shown = component_id(name, combo)
+                raise _fail(
+                    suite.source,
+                    f"timeout = {suite.timeout:g} s kills {shown} before its own max_seconds = {cap:g} s ends "
+                    "training: raise timeout above max_seconds (leave time to sample and score)",
+                )
 
 
 def _component(registry: Registry, kind: str, name: str, where: str, key: str) -> type[Component]:
@@ -220,71 +269,29 @@ def _parse_metrics(raw: Any, registry: Registry, where: str) -> list[tuple[str, 
         cls = _component(registry, "metric", name, where, f"metrics.{name}")
         if not isinstance(params, dict):
             raise _fail(where, f"metrics.{name} must be a table of parameters, got {params!r}")
-        checked = validate_params(cls, params, f"{where}: metrics.{name}", allow_axes=False)
+        checked = validate_params(cls, params, f"suite {where}: metrics.{name}")
+        build(cls, checked, f"suite {where}: metrics.{name}")
         out.append((name, checked))
     return out
 
 
-def validate_params(
-    cls: type[Component], params: dict[str, Any], where: str, *, allow_axes: bool = True
-) -> dict[str, Any]:
-    """Check names, types and ranges of a parameter table; return it canonicalised."""
-    defaults = cls.param_defaults()
-    out: dict[str, Any] = {}
-    for key, value in params.items():
-        if key not in defaults:
-            raise GenbenchError(f"suite {where}: unknown parameter {key!r}{did_you_mean(key, defaults)}")
-        values = value if isinstance(value, list) and allow_axes else [value]
-        if isinstance(value, list) and allow_axes and not value:
-            raise GenbenchError(f"suite {where}.{key}: an axis needs at least one value, got []")
-        for v in values:
-            expected = check_type(cls, key, v)
-            if expected is not None:
-                axis = " or a list of them" if allow_axes else ""
-                raise GenbenchError(f"suite {where}.{key} must be {expected}{axis}, got {v!r}")
-        if isinstance(value, list) and allow_axes:
-            shown = [format_value(v) for v in value]
-            twice = sorted({s for s in shown if shown.count(s) > 1})
-            if twice:
-                raise GenbenchError(f"suite {where}.{key} lists {', '.join(twice)} more than once")
-            out[key] = [canonical(v) for v in value]
-        else:
-            out[key] = canonical(value)
-    for combo in expand(out) if allow_axes else [out]:
-        instance_check(cls, combo, where)
-    return out
-
-
-def instance_check(cls: type[Component], params: dict[str, Any], where: str) -> Component | None:
-    """Instantiate ``cls(**params)`` and run its ``check_params``; one-line error on failure."""
-    try:
-        obj = cls(**params)
-        obj.check_params()
-    except (TypeError, ValueError) as exc:
-        shown = ", ".join(f"{k}={format_value(v)}" for k, v in sorted(params.items()))
-        raise GenbenchError(f"suite {where} [{shown}]: {exc}") from None
-    except Exception:  # a broken component: its cells record the error, the run goes on
-        return None
-    return obj
-
-
 def suite_cells(suite: Suite, registry: Registry) -> list[Cell]:
-    """Expand a suite into its cells (dataset × sampler × repetitions)."""
-    from .versions import component_fingerprint
+    """Expand a suite into its cells (dataset × sampler × repetitions), from its grid."""
+    from ..results.versions import component_fingerprint
 
     metric_classes = [registry.get("metric", name) for name, _ in suite.metrics]
-    cells = []
     samplers = {name: registry.get("sampler", name) for name in suite.samplers}
+    sampler_grid = {name: suite.grid("samplers", name, cls) for name, cls in samplers.items()}
     sampler_defaults = {name: cls.param_defaults() for name, cls in samplers.items()}
-    for dname, daxes in suite.datasets.items():
+    cells = []
+    for dname in suite.datasets:
         dcls = registry.get("dataset", dname)
         dataset_defaults = dcls.param_defaults()
-        for dparams in expand(daxes):
+        for dparams, _ in suite.grid("datasets", dname, dcls):
             dconfig = {**dataset_defaults, **dparams}
-            for sname, saxes in suite.samplers.items():
-                scls = samplers[sname]
+            for sname, scls in samplers.items():
                 code = component_fingerprint([dcls, scls, *metric_classes])
-                for sparams in expand(saxes):
+                for sparams, _ in sampler_grid[sname]:
                     sconfig = {**sampler_defaults[sname], **sparams}
                     for rep in range(suite.repetitions):
                         cells.append(

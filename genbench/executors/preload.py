@@ -10,10 +10,11 @@ import importlib
 import os
 from multiprocessing import process, spawn
 
-from . import runner  # noqa: F401  (imports numpy and the contracts)
-from .plugins import get_registry
+from ..config import MAIN_ENV, PRELOAD_ENV
+from ..plugins import get_registry
+from . import worker  # noqa: F401  (imports numpy and the contracts)
 
-_main = os.environ.get("GENBENCH_MAIN_PATH")
+_main = os.environ.get(MAIN_ENV)
 if _main:  # as CPython's forkserver does for its own "__main__" preload (which never gets the path)
     process.current_process()._inheriting = True  # a script that starts processes at import fails fast
     try:
@@ -28,7 +29,7 @@ try:  # build the registry now; a broken plugin is reported by the worker instea
 except Exception:
     pass
 
-for spec in filter(None, os.environ.get("GENBENCH_PRELOAD", "").split(",")):
+for spec in filter(None, os.environ.get(PRELOAD_ENV, "").split(",")):
     module, _, func = spec.partition(":")
     try:
         mod = importlib.import_module(module)

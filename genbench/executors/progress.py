@@ -7,7 +7,7 @@ import time
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from .cell import CellResult
+    from ..results.schema import CellResult
 
 
 class Progress:

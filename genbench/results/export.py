@@ -1,7 +1,7 @@
 """Stored result rows and their exports (JSON, flat CSV, a table), in the result model's naming.
 
-The columns are :data:`genbench.cell.ROW_FIELDS`; the flat export names are documented in
-:mod:`genbench.cell` and the README (``d_*``, ``p_*``, ``m_*``, ``note_*``, ``v_*``).
+The columns are :data:`genbench.results.schema.ROW_FIELDS`; the flat export names are documented in
+:mod:`genbench.results.schema` and the README (``d_*``, ``p_*``, ``m_*``, ``note_*``, ``v_*``).
 """
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ import io
 from pathlib import Path
 from typing import Any
 
-from .cell import flat_row
-from .errors import GenbenchError
+from ..errors import GenbenchError
+from .schema import flat_row
 
 _TABLE_COLUMNS = ["cell_id", "status", "fit_s", "sample_s", "metric_s", "peak_mem_mb", "device"]
 
@@ -48,7 +48,7 @@ def cell_log(store: str | Path | None, cell_id: str, suite: str | None = None) -
 
 
 def rows_to_csv(rows: list[dict[str, Any]]) -> str:
-    """Flat CSV, one line per row (see :func:`genbench.cell.flat_row` for the column names)."""
+    """Flat CSV, one line per row (see :func:`genbench.results.schema.flat_row` for the column names)."""
     flat = [flat_row(r) for r in rows]
     fields: list[str] = []
     for r in flat:

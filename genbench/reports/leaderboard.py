@@ -18,11 +18,11 @@ __all__ = ["Board", "build_board", "leaderboard_frame", "leaderboard_table", "lo
 
 def leaderboard_frame(rows: list[dict[str, Any]]):
     """A pandas DataFrame: one line per (dataset config, sampler config) with the columns of
-    :data:`genbench.cell.AGGREGATE_FIELDS` and each metric's ``m_<name>_mean`` / ``m_<name>_std``
-    over repetitions (the export naming of :mod:`genbench.cell`); and the metric names."""
+    :data:`genbench.results.schema.AGGREGATE_FIELDS` and each metric's ``m_<name>_mean`` / ``m_<name>_std``
+    over repetitions (the export naming of :mod:`genbench.results.schema`); and the metric names."""
     import pandas as pd
 
-    from ..cell import component_id
+    from ..results.schema import component_id
 
     records = []
     for r in rows:
@@ -47,7 +47,7 @@ def leaderboard_frame(rows: list[dict[str, Any]]):
 
 
 def _rows(store: str | Path | None, suite: str | None) -> tuple[str, list[dict[str, Any]]]:
-    from ..results import open_store, results_rows
+    from ..results.export import open_store, results_rows
 
     if suite is None:
         with open_store(store) as db:
@@ -103,7 +103,7 @@ def write_leaderboard(
     plugin_dirs=(),
 ) -> list[Path]:
     """Write ``README.md``, ``index.html`` and ``results.csv`` into ``out``; returns their paths."""
-    from ..results import rows_to_csv
+    from ..results.export import rows_to_csv
     from .html import render_html
     from .markdown import render_markdown
 
@@ -119,7 +119,7 @@ def write_leaderboard(
         )
     finished = max((r.get("finished_at") or "" for r in board.rows), default="")
     generated = f"cells finished up to {finished[:16]} UTC" if finished else ""
-    from ..reproduce import render_report, report_html, stored_suite_report
+    from .paper import render_report, report_html, stored_suite_report
 
     report = stored_suite_report(board.suite, store, plugin_dirs)  # a suite with a [paper] table
     files = {

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     import numpy as np
 
-from .params import canonical, format_value
+from ..params import canonical, format_value
 
 #: Final states of a cell (see the README's "Reading results").
 STATUSES = ("ok", "error", "invalid", "timeout", "crashed", "skipped")
@@ -159,7 +159,7 @@ class CellResult:
 
 
 #: Every column of a stored result row: ``name: (SQL type, meaning)``. JSON-typed columns hold
-#: dicts (decoded by :meth:`genbench.store.Store.rows`). The store's table, ``genbench results``
+#: dicts (decoded by :meth:`genbench.results.store.Store.rows`). The store's table, ``genbench results``
 #: and the exports are all derived from this table; the README documents it column by column.
 ROW_FIELDS: dict[str, tuple[str, str]] = {
     "cell_id": ("TEXT NOT NULL", "readable, stable id: dataset[params]/sampler[params]/rep=N"),

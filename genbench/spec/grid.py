@@ -11,7 +11,7 @@ from __future__ import annotations
 import itertools
 from typing import Any
 
-from .cell import Cell, component_id
+from ..results.schema import Cell, component_id
 
 __all__ = ["Cell", "component_id", "expand"]
 

@@ -1,4 +1,4 @@
-"""Paper vs measured: each claim of a suite's ``[paper]`` table (:mod:`genbench.claims`) checked
+"""Paper vs measured: each claim of a suite's ``[paper]`` table (:mod:`genbench.spec.claims`) checked
 against the stored results of one profile — ``genbench report SUITE``.
 
 A verdict is ``reproduced``, ``not reproduced`` or ``not run`` (no finished cell the claim needs,
@@ -16,9 +16,9 @@ from typing import Any
 
 import numpy as np
 
-from .claims import Claim, PaperTable
-from .errors import GenbenchError
-from .params import format_value
+from ..errors import GenbenchError
+from ..params import format_value
+from ..spec.claims import Claim, PaperTable
 
 REPRODUCED, NOT_REPRODUCED, NOT_RUN = "reproduced", "not reproduced", "not run"
 
@@ -184,9 +184,9 @@ def build_report(
 ) -> Report:
     """Check ``suite``'s ``[paper]`` claims against the rows of ``profile`` in ``store`` (default
     profile: the one whose cells finished last). :class:`GenbenchError` on bad input."""
-    from .plugins import get_registry
-    from .results import open_store
-    from .suite import load_suite
+    from ..plugins import get_registry
+    from ..results.export import open_store
+    from ..spec.suite import load_suite
 
     registry = get_registry(plugin_dirs)
     base = load_suite(suite, registry)
@@ -253,7 +253,7 @@ def render_report(report: Report, fmt: str = "terminal", width: int | None = Non
     """The report as text: ``terminal`` (wrapped to ``width``) or ``markdown``."""
     rows = report_rows(report)
     if fmt == "markdown":
-        from .leaderboard.markdown import md_escape, md_table
+        from .markdown import md_escape, md_table
 
         lines = [f"## {md_escape(report_heading(report))}", "", md_table(HEADERS, rows), ""]
         lines += [f"- {md_escape(n)}" for n in report_notes(report)]

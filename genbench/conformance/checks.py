@@ -19,9 +19,9 @@ from typing import Any
 
 import numpy as np
 
-from .contracts import Dataset, Sampler
-from .params import short_repr, snapshot, values_equal
-from .runner import accepts_dataset
+from ..contracts import Dataset, Sampler
+from ..executors.worker import accepts_dataset
+from ..params import short_repr, snapshot, values_equal
 
 __all__ = [
     "CHECKS",
@@ -442,7 +442,7 @@ def assert_sampler_conforms(cls: type[Sampler]) -> None:
 
 
 def _checks_in_worker(name: str, plugin_dirs: tuple[str, ...]) -> list[tuple[str, bool, str]]:
-    from .plugins import get_registry
+    from ..plugins import get_registry
 
     return [(r.name, r.passed, r.message) for r in check_sampler(get_registry(plugin_dirs).get("sampler", name))]
 
@@ -451,7 +451,7 @@ def check_sampler_isolated(name: str, plugin_dirs: tuple[str, ...] = (), timeout
     """:func:`check_sampler` in its own process with a hard timeout, through the same isolation
     layer as a run's cells: a sampler that crashes or hangs fails its checks instead of taking
     the caller down, and what it prints stays out of the report."""
-    from .executors.isolation import run_isolated, worker_environment
+    from ..executors.isolation import run_isolated, worker_environment
 
     out = run_isolated(
         _checks_in_worker,

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .kde import initial_particles
+from genbench.numerics.kde import initial_particles
 
 __all__ = [
     "ChainPlan",
@@ -115,7 +115,7 @@ def use_jax(backend: str) -> bool:
     if backend != "auto":
         return backend == "jax"
     try:  # jax may be missing, or fail to start (e.g. under an address-space cap): numpy then
-        import genbench.numerics.bridge_jax  # noqa: F401
+        import genbench_plugins._bridge_jax  # noqa: F401
     except Exception:
         return False
     return True

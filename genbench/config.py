@@ -1,0 +1,93 @@
+"""genbench's configuration, defined once: every ``GENBENCH_*`` environment variable, the cache
+directory, the ``--device`` choices and the TOML reader for suites.
+
+The README's "Configuration" table lists :data:`ENVIRONMENT`; a test keeps the two equal.
+Imports nothing of genbench but its errors (the bottom layer).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+from .errors import GenbenchError
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+__all__ = [
+    "CACHE_ENV",
+    "CODE_VERSION_ENV",
+    "DASK_SCHEDULER_ENV",
+    "DEFAULT_STORE",
+    "DEVICES",
+    "DEVICE_ENV",
+    "DISABLE_AUTOLOAD_ENV",
+    "ENVIRONMENT",
+    "MAIN_ENV",
+    "PLUGIN_DIRS_ENV",
+    "PRELOAD_ENV",
+    "STORE_ENV",
+    "UNSET_ENV",
+    "cache_dir",
+    "check_device",
+    "default_store_path",
+    "tomllib",
+]
+
+STORE_ENV = "GENBENCH_STORE"
+PLUGIN_DIRS_ENV = "GENBENCH_PLUGIN_DIRS"
+DISABLE_AUTOLOAD_ENV = "GENBENCH_DISABLE_PLUGIN_AUTOLOAD"
+DEVICE_ENV = "GENBENCH_DEVICE"
+CACHE_ENV = "GENBENCH_CACHE"
+CODE_VERSION_ENV = "GENBENCH_CODE_VERSION"
+DASK_SCHEDULER_ENV = "GENBENCH_DASK_SCHEDULER"
+MAIN_ENV = "GENBENCH_MAIN_PATH"
+PRELOAD_ENV = "GENBENCH_PRELOAD"
+UNSET_ENV = "GENBENCH_UNSET"
+
+#: Every variable genbench reads: ``name → (who sets it, meaning)``. "user": you may set it;
+#: "internal": the run sets it for its workers (listed so that nothing is hidden).
+ENVIRONMENT: dict[str, tuple[str, str]] = {
+    STORE_ENV: ("user", "the results store when --store is not given (default: genbench.db here)"),
+    PLUGIN_DIRS_ENV: ("user", "folders of single-file plugins, joined by the path separator (as --plugin-dir)"),
+    DISABLE_AUTOLOAD_ENV: ("user", "1: load only genbench's own entry points, no third-party plugin"),
+    DEVICE_ENV: ("user", "auto, cpu or cuda: the run's --device, as samplers read it in a worker"),
+    CACHE_ENV: ("user", "cache folder (simulated trajectories, jax's compilation cache); default ~/.cache/genbench"),
+    CODE_VERSION_ENV: ("user", "overrides the code version that keys resume (to resume across edits you trust)"),
+    DASK_SCHEDULER_ENV: ("user", "address of the Dask scheduler for --executor dask (as --scheduler)"),
+    MAIN_ENV: ("internal", "the parent's console script, imported once by the worker forkserver"),
+    PRELOAD_ENV: ("internal", "modules the run's components preload in the worker forkserver"),
+    UNSET_ENV: ("internal", "variables a worker removes from what it inherited from an earlier run"),
+}
+
+#: ``--device`` choices: ``auto`` lets each sampler use a GPU when it finds one.
+DEVICES = ("auto", "cpu", "cuda")
+
+#: The store file when neither ``--store`` nor ``$GENBENCH_STORE`` names one.
+DEFAULT_STORE = "genbench.db"
+
+
+def check_device(device: str) -> str:
+    """``device`` when it is one of :data:`DEVICES`; else a one-line :class:`GenbenchError`."""
+    if device not in DEVICES:
+        raise GenbenchError(f"device must be one of {', '.join(DEVICES)}, got {device!r}")
+    return device
+
+
+def cache_dir() -> Path:
+    """genbench's cache directory: ``$GENBENCH_CACHE``, else ``$XDG_CACHE_HOME/genbench`` or
+    ``~/.cache/genbench`` (simulated trajectories, jax's compilation cache)."""
+    root = os.environ.get(CACHE_ENV)
+    if not root:
+        base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+        root = os.path.join(base, "genbench")
+    return Path(root)
+
+
+def default_store_path() -> Path:
+    """``$GENBENCH_STORE`` if set, else ``genbench.db`` in the current directory."""
+    return Path(os.environ.get(STORE_ENV) or DEFAULT_STORE)
