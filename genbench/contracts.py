@@ -63,8 +63,6 @@ class Component:
         own = _own_declarations(cls)
         if not own:
             return
-        if "__init__" in vars(cls):
-            raise TypeError(f"{cls.__qualname__}: declare parameters as class attributes or write __init__, not both")
         declared = {**_inherited_declarations(cls), **own}
         for key, spec in own.items():
             setattr(cls, key, spec.default)  # the class attribute reads as the default
@@ -142,21 +140,30 @@ class Component:
         return f"{type(self).__name__}({args})"
 
 
+#: Class attributes of the contracts themselves: never parameters, even when annotated.
+RESERVED = frozenset(
+    {"name", "preload", "requires_packages", "extra", "checking_params", "requires", "conditioning",
+     "higher_is_better", "log_prob", "score", "support_distance"}
+)  # fmt: skip
+
+
 def _own_declarations(cls: type) -> dict[str, Param]:
-    """Parameters ``cls`` itself declares: annotated, not ``ClassVar``, not private, with a default
-    (a plain value or :func:`~genbench.params.param`). Only classes whose bases declare, or that
-    use :func:`param`, opt in; annotations alone (``n_train: int`` on :class:`Dataset`) do not."""
-    annotations = vars(cls).get("__annotations__", {})
-    own = {k: v for k, v in vars(cls).items() if isinstance(v, Param)}
-    if not own and not any(getattr(b, "_declared", None) for b in cls.__bases__):
+    """Parameters ``cls`` itself declares: its annotated class attributes with a value (a plain
+    default or :func:`~genbench.params.param`), except ``ClassVar``, private and :data:`RESERVED`
+    names. A class that writes its own ``__init__`` declares nothing this way (its annotated
+    attributes are its own business), but may not use :func:`~genbench.params.param`."""
+    if "__init__" in vars(cls):
+        if any(isinstance(v, Param) for v in vars(cls).values()):
+            raise TypeError(f"{cls.__qualname__}: declare parameters with param() or write __init__, not both")
         return {}
+    annotations = vars(cls).get("__annotations__", {})
     out: dict[str, Param] = {}
     for key, ann in annotations.items():
-        if key.startswith("_") or "ClassVar" in str(ann) or key not in vars(cls):
+        if key.startswith("_") or key in RESERVED or "ClassVar" in str(ann) or key not in vars(cls):
             continue
         value = vars(cls)[key]
-        if (callable(value) and not isinstance(value, Param)) or isinstance(
-            value, (classmethod, staticmethod, property)
+        if isinstance(value, (classmethod, staticmethod, property)) or (
+            callable(value) and not isinstance(value, Param)
         ):
             continue
         out[key] = value if isinstance(value, Param) else Param(value)

@@ -227,20 +227,19 @@ def parse_suite(raw: dict[str, Any], registry: Registry, *, where: str, default_
 
 
 def check_timeout(suite: Suite, registry: Registry) -> None:
-    """A sampler's own wall-clock cap (a ``max_seconds`` parameter) must end its training before the
-    suite's hard ``timeout`` kills the cell; otherwise every such cell dies as ``timeout``."""
+    """A wall-clock cap the suite sets on a sampler (its ``max_seconds`` parameter) must end training
+    before the suite's hard ``timeout`` kills the cell; otherwise every such cell dies as ``timeout``
+    with nothing stored. (A default cap is a safety net the suite did not ask for: not checked.)"""
     for name in suite.samplers:
         cls = registry.get("sampler", name)
-        if "max_seconds" not in cls.param_defaults():
-            continue
-        for combo, obj in suite.grid("samplers", name, cls):
-            cap = getattr(obj, "max_seconds", None) if obj is not None else None
+        for combo, _ in suite.grid("samplers", name, cls):
+            cap = combo.get("max_seconds")
             if isinstance(cap, (int, float)) and not isinstance(cap, bool) and cap >= suite.timeout:
-                shown = component_id(name, combo)
                 raise _fail(
                     suite.source,
-                    f"timeout = {suite.timeout:g} s kills {shown} before its own max_seconds = {cap:g} s ends "
-                    "training: raise timeout above max_seconds (leave time to sample and score)",
+                    f"timeout = {suite.timeout:g} s kills {component_id(name, combo)} before its own "
+                    f"max_seconds = {cap:g} s ends training: raise timeout above max_seconds "
+                    "(leave time to sample and score)",
                 )
 
 
