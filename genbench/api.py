@@ -213,8 +213,6 @@ def execute_plan(
     store's only writer: one transaction per result, as the executor yields it. Ctrl-C stops
     cleanly (running cells are killed; finished ones are kept). ``executor_options`` go to the
     executor's constructor (e.g. ``{"scheduler": "tcp://host:8786"}`` for ``"dask"``)."""
-    from .executors import Executor, make_executor
-    from .executors.progress import Progress
     from .results.store import Store
     from .results.versions import code_version, package_versions
 
@@ -225,57 +223,83 @@ def execute_plan(
     resolve_plan(plan, store, rerun=rerun)
     todo = plan.todo
     skipped = [c for c in plan.cells if c.cell_id in plan.skipped and c.cell_id not in plan.done]
-    if not isinstance(executor, Executor):
-        executor = make_executor(
-            executor,
-            jobs=jobs,
-            plugin_dirs=plugin_dirs,
-            device=device,
-            preload=_preloads(todo, plugin_dirs),
-            **(executor_options or {}),
-        )
-    elif not executor.preload:
-        executor.preload = _preloads(todo, executor.plugin_dirs)
+    executor = _executor_for(executor, todo, jobs, plugin_dirs, device, executor_options)
     with Store(store) as db:
         options = {"rerun": rerun, "pid": os.getpid(), "executor": executor.name}
         options.update(jobs=executor.jobs, device=executor.device)
         db.start_run(run_id, plan.suite.name, len(plan.cells), version, versions, options)
-        bar = Progress(len(todo) + len(skipped), enabled=progress)
-
-        def record(cell: Cell, result: CellResult) -> None:
-            db.add_result(run_id, cell, result, version, versions)
-            bar.update(cell.cell_id, result)
-
-        interrupted = False
-        status = "failed"  # unless the loop ends or is interrupted: an error propagates
-        try:
-            for c in skipped:
-                record(c, CellResult.empty(c, "skipped", plan.skipped[c.cell_id]))
-            results = executor.run(todo)
-            try:
-                for cell, result in results:
-                    record(cell, result)
-            finally:  # an interrupted generator kills its running cells
-                close = getattr(results, "close", None)
-                if close is not None:
-                    close()
-            status = "completed"
-        except KeyboardInterrupt:
-            interrupted = True
-            status = "interrupted"
-        finally:
-            bar.close()
-            db.finish_run(run_id, status)
+        counts, interrupted = _record_results(plan, skipped, todo, executor, db, run_id, progress)
     return RunSummary(
         run_id=run_id,
         suite=plan.suite.name,
         store=str(db.path),
         total=len(plan.cells),
         resumed=len(plan.done),
-        counts=bar.counts,
+        counts=counts,
         interrupted=interrupted,
         cell_ids=[c.cell_id for c in plan.cells],
     )
+
+
+def _executor_for(
+    executor: str | Executor,
+    todo: list[Cell],
+    jobs: int,
+    plugin_dirs: tuple[str, ...],
+    device: str,
+    options: dict[str, Any] | None,
+) -> Executor:
+    """The executor to run ``todo`` with: built from its name, or the one given, with the preloads of
+    the components the cells use."""
+    from .executors import Executor, make_executor
+
+    if not isinstance(executor, Executor):
+        preload = _preloads(todo, plugin_dirs)
+        return make_executor(
+            executor, jobs=jobs, plugin_dirs=plugin_dirs, device=device, preload=preload, **(options or {})
+        )
+    if not executor.preload:
+        executor.preload = _preloads(todo, executor.plugin_dirs)
+    return executor
+
+
+def _record_results(
+    plan: RunPlan, skipped: list[Cell], todo: list[Cell], executor: Executor, db: Any, run_id: str, progress: bool
+) -> tuple[dict[str, int], bool]:
+    """Store the skipped cells' rows, then each result as the executor yields it (one transaction
+    each), with a progress line; returns the counts by status and whether Ctrl-C stopped the run.
+    The run's status in the store is ``completed``, ``interrupted`` or ``failed`` (an error escaped)."""
+    from .executors.progress import Progress
+    from .results.versions import code_version, package_versions
+
+    version, versions = code_version(), package_versions()
+    bar = Progress(len(todo) + len(skipped), enabled=progress)
+
+    def record(cell: Cell, result: CellResult) -> None:
+        db.add_result(run_id, cell, result, version, versions)
+        bar.update(cell.cell_id, result)
+
+    interrupted = False
+    status = "failed"  # unless the loop ends or is interrupted: an error propagates
+    try:
+        for c in skipped:
+            record(c, CellResult.empty(c, "skipped", plan.skipped[c.cell_id]))
+        results = executor.run(todo)
+        try:
+            for cell, result in results:
+                record(cell, result)
+        finally:  # an interrupted generator kills its running cells
+            close = getattr(results, "close", None)
+            if close is not None:
+                close()
+        status = "completed"
+    except KeyboardInterrupt:
+        interrupted = True
+        status = "interrupted"
+    finally:
+        bar.close()
+        db.finish_run(run_id, status)
+    return bar.counts, interrupted
 
 
 def run_suite(

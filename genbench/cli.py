@@ -152,22 +152,9 @@ def run(
     plugin_dirs,
 ) -> None:
     """Run a suite's grid, resuming from the store; every cell in its own process."""
-    import signal
-
     from .api import execute_plan, plan_run, resolve_plan
 
-    global _stop_status
-    _stop_status = 130
-
-    def terminate(signum: int, frame: object) -> None:  # SIGTERM / hang-up stop as cleanly as Ctrl-C
-        global _stop_status
-        _stop_status = 128 + signum
-        raise KeyboardInterrupt
-
-    signal.signal(signal.SIGTERM, terminate)
-    if hasattr(signal, "SIGHUP"):  # a closed terminal: workers are in their own process groups
-        signal.signal(signal.SIGHUP, terminate)
-
+    _stop_cleanly_on_signals()
     plan = plan_run(
         suite,
         samplers=samplers,
@@ -182,14 +169,7 @@ def run(
         from .results.store import Store
 
         Store.check_writable(store)
-    if plan.adhoc:
-        click.echo(f"note: stored as suite {plan.suite.name}, apart from the shipped suite ({plan.adhoc})", err=True)
-    elif plan.narrowed and not quiet:
-        click.echo(
-            f"note: the selectors leave out {plan.narrowed} cells of suite {plan.suite.name}; "
-            "its leaderboard shows only the cells that have run",
-            err=True,
-        )
+    _print_plan_notes(plan, quiet)
     if dry_run:
         _print_dry_run(resolve_plan(plan, store, rerun=rerun))
         return
@@ -206,6 +186,42 @@ def run(
         device=device,
         executor_options={"scheduler": scheduler} if executor == "dask" else None,
     )
+    _finish_run(summary, rerun=rerun, quiet=quiet, fail_on_error=fail_on_error)
+
+
+def _stop_cleanly_on_signals() -> None:
+    """SIGTERM and a hang-up stop a run as cleanly as Ctrl-C (running cells killed, finished kept);
+    the exit status says which signal (128 + its number; 130 for Ctrl-C)."""
+    import signal
+
+    global _stop_status
+    _stop_status = 130
+
+    def terminate(signum: int, frame: object) -> None:
+        global _stop_status
+        _stop_status = 128 + signum
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, terminate)
+    if hasattr(signal, "SIGHUP"):  # a closed terminal: workers are in their own process groups
+        signal.signal(signal.SIGHUP, terminate)
+
+
+def _print_plan_notes(plan, quiet: bool) -> None:
+    """Say where a run that is not the shipped suite is stored, or how many cells selectors leave out."""
+    if plan.adhoc:
+        click.echo(f"note: stored as suite {plan.suite.name}, apart from the shipped suite ({plan.adhoc})", err=True)
+    elif plan.narrowed and not quiet:
+        click.echo(
+            f"note: the selectors leave out {plan.narrowed} cells of suite {plan.suite.name}; "
+            "its leaderboard shows only the cells that have run",
+            err=True,
+        )
+
+
+def _finish_run(summary, *, rerun: bool, quiet: bool, fail_on_error: bool) -> None:
+    """The run's last line, and its exit status (interrupted: 128 + signal; failed cells with
+    ``--fail-on-error``: 1)."""
     counts = ", ".join(f"{v} {k}" for k, v in sorted(summary.counts.items())) or "nothing to run"
     resumed = f"; {summary.resumed} already done (use --rerun to repeat)" if summary.resumed else ""
     if summary.interrupted:

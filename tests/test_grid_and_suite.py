@@ -168,3 +168,46 @@ def test_every_profile_is_validated_even_unused(tmp_path):
     path.write_text(PROFILED + "[profiles.bad]\nrepetitions = -1\n")
     with pytest.raises(GenbenchError, match=r"\[profiles.bad\]: repetitions must be a positive integer"):
         load_suite(path, get_registry())
+
+
+def test_planning_builds_and_checks_each_configuration_once(monkeypatch, tmp_path):
+    """A suite expands its grid once and builds (and checks) each sampler configuration once; the
+    plan reuses those instances instead of building the sampler again per cell."""
+    from genbench.api import plan_run
+
+    import functools
+
+    kde = get_registry().get("sampler", "kde")
+    built, checked = [], []
+
+    def counting(method, calls):
+        @functools.wraps(method)  # the signature stays the parameters'
+        def wrapper(self, *args, **kwargs):
+            calls.append(kwargs)
+            return method(self, *args, **kwargs)
+
+        return wrapper
+
+    monkeypatch.setattr(kde, "__init__", counting(kde.__init__, built))
+    monkeypatch.setattr(kde, "check_params", counting(kde.check_params, checked))
+    path = tmp_path / "s.toml"
+    path.write_text(
+        'metrics = ["sliced_w2"]\nrepetitions = 3\n[datasets.arc]\nn_train = [100, 200]\n'
+        '[samplers.kde]\nbandwidth = [0.1, 0.2]\n'
+    )
+    plan = plan_run(path)
+    assert len(plan.cells) == 2 * 2 * 3
+    assert len(built) == 2 and len(checked) == 2  # one per configuration, not per cell (12)
+
+
+def test_a_suite_max_seconds_beyond_its_timeout_is_refused(write_suite):
+    """A wall-clock cap the suite sets (max_seconds) that the hard timeout would cut short is a
+    one-line error naming both; a cap below the timeout is accepted."""
+    from genbench.api import plan_run
+
+    text = 'metrics = ["sliced_w2"]\ntimeout = {t}\n[datasets.arc]\n[samplers.ou_sgm]\nmax_seconds = 600\n'
+    with pytest.raises(GenbenchError, match="timeout = 300 s kills ou_sgm.*max_seconds = 600 s"):
+        plan_run(write_suite(text.format(t=300)))
+    assert plan_run(write_suite(text.format(t=900), name="ok.toml")).suite.timeout == 900
+    with pytest.raises(GenbenchError, match="timeout = 60 s kills"):
+        plan_run(write_suite(text.format(t=900), name="ok2.toml"), timeout=60)

@@ -164,6 +164,13 @@ def parse_claim(raw: Any, suite: Suite, registry: Registry, where: str) -> Claim
         raise GenbenchError(f"{where} must be a table, got {raw!r}")
     cid = _text(raw, "id", where, required=True)
     where = f"{where} ({cid})"
+    kw = _common_fields(raw, cid, suite, registry, where)
+    kw.update(_CHECK_FIELDS[kw["check"]](raw, kw, suite, registry, where))
+    return Claim(**kw)
+
+
+def _common_fields(raw: dict[str, Any], cid: str, suite: Suite, registry: Registry, where: str) -> dict[str, Any]:
+    """The keys every claim has: id, check, metric, paper value, texts, profiles, selectors."""
     check = raw.get("check")
     if check not in CHECKS:
         raise GenbenchError(f"{where}.check must be one of {', '.join(CHECKS)}, got {check!r}")
@@ -183,7 +190,7 @@ def parse_claim(raw: Any, suite: Suite, registry: Registry, where: str) -> Claim
     profiles = raw.get("profiles")
     if profiles is not None and not (isinstance(profiles, list) and all(isinstance(p, str) for p in profiles)):
         raise GenbenchError(f"{where}.profiles must be a list of profile names, got {profiles!r}")
-    kw: dict[str, Any] = {
+    return {
         "id": cid,
         "claim": _text(raw, "claim", where, required=True),
         "check": check,
@@ -196,44 +203,57 @@ def parse_claim(raw: Any, suite: Suite, registry: Registry, where: str) -> Claim
         "dataset": _selector("dataset", raw.get("dataset"), suite, registry, where),
         "sampler": _selector("sampler", raw.get("sampler"), suite, registry, where),
     }
-    if check == "argmin":
-        over, steps = raw.get("over"), raw.get("steps", 1)
-        if kw["sampler"] is None or not isinstance(over, str):
-            raise GenbenchError(f"{where}: an argmin claim needs 'sampler' and 'over' (the swept parameter)")
-        if over not in registry.get("sampler", kw["sampler"].name).param_defaults():
-            raise GenbenchError(f"{where}.over: {over!r} is not a parameter of sampler {kw['sampler'].name!r}")
-        if not _number(raw["paper"]):
-            raise GenbenchError(f"{where}.paper must be a number for an argmin claim, got {raw['paper']!r}")
-        if not isinstance(steps, int) or isinstance(steps, bool) or steps < 0:
-            raise GenbenchError(f"{where}.steps must be a non-negative integer, got {steps!r}")
-        kw.update(over=over, steps=steps)
-    elif check == "value":
-        given = [k for k in ("tolerance", "rel_tolerance", "bounds") if k in raw]
-        if len(given) != 1:
-            raise GenbenchError(f"{where}: a value claim needs exactly one of tolerance, rel_tolerance, bounds")
-        expected = raw.get("expected", raw["paper"])
-        if given[0] == "bounds":
-            b = raw["bounds"]
-            if not (isinstance(b, list) and len(b) == 2 and all(_number(x) for x in b) and b[0] <= b[1]):
-                raise GenbenchError(f"{where}.bounds must be [low, high] with low ≤ high, got {b!r}")
-            kw["bounds"] = (float(b[0]), float(b[1]))
-        else:
-            tol = raw[given[0]]
-            if not _number(tol) or tol < 0:
-                raise GenbenchError(f"{where}.{given[0]} must be a non-negative number, got {tol!r}")
-            if not _number(expected):
-                raise GenbenchError(f"{where}: {given[0]} needs a numeric 'expected' (or 'paper'), got {expected!r}")
-            kw[given[0]] = float(tol)
-        kw["expected"] = float(expected) if _number(expected) else None
+
+
+def _argmin_fields(raw: dict[str, Any], kw: dict[str, Any], suite: Suite, registry: Registry, where: str) -> dict:
+    """``check = "argmin"``: the swept parameter ``over`` and the grid steps allowed."""
+    over, steps = raw.get("over"), raw.get("steps", 1)
+    if kw["sampler"] is None or not isinstance(over, str):
+        raise GenbenchError(f"{where}: an argmin claim needs 'sampler' and 'over' (the swept parameter)")
+    if over not in registry.get("sampler", kw["sampler"].name).param_defaults():
+        raise GenbenchError(f"{where}.over: {over!r} is not a parameter of sampler {kw['sampler'].name!r}")
+    if not _number(raw["paper"]):
+        raise GenbenchError(f"{where}.paper must be a number for an argmin claim, got {raw['paper']!r}")
+    if not isinstance(steps, int) or isinstance(steps, bool) or steps < 0:
+        raise GenbenchError(f"{where}.steps must be a non-negative integer, got {steps!r}")
+    return {"over": over, "steps": steps}
+
+
+def _value_fields(raw: dict[str, Any], kw: dict[str, Any], suite: Suite, registry: Registry, where: str) -> dict:
+    """``check = "value"``: exactly one of ``tolerance``, ``rel_tolerance``, ``bounds``."""
+    given = [k for k in ("tolerance", "rel_tolerance", "bounds") if k in raw]
+    if len(given) != 1:
+        raise GenbenchError(f"{where}: a value claim needs exactly one of tolerance, rel_tolerance, bounds")
+    expected = raw.get("expected", raw["paper"])
+    out: dict[str, Any] = {}
+    if given[0] == "bounds":
+        b = raw["bounds"]
+        if not (isinstance(b, list) and len(b) == 2 and all(_number(x) for x in b) and b[0] <= b[1]):
+            raise GenbenchError(f"{where}.bounds must be [low, high] with low ≤ high, got {b!r}")
+        out["bounds"] = (float(b[0]), float(b[1]))
     else:
-        order, direction = raw.get("order"), raw.get("direction", "increasing")
-        if not isinstance(order, list) or len(order) < 2:
-            raise GenbenchError(f"{where}.order must list at least two groups, got {order!r}")
-        if direction not in ("increasing", "decreasing"):
-            raise GenbenchError(f"{where}.direction must be 'increasing' or 'decreasing', got {direction!r}")
-        kw["order"] = tuple(_group(item, raw, suite, registry, f"{where}.order[{i}]") for i, item in enumerate(order))
-        kw["direction"] = direction
-    return Claim(**kw)
+        tol = raw[given[0]]
+        if not _number(tol) or tol < 0:
+            raise GenbenchError(f"{where}.{given[0]} must be a non-negative number, got {tol!r}")
+        if not _number(expected):
+            raise GenbenchError(f"{where}: {given[0]} needs a numeric 'expected' (or 'paper'), got {expected!r}")
+        out[given[0]] = float(tol)
+    out["expected"] = float(expected) if _number(expected) else None
+    return out
+
+
+def _ordering_fields(raw: dict[str, Any], kw: dict[str, Any], suite: Suite, registry: Registry, where: str) -> dict:
+    """``check = "ordering"``: at least two groups and the direction their means must go."""
+    order, direction = raw.get("order"), raw.get("direction", "increasing")
+    if not isinstance(order, list) or len(order) < 2:
+        raise GenbenchError(f"{where}.order must list at least two groups, got {order!r}")
+    if direction not in ("increasing", "decreasing"):
+        raise GenbenchError(f"{where}.direction must be 'increasing' or 'decreasing', got {direction!r}")
+    groups = tuple(_group(item, raw, suite, registry, f"{where}.order[{i}]") for i, item in enumerate(order))
+    return {"order": groups, "direction": direction}
+
+
+_CHECK_FIELDS = {"argmin": _argmin_fields, "value": _value_fields, "ordering": _ordering_fields}
 
 
 def parse_paper(raw: Any, suite: Suite, registry: Registry, where: str) -> PaperTable:

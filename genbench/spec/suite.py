@@ -102,8 +102,14 @@ class Suite:
 
     def n_cells(self) -> int:
         """Cells of the suite: dataset configurations × sampler configurations × repetitions."""
-        datasets = sum(len(expand(axes)) for axes in self.datasets.values())
-        samplers = sum(len(expand(axes)) for axes in self.samplers.values())
+
+        def size(table: str, name: str) -> int:
+            cached = self._grid.get((table, name))
+            axes = getattr(self, table)[name]
+            return len(cached[1]) if cached and cached[0] == axes else len(expand(axes))
+
+        datasets = sum(size("datasets", n) for n in self.datasets)
+        samplers = sum(size("samplers", n) for n in self.samplers)
         return datasets * samplers * self.repetitions
 
 
