@@ -173,9 +173,9 @@ def test_every_profile_is_validated_even_unused(tmp_path):
 def test_planning_builds_and_checks_each_configuration_once(monkeypatch, tmp_path):
     """A suite expands its grid once and builds (and checks) each sampler configuration once; the
     plan reuses those instances instead of building the sampler again per cell."""
-    from genbench.api import plan_run
-
     import functools
+
+    from genbench.api import plan_run
 
     kde = get_registry().get("sampler", "kde")
     built, checked = [], []
@@ -193,7 +193,7 @@ def test_planning_builds_and_checks_each_configuration_once(monkeypatch, tmp_pat
     path = tmp_path / "s.toml"
     path.write_text(
         'metrics = ["sliced_w2"]\nrepetitions = 3\n[datasets.arc]\nn_train = [100, 200]\n'
-        '[samplers.kde]\nbandwidth = [0.1, 0.2]\n'
+        "[samplers.kde]\nbandwidth = [0.1, 0.2]\n"
     )
     plan = plan_run(path)
     assert len(plan.cells) == 2 * 2 * 3
@@ -206,7 +206,7 @@ def test_a_suite_max_seconds_beyond_its_timeout_is_refused(write_suite):
     from genbench.api import plan_run
 
     text = 'metrics = ["sliced_w2"]\ntimeout = {t}\n[datasets.arc]\n[samplers.ou_sgm]\nmax_seconds = 600\n'
-    with pytest.raises(GenbenchError, match="timeout = 300 s kills ou_sgm.*max_seconds = 600 s"):
+    with pytest.raises(GenbenchError, match=r"timeout = 300 s kills ou_sgm.*max_seconds = 600 s"):
         plan_run(write_suite(text.format(t=300)))
     assert plan_run(write_suite(text.format(t=900), name="ok.toml")).suite.timeout == 900
     with pytest.raises(GenbenchError, match="timeout = 60 s kills"):
