@@ -13,13 +13,13 @@ from .contracts import Component, Dataset, Metric, Sampler
 from .errors import GenbenchError
 from .params import validate_params
 from .plugins import get_registry
-from .results.schema import Cell, CellResult
-from .spec.suite import Suite, load_suite, suite_cells
 
 if TYPE_CHECKING:
     import pandas as pd
 
     from .executors import Executor
+    from .results.schema import Cell
+    from .spec.suite import Suite
 
 
 def _make(kind: str, name: str, params: dict[str, Any], plugin_dirs=None) -> Component:
@@ -92,6 +92,7 @@ def plan_run(
 ) -> RunPlan:
     """Load and validate a suite, apply selectors and overrides, expand it into cells."""
     from .spec.selectors import apply_selectors, filter_cells
+    from .spec.suite import load_suite, suite_cells
 
     for name, value in (("timeout", timeout), ("max_memory", max_memory), ("repetitions", repetitions)):
         if value is not None:
@@ -270,12 +271,13 @@ def _record_results(
     each), with a progress line; returns the counts by status and whether Ctrl-C stopped the run.
     The run's status in the store is ``completed``, ``interrupted`` or ``failed`` (an error escaped)."""
     from .executors.progress import Progress
+    from .results.schema import CellResult
     from .results.versions import code_version, package_versions
 
     version, versions = code_version(), package_versions()
     bar = Progress(len(todo) + len(skipped), enabled=progress)
 
-    def record(cell: Cell, result: CellResult) -> None:
+    def record(cell: Cell, result: Any) -> None:
         db.add_result(run_id, cell, result, version, versions)
         bar.update(cell.cell_id, result)
 
