@@ -91,7 +91,8 @@ def validate_samples(samples: Any, n: int, d: int) -> tuple[np.ndarray | None, s
 
 
 def execute_cell(cell: Cell, plugin_dirs: tuple[str, ...] = ()) -> CellResult:
-    """Run one cell to completion in this process and return its result row (never raises)."""
+    """Run one cell to completion in this process and return its result row (never raises):
+    build, draw the data, fit and generate, validate, score."""
     result = CellResult.empty(cell, "ok")
     try:
         dataset, sampler, metrics = build_components(cell, plugin_dirs)
@@ -101,16 +102,35 @@ def execute_cell(cell: Cell, plugin_dirs: tuple[str, ...] = ()) -> CellResult:
     if reason:
         result.status, result.message = "skipped", reason
         return result
-
     train_ss, ref_ss = cell.data_seed().spawn(2)
     fit_ss, sample_ss, metric_ss = cell.sampler_seed().spawn(3)
     try:
-        n_train = int(getattr(dataset, "n_train", 1000))
-        X = np.asarray(dataset.sample_train(n_train, rng=np.random.default_rng(train_ss)), dtype=np.float64)
-        reference = np.asarray(dataset.sample(cell.n_reference, rng=np.random.default_rng(ref_ss)), dtype=np.float64)
+        X, reference = _draw_data(cell, dataset, train_ss, ref_ss)
     except Exception as exc:
         return _error(result, "dataset", exc)
+    generated = _fit_and_generate(cell, dataset, sampler, X, fit_ss, sample_ss, result)
+    if result.status != "ok":
+        return result
+    generated, why = validate_samples(generated, cell.n_samples, X.shape[1])
+    if generated is None:
+        result.status, result.message, result.peak_mem_mb = "invalid", why, added_peak_mb()
+        return result
+    _score(metrics, generated, reference, X, dataset, metric_ss, result)
+    result.peak_mem_mb = added_peak_mb()
+    return result
 
+
+def _draw_data(cell: Cell, dataset: Dataset, train_ss, ref_ss) -> tuple[np.ndarray, np.ndarray]:
+    """The training set (``n_train`` points) and the fresh reference points the metrics use."""
+    n_train = int(getattr(dataset, "n_train", 1000))
+    X = np.asarray(dataset.sample_train(n_train, rng=np.random.default_rng(train_ss)), dtype=np.float64)
+    reference = np.asarray(dataset.sample(cell.n_reference, rng=np.random.default_rng(ref_ss)), dtype=np.float64)
+    return X, reference
+
+
+def _fit_and_generate(cell: Cell, dataset: Dataset, sampler: Sampler, X, fit_ss, sample_ss, result: CellResult):
+    """Fit on a copy of ``X``, then generate the cell's points (the dataset's task: plain sampling
+    unless it says otherwise), timing both; a failure becomes an ``error`` row in ``result``."""
     stage = "fit"
     try:
         t0 = time.perf_counter()
@@ -121,7 +141,7 @@ def execute_cell(cell: Cell, plugin_dirs: tuple[str, ...] = ()) -> CellResult:
         result.fit_s = time.perf_counter() - t0
         stage = "sample"
         t0 = time.perf_counter()
-        generate = getattr(dataset, "generate", None)  # the task: plain sampling unless the dataset says
+        generate = getattr(dataset, "generate", None)
         sample_rng = np.random.default_rng(sample_ss)
         if generate is None:
             generated = sampler.sample(cell.n_samples, rng=sample_rng)
@@ -131,14 +151,14 @@ def execute_cell(cell: Cell, plugin_dirs: tuple[str, ...] = ()) -> CellResult:
     except Exception as exc:
         result.peak_mem_mb = added_peak_mb()
         _record_device(result, sampler)
-        return _error(result, stage, exc)
+        _error(result, stage, exc)
+        return None
     _record_device(result, sampler)
+    return generated
 
-    generated, why = validate_samples(generated, cell.n_samples, X.shape[1])
-    if generated is None:
-        result.status, result.message, result.peak_mem_mb = "invalid", why, added_peak_mb()
-        return result
 
+def _score(metrics: list, generated, reference, X, dataset: Dataset, metric_ss, result: CellResult) -> None:
+    """Every metric's value (NaN with its reason where it does not apply), each with its own seed."""
     t0 = time.perf_counter()
     for name, metric in metrics:
         rng = np.random.default_rng(metric_seed(metric_ss, name))
@@ -147,8 +167,6 @@ def execute_cell(cell: Cell, plugin_dirs: tuple[str, ...] = ()) -> CellResult:
         if note:
             result.metric_notes[name] = note
     result.metric_s = time.perf_counter() - t0
-    result.peak_mem_mb = added_peak_mb()
-    return result
 
 
 def _record_device(result: CellResult, sampler: Sampler) -> None:
