@@ -24,6 +24,7 @@ import numpy as np
 
 import genbench
 from genbench.config import cache_dir
+from genbench.params import param
 
 _CACHE_VERSION = 2  # kept in the key; the source hash below already covers every edit
 #: Parameters that do not change a simulation (left out of the cache key).
@@ -93,19 +94,11 @@ class BistablePath(_Simulated):
     name = "bistable_path"
     path = True
 
-    def __init__(
-        self,
-        n_train: int = 1000,
-        n_steps: int = 100,
-        obs_dt: float = 5.0,
-        noise: float = 0.2,
-        dt: float = 0.01,
-    ) -> None:
-        self.n_train = n_train
-        self.n_steps = n_steps
-        self.obs_dt = obs_dt
-        self.noise = noise
-        self.dt = dt
+    n_train: int = 1000
+    n_steps: int = 100
+    obs_dt: float = param(5.0, gt=0)
+    noise: float = param(0.2, gt=0)
+    dt: float = param(0.01, gt=0)
 
     @property
     def dim(self) -> int:
@@ -113,9 +106,6 @@ class BistablePath(_Simulated):
 
     def check_params(self) -> None:
         super().check_params()
-        for key in ("obs_dt", "noise", "dt"):
-            if getattr(self, key) <= 0:
-                raise ValueError(f"{key} must be positive, got {getattr(self, key)!r}")
         if self.dt > self.obs_dt:
             raise ValueError(f"dt must not exceed obs_dt, got dt={self.dt!r} > obs_dt={self.obs_dt!r}")
 
@@ -172,21 +162,9 @@ class _Closure(_Simulated):
 
     n_paths: int
     burn_in: float
-    surrogate: bool
-    trajectories: int
-    surrogate_burn_in: int
-
-    def check_params(self) -> None:
-        super().check_params()
-        if self.burn_in < 0:
-            raise ValueError(f"burn_in must be non-negative, got {self.burn_in!r}")
-        if self.dt <= 0:
-            raise ValueError(f"dt must be positive, got {self.dt!r}")
-        if int(self.trajectories) < 1 or int(self.surrogate_burn_in) < 0:
-            raise ValueError(
-                f"trajectories must be ≥ 1 and surrogate_burn_in ≥ 0, got {self.trajectories!r}, "
-                f"{self.surrogate_burn_in!r}"
-            )
+    surrogate: bool = False
+    trajectories: int = param(16, ge=1)
+    surrogate_burn_in: int = param(50, ge=0)
 
     def _layout(self, n: int) -> tuple[int, int]:
         paths = min(int(self.n_paths), n)
@@ -247,36 +225,16 @@ class Lorenz63Closure(_Closure):
     conditioning = (0,)
     dim = 2
 
-    def __init__(
-        self,
-        n_train: int = 2000,
-        coupling: Literal["additive", "multiplicative"] = "additive",
-        eps: float = 0.01,
-        obs_dt: float = 0.1,
-        dt: float = 2e-6,
-        n_paths: int = 64,
-        burn_in: float = 2.0,
-        surrogate: bool = False,
-        trajectories: int = 16,
-        surrogate_burn_in: int = 50,
-    ) -> None:
-        self.n_train = n_train
-        self.coupling = coupling
-        self.eps = eps
-        self.obs_dt = obs_dt
-        self.dt = dt
-        self.n_paths = n_paths
-        self.burn_in = burn_in
-        self.surrogate = surrogate
-        self.trajectories = trajectories
-        self.surrogate_burn_in = surrogate_burn_in
+    n_train: int = 2000
+    coupling: Literal["additive", "multiplicative"] = "additive"
+    eps: float = param(0.01, gt=0)
+    obs_dt: float = param(0.1, gt=0)
+    dt: float = param(2e-6, gt=0)
+    n_paths: int = 64
+    burn_in: float = param(2.0, ge=0)
 
     def check_params(self) -> None:
         super().check_params()
-        if self.coupling not in ("additive", "multiplicative"):
-            raise ValueError(f"coupling must be 'additive' or 'multiplicative', got {self.coupling!r}")
-        if self.eps <= 0 or self.obs_dt <= 0:
-            raise ValueError(f"eps and obs_dt must be positive, got {self.eps!r}, {self.obs_dt!r}")
         sub = self.obs_dt / self.dt
         if abs(sub - round(sub)) > 1e-6 * sub:
             raise ValueError(f"obs_dt must be a whole number of steps dt, got {self.obs_dt!r} / {self.dt!r}")
@@ -366,37 +324,17 @@ class Lorenz96Closure(_Closure):
     requires_packages = ("jax",)  # the jitted RK4 integrator
     extra = "jax"
 
-    def __init__(
-        self,
-        n_train: int = 4000,
-        n_slow: int = 12,
-        n_fast: int = 24,
-        forcing: float = 20.0,
-        c: float = 10.0,
-        b: float = 10.0,
-        h: float = 1.0,
-        dt: float = 5e-4,
-        sample_every: int = 10,
-        n_paths: int = 1,
-        burn_in: float = 10.0,
-        surrogate: bool = False,
-        trajectories: int = 16,
-        surrogate_burn_in: int = 50,
-    ) -> None:
-        self.n_train = n_train
-        self.n_slow = n_slow
-        self.n_fast = n_fast
-        self.forcing = forcing
-        self.c = c
-        self.b = b
-        self.h = h
-        self.dt = dt
-        self.sample_every = sample_every
-        self.n_paths = n_paths
-        self.burn_in = burn_in
-        self.surrogate = surrogate
-        self.trajectories = trajectories
-        self.surrogate_burn_in = surrogate_burn_in
+    n_train: int = 4000
+    n_slow: int = param(12, ge=4, note="the Lorenz-96 stencil")
+    n_fast: int = 24
+    forcing: float = 20.0
+    c: float = 10.0
+    b: float = 10.0
+    h: float = 1.0
+    dt: float = param(5e-4, gt=0)
+    sample_every: int = param(10, ge=1)
+    n_paths: int = 1
+    burn_in: float = param(10.0, ge=0)
 
     @property
     def dim(self) -> int:
@@ -405,13 +343,6 @@ class Lorenz96Closure(_Closure):
     @property
     def conditioning(self) -> tuple[int, ...]:  # type: ignore[override]
         return tuple(range(int(self.n_slow)))
-
-    def check_params(self) -> None:
-        super().check_params()
-        if self.n_slow < 4:
-            raise ValueError(f"n_slow must be at least 4 for the Lorenz-96 stencil, got {self.n_slow}")
-        if self.sample_every < 1:
-            raise ValueError(f"sample_every must be at least 1, got {self.sample_every}")
 
     def resolved_drift(self, z: np.ndarray) -> np.ndarray:
         """G(z) = −z_{k−1}(z_{k−2} − z_{k+1}) − z_k + F, periodic in k (eq. 60)."""

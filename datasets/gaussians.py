@@ -7,6 +7,7 @@ import functools
 import numpy as np
 
 import genbench
+from genbench.params import param
 
 
 @functools.lru_cache(maxsize=32)
@@ -34,17 +35,9 @@ class GaussianTridiag(genbench.Dataset):
     name = "gaussian_tridiag"
     periodic = True  # cyclic bands Σ_{i,i+j mod d} (for covariance_error)
 
-    def __init__(self, n_train: int = 500, dim: int = 9, scale: float = 1.0) -> None:
-        self.n_train = n_train
-        self.dim = dim
-        self.scale = scale
-
-    def check_params(self) -> None:
-        super().check_params()
-        if self.dim < 3:
-            raise ValueError(f"dim must be at least 3 for a periodic tridiagonal precision, got {self.dim}")
-        if self.scale <= 0:
-            raise ValueError(f"scale must be positive, got {self.scale!r}")
+    n_train: int = 500
+    dim: int = param(9, ge=3, note="periodic tridiagonal precision")
+    scale: float = param(1.0, gt=0)
 
     @property
     def covariance(self) -> np.ndarray:

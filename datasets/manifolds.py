@@ -16,6 +16,7 @@ from scipy.spatial import cKDTree
 from scipy.special import gammaln
 
 import genbench
+from genbench.params import param
 
 
 class Arc(genbench.Dataset):
@@ -33,8 +34,7 @@ class Arc(genbench.Dataset):
     circle_radius = 1.0
     uniform_angle = False
 
-    def __init__(self, n_train: int = 2000) -> None:
-        self.n_train = n_train
+    n_train: int = 2000
 
     def sample(self, n, *, rng):
         r = self.r_mean + self.r_std * rng.standard_normal(n)
@@ -80,28 +80,11 @@ class Hypersemisphere(genbench.Dataset):
 
     name = "hypersemisphere"
 
-    def __init__(
-        self,
-        n_train: int = 1000,
-        dim: int = 3,
-        stretch: float = 5.0,
-        radial_noise: float = 0.01,
-        half: bool = False,
-    ) -> None:
-        self.n_train = n_train
-        self.dim = dim
-        self.stretch = stretch
-        self.radial_noise = radial_noise
-        self.half = half
-
-    def check_params(self) -> None:
-        super().check_params()
-        if self.dim < 2:
-            raise ValueError(f"dim must be at least 2, got {self.dim}")
-        if self.stretch <= 0:
-            raise ValueError(f"stretch must be positive, got {self.stretch!r}")
-        if self.radial_noise <= 0:
-            raise ValueError(f"radial_noise must be positive, got {self.radial_noise!r}")
+    n_train: int = 1000
+    dim: int = param(3, ge=2)
+    stretch: float = param(5.0, gt=0)
+    radial_noise: float = param(0.01, gt=0)
+    half: bool = False
 
     def sample(self, n, *, rng):
         z = rng.standard_normal((n, self.dim))
@@ -149,14 +132,8 @@ class Circle(genbench.Dataset):
     name = "circle"
     uniform_angle = True
 
-    def __init__(self, n_train: int = 8, radius: float = 1.0) -> None:
-        self.n_train = n_train
-        self.radius = radius
-
-    def check_params(self) -> None:
-        super().check_params()
-        if self.radius <= 0:
-            raise ValueError(f"radius must be positive, got {self.radius!r}")
+    n_train: int = 8
+    radius: float = param(1.0, gt=0)
 
     @property
     def circle_centers(self) -> tuple[tuple[float, float], ...]:
@@ -186,14 +163,8 @@ class TwoCircles(genbench.Dataset):
     uniform_angle = True
     circle_radius = 1.0
 
-    def __init__(self, n_train: int = 16, separation: float = 2.0) -> None:
-        self.n_train = n_train
-        self.separation = separation
-
-    def check_params(self) -> None:
-        super().check_params()
-        if self.separation <= 1.0:
-            raise ValueError(f"separation must exceed 1 so that the circles are disjoint, got {self.separation!r}")
+    n_train: int = 16
+    separation: float = param(2.0, gt=1, note="disjoint circles")
 
     @property
     def circle_centers(self) -> tuple[tuple[float, float], ...]:
@@ -270,22 +241,12 @@ class SwissRoll(genbench.Dataset):
     """
 
     name = "swiss_roll"
-    gap: tuple[float, float] | None = None
+    gap: ClassVar[tuple[float, float] | None] = None
 
-    def __init__(self, n_train: int = 1500, dim: Literal[2, 3] = 3, noise: float = 0.0, scale: float = 1.0) -> None:
-        self.n_train = n_train
-        self.dim = dim
-        self.noise = noise
-        self.scale = scale
-
-    def check_params(self) -> None:
-        super().check_params()
-        if self.dim not in (2, 3):
-            raise ValueError(f"dim must be 2 or 3, got {self.dim!r}")
-        if self.noise < 0:
-            raise ValueError(f"noise must be non-negative, got {self.noise!r}")
-        if self.scale <= 0:
-            raise ValueError(f"scale must be positive, got {self.scale!r}")
+    n_train: int = 1500
+    dim: Literal[2, 3] = 3
+    noise: float = param(0.0, ge=0)
+    scale: float = param(1.0, gt=0)
 
     def _intervals(self) -> tuple[tuple[float, float], ...]:
         if self.gap is None:
@@ -325,18 +286,8 @@ class GappedSwissRoll(SwissRoll):
 
     name = "gapped_swiss_roll"
 
-    def __init__(
-        self,
-        n_train: int = 1500,
-        dim: Literal[2, 3] = 3,
-        noise: float = 0.0,
-        scale: float = 1.0,
-        gap_start: float = 0.4,
-        gap_end: float = 0.6,
-    ) -> None:
-        super().__init__(n_train=n_train, dim=dim, noise=noise, scale=scale)
-        self.gap_start = gap_start
-        self.gap_end = gap_end
+    gap_start: float = param(0.4, gt=0, lt=1)
+    gap_end: float = param(0.6, gt=0, lt=1)
 
     @property
     def gap(self) -> tuple[float, float]:  # type: ignore[override]
@@ -344,8 +295,8 @@ class GappedSwissRoll(SwissRoll):
 
     def check_params(self) -> None:
         super().check_params()
-        if not 0.0 < self.gap_start < self.gap_end < 1.0:
-            raise ValueError(f"need 0 < gap_start < gap_end < 1, got {self.gap_start!r}, {self.gap_end!r}")
+        if not self.gap_start < self.gap_end:
+            raise ValueError(f"gap_start must be less than gap_end, got {self.gap_start!r}, {self.gap_end!r}")
 
     def _draw_u(self, n, rng):
         w = rng.random(n) * (1.0 - (self.gap_end - self.gap_start))
@@ -362,15 +313,9 @@ class Disc3D(genbench.Dataset):
 
     name = "disc3d"
 
-    def __init__(self, n_train: int = 500, radius: float = 1.0, tilt: float = 0.0) -> None:
-        self.n_train = n_train
-        self.radius = radius
-        self.tilt = tilt
-
-    def check_params(self) -> None:
-        super().check_params()
-        if self.radius <= 0:
-            raise ValueError(f"radius must be positive, got {self.radius!r}")
+    n_train: int = 500
+    radius: float = param(1.0, gt=0)
+    tilt: float = 0.0
 
     def _rotation(self) -> np.ndarray:
         c, s = np.cos(self.tilt), np.sin(self.tilt)

@@ -12,6 +12,7 @@ import numpy as np
 from scipy.special import logsumexp
 
 import genbench
+from genbench.params import param
 
 # The 3-mode 2-D mixture used across the baseline issues (seed 003/004 style): unequal weights.
 MEANS_2D = np.array([[-2.0, 0.0], [2.0, 0.5], [0.0, 2.5]])
@@ -32,11 +33,6 @@ class IsotropicMixture(genbench.Dataset):
     @property
     def weights(self) -> np.ndarray:
         raise NotImplementedError
-
-    def check_params(self) -> None:
-        super().check_params()
-        if not self.std > 0:
-            raise ValueError(f"std must be positive, got {self.std!r}")
 
     def sample(self, n, *, rng):
         means = self.means
@@ -75,10 +71,9 @@ class GMM(IsotropicMixture):
 
     name = "gmm"
 
-    def __init__(self, n_train: int = 1000, dim: Literal[1, 2] = 2, std: float = 0.35) -> None:
-        self.n_train = n_train
-        self.dim = dim
-        self.std = std
+    n_train: int = 1000
+    dim: Literal[1, 2] = 2
+    std: float = param(0.35, gt=0)
 
     @property
     def means(self) -> np.ndarray:
@@ -95,15 +90,9 @@ class GaussPair(IsotropicMixture):
 
     name = "gauss_pair"
 
-    def __init__(self, n_train: int = 1000, mu: float = 5.0, std: float = 1.0) -> None:
-        self.n_train = n_train
-        self.mu = mu
-        self.std = std
-
-    def check_params(self) -> None:
-        super().check_params()
-        if not self.mu > 0:
-            raise ValueError(f"mu must be positive, got {self.mu!r}")
+    n_train: int = 1000
+    mu: float = param(5.0, gt=0)
+    std: float = param(1.0, gt=0)
 
     @property
     def means(self) -> np.ndarray:
@@ -126,15 +115,9 @@ class UnequalPair(IsotropicMixture):
 
     name = "unequal_pair"
 
-    def __init__(self, n_train: int = 1000, weight: float = 0.1, std: float = 1.0) -> None:
-        self.n_train = n_train
-        self.weight = weight
-        self.std = std
-
-    def check_params(self) -> None:
-        super().check_params()
-        if not 0 < self.weight < 1:
-            raise ValueError(f"weight must lie in (0, 1), got {self.weight!r}")
+    n_train: int = 1000
+    weight: float = param(0.1, gt=0, lt=1)
+    std: float = param(1.0, gt=0)
 
     @property
     def means(self) -> np.ndarray:
@@ -160,8 +143,7 @@ class CircleGrid(genbench.Dataset):
     uniform_angle = True
     circle_radius = 1.0
 
-    def __init__(self, n_train: int = 8) -> None:
-        self.n_train = n_train
+    n_train: int = 8
 
     @property
     def circle_centers(self) -> tuple[tuple[float, float], ...]:

@@ -89,7 +89,7 @@ class Component:
     @classmethod
     def param_annotations(cls) -> dict[str, Any]:
         """Resolved type hints of the parameters ({} for those that cannot be resolved)."""
-        if cls._declared and cls.__init__ is getattr(cls, "_generated_init", None):
+        if cls._declared and inspect.unwrap(cls.__init__) is getattr(cls, "_generated_init", None):
             return _declared_annotations(cls)
         try:
             hints = typing.get_type_hints(cls.__init__)
@@ -140,26 +140,26 @@ class Component:
         return f"{type(self).__name__}({args})"
 
 
-#: Class attributes of the contracts themselves: never parameters, even when annotated.
-RESERVED = frozenset(
-    {"name", "preload", "requires_packages", "extra", "checking_params", "requires", "conditioning",
-     "higher_is_better", "log_prob", "score", "support_distance"}
-)  # fmt: skip
+def _contract_names(cls: type) -> set[str]:
+    """Attributes the contracts define for ``cls`` (``name``, ``requires``, a dataset's ``score``…):
+    never parameters, even when annotated. A sampler may still call a parameter ``score``."""
+    return {k for base in cls.__mro__ if base.__module__ == __name__ for k in vars(base)}
 
 
 def _own_declarations(cls: type) -> dict[str, Param]:
     """Parameters ``cls`` itself declares: its annotated class attributes with a value (a plain
-    default or :func:`~genbench.params.param`), except ``ClassVar``, private and :data:`RESERVED`
-    names. A class that writes its own ``__init__`` declares nothing this way (its annotated
+    default or :func:`~genbench.params.param`), except ``ClassVar``, private and the contracts' own
+    names (:func:`_contract_names`). A class that writes its own ``__init__`` declares nothing this way (its annotated
     attributes are its own business), but may not use :func:`~genbench.params.param`."""
     if "__init__" in vars(cls):
         if any(isinstance(v, Param) for v in vars(cls).values()):
             raise TypeError(f"{cls.__qualname__}: declare parameters with param() or write __init__, not both")
         return {}
     annotations = vars(cls).get("__annotations__", {})
+    reserved = _contract_names(cls)
     out: dict[str, Param] = {}
     for key, ann in annotations.items():
-        if key.startswith("_") or key in RESERVED or "ClassVar" in str(ann) or key not in vars(cls):
+        if key.startswith("_") or key in reserved or "ClassVar" in str(ann) or key not in vars(cls):
             continue
         value = vars(cls)[key]
         if isinstance(value, (classmethod, staticmethod, property)) or (

@@ -43,6 +43,7 @@ from scipy.linalg import eigh
 import genbench
 from genbench.numerics.kde import initial_particles, median_sq_dist, softmax_weights
 from genbench.numerics.sinkhorn import sq_distances
+from genbench.params import param
 
 
 def diffusion_map(X: np.ndarray, eps: float, n_modes: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -111,43 +112,15 @@ class DMPS(genbench.Sampler):
     name = "dmps"
     checking_params: ClassVar[dict] = {"iterations": 20, "n_modes": 20}
 
-    def __init__(
-        self,
-        eps: float | Literal["auto"] = "auto",
-        n_modes: int = 100,
-        min_eigenvalue: float = 0.05,
-        min_support: float = 5.0,
-        step: float = 1.0,
-        iterations: int = 200,
-        max_step: float = 0.1,
-        init: Literal["train", "broad"] = "train",
-        jitter: float = 0.25,
-    ) -> None:
-        self.eps = eps
-        self.n_modes = n_modes
-        self.min_eigenvalue = min_eigenvalue
-        self.min_support = min_support
-        self.step = step
-        self.iterations = iterations
-        self.max_step = max_step
-        self.init = init
-        self.jitter = jitter
-
-    def check_params(self) -> None:
-        super().check_params()
-        if self.eps != "auto" and (isinstance(self.eps, (str, bool)) or not self.eps > 0):
-            raise ValueError(f"eps must be 'auto' or a positive number, got {self.eps!r}")
-        if not 0 <= self.min_eigenvalue < 1:
-            raise ValueError(f"min_eigenvalue must be in [0, 1), got {self.min_eigenvalue!r}")
-        for key in ("step", "max_step"):
-            if not getattr(self, key) > 0:
-                raise ValueError(f"{key} must be positive, got {getattr(self, key)!r}")
-        if self.min_support < 0:
-            raise ValueError(f"min_support must be >= 0, got {self.min_support!r}")
-        if self.jitter < 0:
-            raise ValueError(f"jitter must be >= 0, got {self.jitter!r}")
-        if self.init not in ("train", "broad"):
-            raise ValueError(f"init must be 'train' or 'broad', got {self.init!r}")
+    eps: float | Literal["auto"] = param("auto", gt=0)
+    n_modes: int = 100
+    min_eigenvalue: float = param(0.05, ge=0, lt=1)
+    min_support: float = param(5.0, ge=0)
+    step: float = param(1.0, gt=0)
+    iterations: int = 200
+    max_step: float = param(0.1, gt=0)
+    init: Literal["train", "broad"] = "train"
+    jitter: float = param(0.25, ge=0)
 
     def fit(self, X: np.ndarray, *, rng: np.random.Generator) -> DMPS:
         """Build the diffusion map and the truncated spectral kernel from the training points."""

@@ -11,6 +11,7 @@ from typing import Literal
 import numpy as np
 
 import genbench
+from genbench.params import param
 
 
 class KDE(genbench.Sampler):
@@ -26,17 +27,7 @@ class KDE(genbench.Sampler):
 
     name = "kde"
 
-    def __init__(self, bandwidth: float | Literal["scott", "silverman"] = "scott") -> None:
-        self.bandwidth = bandwidth
-
-    def check_params(self) -> None:
-        super().check_params()
-        bw = self.bandwidth
-        if isinstance(bw, str):
-            if bw not in ("scott", "silverman"):
-                raise ValueError(f"bandwidth must be 'scott', 'silverman' or a positive number, got {bw!r}")
-        elif isinstance(bw, bool) or not isinstance(bw, (int, float)) or not bw > 0:
-            raise ValueError(f"bandwidth must be 'scott', 'silverman' or a positive number, got {bw!r}")
+    bandwidth: float | Literal["scott", "silverman"] = param("scott", gt=0)
 
     def fit(self, X: np.ndarray, *, rng: np.random.Generator) -> KDE:
         """Store the training points and the Cholesky factor of the noise covariance."""

@@ -20,6 +20,7 @@ import numpy as np
 import genbench
 from genbench.numerics.kde import BandwidthRule, ScoreParams, initial_particles, median_offdiag
 from genbench.numerics.sinkhorn import sq_distances
+from genbench.params import param
 
 
 class SVGD(ScoreParams, genbench.Sampler):
@@ -49,30 +50,12 @@ class SVGD(ScoreParams, genbench.Sampler):
     name = "svgd"
     checking_params: ClassVar[dict] = {"iterations": 30}
 
-    def __init__(
-        self,
-        score: Literal["kde", "exact"] = "kde",
-        bandwidth: float | BandwidthRule = "scott",
-        kernel_bandwidth: float | Literal["median"] = "median",
-        iterations: int = 300,
-        step: float = 0.01,
-        init: Literal["train", "broad"] = "train",
-    ) -> None:
-        self.score = score
-        self.bandwidth = bandwidth
-        self.kernel_bandwidth = kernel_bandwidth
-        self.iterations = iterations
-        self.step = step
-        self.init = init
-
-    def check_params(self) -> None:
-        super().check_params()
-        self.check_score_params()
-        kb = self.kernel_bandwidth
-        if kb != "median" and (isinstance(kb, (str, bool)) or not kb > 0):
-            raise ValueError(f"kernel_bandwidth must be 'median' or a positive number, got {kb!r}")
-        if not self.step > 0:
-            raise ValueError(f"step must be positive, got {self.step!r}")
+    score: Literal["kde", "exact"] = "kde"
+    bandwidth: float | BandwidthRule = param("scott", gt=0)
+    kernel_bandwidth: float | Literal["median"] = param("median", gt=0)
+    iterations: int = 300
+    step: float = param(0.01, gt=0)
+    init: Literal["train", "broad"] = "train"
 
     def fit(self, X: np.ndarray, *, rng: np.random.Generator, dataset: genbench.Dataset | None = None) -> SVGD:
         """Store the training points, the score bandwidth σ, the data scale and the score function."""

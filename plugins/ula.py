@@ -19,6 +19,7 @@ import numpy as np
 
 import genbench
 from genbench.numerics.kde import BandwidthRule, ScoreParams, initial_particles
+from genbench.params import param
 
 
 class ULA(ScoreParams, genbench.Sampler):
@@ -57,33 +58,13 @@ class ULA(ScoreParams, genbench.Sampler):
     name = "ula"
     checking_params: ClassVar[dict] = {"steps": 50, "burn_in": 10}
 
-    def __init__(
-        self,
-        score: Literal["kde", "exact"] = "kde",
-        bandwidth: float | BandwidthRule = "scott",
-        step: float = 0.1,
-        steps: int = 500,
-        burn_in: int = 100,
-        chains: int | None = None,
-        init: Literal["train", "broad"] = "train",
-    ) -> None:
-        self.score = score
-        self.bandwidth = bandwidth
-        self.step = step
-        self.steps = steps
-        self.burn_in = burn_in
-        self.chains = chains
-        self.init = init
-
-    def check_params(self) -> None:
-        super().check_params()
-        self.check_score_params()
-        if not 0 < self.step <= 10:
-            raise ValueError(f"step (τ/σ²) must be in (0, 10], got {self.step!r}")
-        if self.burn_in < 0:
-            raise ValueError(f"burn_in must be >= 0, got {self.burn_in!r}")
-        if self.chains is not None and self.chains < 1:
-            raise ValueError(f"chains must be positive or None, got {self.chains!r}")
+    score: Literal["kde", "exact"] = "kde"
+    bandwidth: float | BandwidthRule = param("scott", gt=0)
+    step: float = param(0.1, gt=0, le=10, note="τ/σ²")
+    steps: int = 500
+    burn_in: int = param(100, ge=0)
+    chains: int | None = None
+    init: Literal["train", "broad"] = "train"
 
     def fit(self, X: np.ndarray, *, rng: np.random.Generator, dataset: genbench.Dataset | None = None) -> ULA:
         """Store the training points, the bandwidth σ and the score function."""

@@ -141,3 +141,18 @@ def test_declared_sampler_passes_the_conformance_checks():
         except Exception as exc:
             failures.append(f"{check.name}: {exc}")
     assert failures == []
+
+
+def test_a_sampler_may_call_a_parameter_score_a_dataset_may_not():
+    """``score`` is a dataset's exact-score method, so never a dataset parameter; a sampler's
+    ``score`` ("kde" or "exact", as ula's) is an ordinary parameter."""
+
+    class ScoreSampler(genbench.Sampler):
+        score: Literal["kde", "exact"] = "kde"
+
+    class ScoreDataset(genbench.Dataset):
+        n_train: int = param(10, gt=0)
+        score: object = None  # annotated, still the exact-score slot (not available here)
+
+    assert ScoreSampler.param_defaults() == {"score": "kde"}
+    assert ScoreDataset.param_defaults() == {"n_train": 10}

@@ -16,9 +16,3 @@ def subsample(points: np.ndarray, k: int, rng: np.random.Generator | None) -> np
     if k <= 0 or len(points) <= k:
         return points
     return points[metric_rng(rng).choice(len(points), k, replace=False)]
-
-
-def check_max_reference(value: int) -> None:
-    """One-line :class:`ValueError` unless ``value`` is a valid ``max_reference`` (0 = all points)."""
-    if value < 0:
-        raise ValueError(f"max_reference must be non-negative (0 = all), got {value!r}")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..contracts import Metric, nan_with_reason
+from ..params import param
 
 
 def band_mean(cov: np.ndarray, j: int, *, periodic: bool) -> float:
@@ -28,13 +29,7 @@ class CovarianceError(Metric):
     name = "covariance_error"
     higher_is_better = False
 
-    def __init__(self, band: int | None = None) -> None:
-        self.band = band
-
-    def check_params(self) -> None:
-        super().check_params()
-        if self.band is not None and self.band < 0:
-            raise ValueError(f"band must be a non-negative integer, got {self.band!r}")
+    band: int | None = param(None, ge=0)
 
     def __call__(self, generated, reference, *, train=None, dataset=None, rng=None) -> float:
         d = generated.shape[1]
@@ -71,13 +66,7 @@ class CorrelationError(Metric):
     name = "correlation_error"
     higher_is_better = False
 
-    def __init__(self, band: int = 1) -> None:
-        self.band = band
-
-    def check_params(self) -> None:
-        super().check_params()
-        if self.band < 1:
-            raise ValueError(f"band must be a positive integer, got {self.band!r}")
+    band: int = param(1, gt=0)
 
     def __call__(self, generated, reference, *, train=None, dataset=None, rng=None) -> float:
         d = generated.shape[1]

@@ -6,7 +6,8 @@ import numpy as np
 from scipy.spatial.distance import cdist
 
 from ..contracts import Metric, nan_with_reason
-from ._sampling import check_max_reference, subsample
+from ..params import param
+from ._sampling import subsample
 
 _BLOCK = 2**22  # distances per block (32 MB of float64)
 
@@ -50,12 +51,7 @@ class Energy(Metric):
     name = "energy"
     higher_is_better = False
 
-    def __init__(self, max_reference: int = 10000) -> None:
-        self.max_reference = max_reference
-
-    def check_params(self) -> None:
-        super().check_params()
-        check_max_reference(self.max_reference)
+    max_reference: int = param(10000, ge=0, note="0 = all")
 
     def __call__(self, generated, reference, *, train=None, dataset=None, rng=None) -> float:
         if len(generated) < 2 or len(reference) < 2:
@@ -81,15 +77,8 @@ class MMD(Metric):
     name = "mmd"
     higher_is_better = False
 
-    def __init__(self, bandwidth: float = 0.0, max_reference: int = 10000) -> None:
-        self.bandwidth = bandwidth
-        self.max_reference = max_reference
-
-    def check_params(self) -> None:
-        super().check_params()
-        if self.bandwidth < 0:
-            raise ValueError(f"bandwidth must be non-negative (0 = median heuristic), got {self.bandwidth!r}")
-        check_max_reference(self.max_reference)
+    bandwidth: float = param(0.0, ge=0, note="0 = median heuristic")
+    max_reference: int = param(10000, ge=0, note="0 = all")
 
     @staticmethod
     def median_bandwidth2(x: np.ndarray, y: np.ndarray) -> float:

@@ -22,13 +22,7 @@ class MarginalW1(Metric):
     name = "marginal_w1"
     higher_is_better = False
 
-    def __init__(self, coordinate: int | Literal["mean", "max"] = "mean") -> None:
-        self.coordinate = coordinate
-
-    def check_params(self) -> None:
-        super().check_params()
-        if isinstance(self.coordinate, str) and self.coordinate not in ("mean", "max"):
-            raise ValueError(f"coordinate must be 'mean', 'max' or an integer, got {self.coordinate!r}")
+    coordinate: int | Literal["mean", "max"] = "mean"
 
     def __call__(self, generated, reference, *, train=None, dataset=None, rng=None) -> float:
         d = generated.shape[1]
@@ -91,13 +85,7 @@ class CircleC1(Metric):
     name = "circle_c1"
     higher_is_better = False
 
-    def __init__(self, against: Literal["reference", "train"] = "reference") -> None:
-        self.against = against
-
-    def check_params(self) -> None:
-        super().check_params()
-        if self.against not in ("reference", "train"):
-            raise ValueError(f"against must be 'reference' or 'train', got {self.against!r}")
+    against: Literal["reference", "train"] = "reference"
 
     def __call__(self, generated, reference, *, train=None, dataset=None, rng=None) -> float:
         centers = _centers(dataset, generated)

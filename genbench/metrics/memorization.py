@@ -6,7 +6,8 @@ import numpy as np
 from scipy.spatial import cKDTree
 
 from ..contracts import Metric, nan_with_reason
-from ._sampling import check_max_reference, subsample
+from ..params import param
+from ._sampling import subsample
 
 #: Ratios below this flag a sampler as copying its training set.
 COPYING_THRESHOLD = 0.5
@@ -43,12 +44,7 @@ class Memorization(Metric):
     name = "memorization"
     higher_is_better = None
 
-    def __init__(self, max_reference: int = 2000) -> None:
-        self.max_reference = max_reference
-
-    def check_params(self) -> None:
-        super().check_params()
-        check_max_reference(self.max_reference)
+    max_reference: int = param(2000, ge=0, note="0 = all")
 
     def __call__(self, generated, reference, *, train=None, dataset=None, rng=None) -> float:
         if train is None or len(train) == 0:

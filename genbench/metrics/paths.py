@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..contracts import Metric, nan_with_reason
+from ..params import param
 
 
 def sign_change_rate(paths: np.ndarray) -> float:
@@ -88,13 +89,7 @@ class Autocorrelation(Metric):
     name = "autocorrelation"
     higher_is_better = False
 
-    def __init__(self, max_lag: int = 20) -> None:
-        self.max_lag = max_lag
-
-    def check_params(self) -> None:
-        super().check_params()
-        if int(self.max_lag) < 1:
-            raise ValueError(f"max_lag must be at least 1, got {self.max_lag!r}")
+    max_lag: int = param(20, ge=1)
 
     def __call__(self, generated, reference, *, train=None, dataset=None, rng=None) -> float:
         if not getattr(dataset, "surrogate", False) or not callable(getattr(dataset, "segments", None)):

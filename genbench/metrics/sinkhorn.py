@@ -13,6 +13,7 @@ from scipy.spatial.distance import cdist
 from ..contracts import Metric, nan_with_reason
 from ..devices import requested_device
 from ..numerics.ot import entropic_ot, entropic_self_ot
+from ..params import param
 
 _POT_BACKENDS = {
     "torch": "POT_BACKEND_DISABLE_PYTORCH",
@@ -126,36 +127,12 @@ class Sinkhorn(Metric):
     higher_is_better = False
     preload = ("genbench.metrics.sinkhorn:import_pot",)  # `import ot` costs seconds per worker
 
-    def __init__(
-        self,
-        reg: float = 0.05,
-        max_iter: int = 10_000,
-        tol: float = 1e-6,
-        method: Literal["newton", "sinkhorn", "sinkhorn_log"] = "newton",
-        value: Literal["cost", "entropic", "divergence"] = "cost",
-        device: Literal["auto", "cpu", "cuda"] = "auto",
-    ) -> None:
-        self.reg = reg
-        self.max_iter = max_iter
-        self.tol = tol
-        self.method = method
-        self.value = value
-        self.device = device
-
-    def check_params(self) -> None:
-        super().check_params()
-        if self.reg <= 0:
-            raise ValueError(f"reg must be positive, got {self.reg!r}")
-        if self.max_iter < 1:
-            raise ValueError(f"max_iter must be at least 1, got {self.max_iter!r}")
-        if self.tol <= 0:
-            raise ValueError(f"tol must be positive, got {self.tol!r}")
-        if self.method not in ("newton", "sinkhorn", "sinkhorn_log"):
-            raise ValueError(f"method must be 'newton', 'sinkhorn' or 'sinkhorn_log', got {self.method!r}")
-        if self.value not in ("cost", "entropic", "divergence"):
-            raise ValueError(f"value must be 'cost', 'entropic' or 'divergence', got {self.value!r}")
-        if self.device not in ("auto", "cpu", "cuda"):
-            raise ValueError(f"device must be 'auto', 'cpu' or 'cuda', got {self.device!r}")
+    reg: float = param(0.05, gt=0)
+    max_iter: int = param(10_000, ge=1)
+    tol: float = param(1e-6, gt=0)
+    method: Literal["newton", "sinkhorn", "sinkhorn_log"] = "newton"
+    value: Literal["cost", "entropic", "divergence"] = "cost"
+    device: Literal["auto", "cpu", "cuda"] = "auto"
 
     def stop_threshold(self, m: int) -> float:
         """POT's absolute ``stopThr`` for m reference points: ``tol · ‖b‖₂`` with ``b = 1/m``."""

@@ -36,8 +36,7 @@ class SlicedW2(Metric):
     name = "sliced_w2"
     higher_is_better = False
 
-    def __init__(self, n_projections: int = 200) -> None:
-        self.n_projections = n_projections
+    n_projections: int = 200
 
     def __call__(self, generated, reference, *, train=None, dataset=None, rng=None) -> float:
         rng = metric_rng(rng)
@@ -60,13 +59,7 @@ class SlicedW1(Metric):
     name = "sliced_w1"
     higher_is_better = False
 
-    def __init__(self, n_projections: int = 100) -> None:
-        self.n_projections = n_projections
-
-    def check_params(self) -> None:
-        super().check_params()
-        if self.n_projections < 1:
-            raise ValueError(f"n_projections must be ≥ 1, got {self.n_projections!r}")
+    n_projections: int = 100
 
     def __call__(self, generated, reference, *, train=None, dataset=None, rng=None) -> float:
         rng = metric_rng(rng)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..contracts import Metric, nan_with_reason
+from ..params import param
 
 
 class OffSupport(Metric):
@@ -19,13 +20,7 @@ class OffSupport(Metric):
     name = "off_support"
     higher_is_better = False
 
-    def __init__(self, delta: float = 0.1) -> None:
-        self.delta = delta
-
-    def check_params(self) -> None:
-        super().check_params()
-        if self.delta < 0:
-            raise ValueError(f"delta must be non-negative, got {self.delta!r}")
+    delta: float = param(0.1, ge=0)
 
     def __call__(self, generated, reference, *, train=None, dataset=None, rng=None) -> float:
         if dataset is None or getattr(type(dataset), "support_distance", None) is None:

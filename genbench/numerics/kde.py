@@ -214,10 +214,11 @@ class ScoreParams:
     """Mixin for samplers driven by a score: parameters ``score``, ``bandwidth`` and ``init``.
 
     A sampler that follows ``s(x)`` (``ula``, ``svgd``, or a new one) inherits from this and
-    :class:`genbench.Sampler`, declares the three parameters in its ``__init__``, calls
-    :meth:`check_score_params` from ``check_params`` and :meth:`fit_score` from ``fit``, and
-    then evaluates :meth:`score_at`. ``score="kde"`` is the Gaussian-KDE score of the
-    training points (:func:`kde_score`); ``score="exact"`` the dataset's exact ``score`` (the
+    :class:`genbench.Sampler`, declares the three parameters (``score: Literal["kde", "exact"]``,
+    ``bandwidth = param("scott", gt=0)``, ``init: Literal["train", "broad"]``; or takes them in its
+    own ``__init__`` and calls :meth:`check_score_params` from ``check_params``), calls
+    :meth:`fit_score` from ``fit``, and then evaluates :meth:`score_at`. ``score="kde"`` is the
+    Gaussian-KDE score of the training points (:func:`kde_score`); ``score="exact"`` the dataset's exact ``score`` (the
     "oracle" track: the sampler then requires the ``score`` capability, so cells whose dataset
     has none are stored as skipped).
     """
