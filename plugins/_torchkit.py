@@ -2,6 +2,7 @@
 
 Not a sampler (the leading underscore keeps it out of the registry) and never imported by
 genbench's core: the plugins import it inside ``fit``, so the module listing works without torch.
+The samplers' base, :class:`._neural.TorchSampler`, calls :func:`setup` and :func:`train` for them.
 
 - :func:`setup`: the device from the run's ``--device``, ``torch.set_num_threads`` from the
   worker's thread budget, and seeds derived from the cell's ``numpy`` generator (parameter
@@ -168,10 +169,7 @@ def train(
     done = 0
     for i in range(steps):
         if schedule == "cosine":
-            factor = 0.5 * (1.0 + math.cos(math.pi * i / steps))
-            for opt, lrs in zip(optimizers, base, strict=True):
-                for g, lr in zip(opt.param_groups, lrs, strict=True):
-                    g["lr"] = lr * factor
+            _scale_lr(optimizers, base, 0.5 * (1.0 + math.cos(math.pi * i / steps)))
         out = step(i)
         losses = out if isinstance(out, dict) else {"loss": out}
         for k, v in losses.items():
@@ -181,15 +179,13 @@ def train(
         done = i + 1
         last = done == steps
         if count == log_every or last:
-            for k, v in sums.items():
-                curves.setdefault(k, []).append([float(done), float(v) / count])
+            _log_means(curves, sums, count, done)
             sums, count = {}, 0
             if not last and max_seconds is not None and time.perf_counter() - t0 > max_seconds:
                 stopped = "wall_clock"
                 break
     if count:  # a wall-clock stop between two log points
-        for k, v in sums.items():
-            curves.setdefault(k, []).append([float(done), float(v) / count])
+        _log_means(curves, sums, count, done)
     return {
         **curves,
         "steps": done,
@@ -200,28 +196,17 @@ def train(
     }
 
 
-def fit_sampler(
-    sampler: Any,
-    step: Callable[[int], dict[str, torch.Tensor] | torch.Tensor],
-    device: torch.device,
-    optimizers: Sequence[torch.optim.Optimizer],
-    batches: Batches | None = None,
-) -> None:
-    """:func:`train` with the sampler's own ``steps``, ``max_seconds`` and ``schedule``; sets its
-    ``diagnostics_`` (with the epochs of ``batches``), ``device_``, ``backend_`` and ``_device``."""
-    diagnostics = train(
-        step,
-        steps=sampler.steps,
-        max_seconds=sampler.max_seconds,
-        device=device,
-        optimizers=optimizers,
-        schedule=sampler.schedule,
-    )
-    if batches is not None:
-        diagnostics["epochs"] = batches.epochs
-    sampler.diagnostics_ = diagnostics
-    sampler.device_, sampler.backend_ = device_name(device), "torch"
-    sampler._device = device
+def _scale_lr(optimizers: Sequence[torch.optim.Optimizer], base: list[list[float]], factor: float) -> None:
+    """Set each parameter group's learning rate to its initial one (``base``) times ``factor``."""
+    for opt, lrs in zip(optimizers, base, strict=True):
+        for g, lr in zip(opt.param_groups, lrs, strict=True):
+            g["lr"] = lr * factor
+
+
+def _log_means(curves: dict[str, list[list[float]]], sums: dict[str, torch.Tensor], count: int, done: int) -> None:
+    """Append ``[done, sum / count]`` to each loss's curve (reads the sums back from the device)."""
+    for k, v in sums.items():
+        curves.setdefault(k, []).append([float(done), float(v) / count])
 
 
 def device_name(device: torch.device) -> str:

@@ -19,22 +19,21 @@ the accuracy metrics.
 
 from __future__ import annotations
 
-from typing import ClassVar, Literal
+from typing import ClassVar
 
 import numpy as np
 
 import genbench
+from genbench.params import param
 
-from ._budget import check_budget, check_choice, check_int, check_positive, check_widths
+from ._neural import LatentSampler
 
 
-class GAN(genbench.Sampler):
+class GAN(LatentSampler):
     """GAN with the thesis' generator and discriminator (seed 004, App. B.2).
 
     Parameters
     ----------
-    latent_dim:
-        Dimension of the latent variable (thesis: 1).
     latent:
         ``"normal"`` (N(0, I), default) or ``"uniform"`` (U[−5, 5]^k, the thesis' first choice and
         the ``paper`` profile's). See ``dropout``.
@@ -64,70 +63,22 @@ class GAN(genbench.Sampler):
         Adam learning rate of both networks (thesis: 5e-4).
     beta1:
         Adam's β₁ for both (0.9 is Adam's default; DCGAN's 0.5 is common for GANs).
-    standardize:
-        Train on standardised coordinates (mapped back in ``sample``).
-    schedule:
-        ``"cosine"``: decay the learning rate to 0 over the budget; ``"constant"`` (the thesis).
-    max_seconds:
-        Wall-clock safety net on training (recorded in the row when hit); ``None``: none.
+
+    ``latent_dim``, ``standardize``, ``schedule`` and ``max_seconds``: see
+    :class:`~._neural.LatentSampler` and :class:`~._neural.TorchSampler`.
     """
 
     name = "gan"
-    requires_packages = ("torch",)
-    extra = "neural"
-    preload = ("genbench_plugins._torchkit:warm",)
     checking_params: ClassVar[dict] = {"steps": 30, "generator": (16, 16), "discriminator": (16, 16)}
+    layer_widths = ("generator", "discriminator")
 
-    def __init__(
-        self,
-        latent_dim: int = 1,
-        latent: Literal["uniform", "normal"] = "normal",
-        generator: tuple[int, ...] = (16, 32, 64, 128, 256),
-        discriminator: tuple[int, ...] = (512, 256, 128, 64, 32, 16),
-        dropout: float = 0.0,
-        steps: int = 4000,
-        d_steps: int = 1,
-        batch_size: int = 128,
-        lr: float = 5e-4,
-        beta1: float = 0.5,
-        standardize: bool = True,
-        schedule: Literal["cosine", "constant"] = "cosine",
-        max_seconds: float | None = 600.0,
-    ) -> None:
-        self.latent_dim = latent_dim
-        self.latent = latent
-        self.generator = generator
-        self.discriminator = discriminator
-        self.dropout = dropout
-        self.steps = steps
-        self.d_steps = d_steps
-        self.batch_size = batch_size
-        self.lr = lr
-        self.beta1 = beta1
-        self.standardize = standardize
-        self.schedule = schedule
-        self.max_seconds = max_seconds
-
-    def check_params(self) -> None:
-        super().check_params()
-        check_budget(self.steps, self.max_seconds, self.batch_size)
-        check_int(self, "latent_dim", "d_steps")
-        check_positive(self, "lr")
-        check_widths("generator", self.generator)
-        check_choice(self, "schedule", "cosine", "constant")
-        check_widths("discriminator", self.discriminator)
-        check_choice(self, "latent", "uniform", "normal")
-        if not 0 <= self.dropout < 1:
-            raise ValueError(f"dropout must be in [0, 1), got {self.dropout!r}")
-        if not 0 <= self.beta1 < 1:
-            raise ValueError(f"beta1 must be in [0, 1), got {self.beta1!r}")
-
-    def _latent(self, n: int, gen, device):
-        import torch
-
-        if self.latent == "uniform":
-            return 10.0 * torch.rand((n, self.latent_dim), generator=gen, device=device) - 5.0
-        return torch.randn((n, self.latent_dim), generator=gen, device=device)
+    generator: tuple[int, ...] = (16, 32, 64, 128, 256)
+    discriminator: tuple[int, ...] = (512, 256, 128, 64, 32, 16)
+    dropout: float = param(0.0, ge=0, lt=1)
+    steps: int = 4000
+    d_steps: int = param(1, gt=0)
+    lr: float = param(5e-4, gt=0)
+    beta1: float = param(0.5, ge=0, lt=1)
 
     def fit(self, X: np.ndarray, *, rng: np.random.Generator) -> GAN:
         """Adversarial training, one D and one G Adam step per step."""
@@ -136,10 +87,8 @@ class GAN(genbench.Sampler):
 
         from . import _torchkit as tk
 
-        device, gen = tk.setup(rng)
-        X = np.asarray(X, dtype=np.float64)
-        self.mean_, self.scale_ = tk.standardizer(X, self.standardize)
-        data = tk.to_tensor((X - self.mean_) / self.scale_, device)
+        device, gen = self._start(rng)
+        data = self._standardized(X, device)
         d = data.shape[1]
         self.generator_ = tk.mlp(self.latent_dim, self.generator, d, "leaky_relu").to(device)
         disc = tk.mlp(d, self.discriminator, 1, "leaky_relu", dropout=self.dropout).to(device)
@@ -167,20 +116,12 @@ class GAN(genbench.Sampler):
 
         self.generator_.train()
         disc.train()
-        tk.fit_sampler(self, step, device, [opt_g, opt_d], batches)
+        self._train(step, [opt_g, opt_d], batches)
         self.generator_.eval()
         return self
 
-    def sample(self, n: int, *, rng: np.random.Generator) -> np.ndarray:
-        """Push ``n`` latent draws through the generator."""
-        import torch
-
-        from . import _torchkit as tk
-
-        gen = tk.generator(rng, self._device)
-        with torch.no_grad():
-            out = tk.to_numpy(self.generator_(self._latent(n, gen, self._device)))
-        return out * self.scale_ + self.mean_
+    def _decode(self, z):
+        return self.generator_(z)
 
 
 @genbench.hookimpl

@@ -33,16 +33,18 @@ manifold has near-singular covariances (the forward paths then blow up to inf).
 
 from __future__ import annotations
 
-from typing import ClassVar, Literal
+from collections.abc import Callable, Iterator
+from typing import Any, ClassVar, Literal
 
 import numpy as np
 
 import genbench
+from genbench.params import param
 
-from ._budget import check_budget, check_choice, check_positive, check_widths
+from ._neural import TimeEmbedding, TorchSampler
 
 
-class GMNDSM(genbench.Sampler):
+class GMNDSM(TorchSampler):
     """Score-based model with Gaussian-mixture noising dynamics, trained by NDSM (seed 003).
 
     Parameters
@@ -87,80 +89,35 @@ class GMNDSM(genbench.Sampler):
         Adam learning rates of θ (paper: 1e-3) and φ, and the φ-update period (paper: 20).
     schedule:
         ``"cosine"``: decay θ's learning rate to 0 over the budget; ``"constant"`` (the paper).
-    max_seconds:
-        Wall-clock safety net on training (recorded in the row when hit); ``None``: none.
+
+    ``max_seconds``: see :class:`~._neural.TorchSampler`.
     """
 
     name = "gm_ndsm"
-    requires_packages = ("torch", "sklearn")
-    extra = "neural"
-    preload = ("genbench_plugins._torchkit:warm", "sklearn.mixture")
+    requires_packages = (*TorchSampler.requires_packages, "sklearn")
+    preload = (*TorchSampler.preload, "sklearn.mixture")
     checking_params: ClassVar[dict] = {"steps": 25, "n_denoise": 50, "n_components": 2, "cv_every": 5}
+    layer_widths = ("hidden", "cv_hidden")
 
-    def __init__(
-        self,
-        n_components: int = 8,
-        prior: Literal["gmm", "bayesian"] = "gmm",
-        reg_covar: float | None = None,
-        control_variate: bool = True,
-        nonlinear: bool = True,
-        prior_only: bool = False,
-        hidden: tuple[int, ...] = (32,) * 7,
-        cv_hidden: tuple[int, ...] = (10, 10, 10),
-        parametrization: Literal["residual", "plain"] = "residual",
-        time_embedding: Literal["raw", "fourier", "log_fourier"] = "log_fourier",
-        n_forward: int = 50,
-        dt: float = 0.01,
-        dt_loss: float = 0.001,
-        n_denoise: int = 1000,
-        paths: int = 50,
-        times_per_path: int = 5,
-        steps: int = 750,
-        lr: float = 1e-3,
-        cv_lr: float = 1e-3,
-        cv_every: int = 20,
-        schedule: Literal["cosine", "constant"] = "cosine",
-        max_seconds: float | None = 600.0,
-    ) -> None:
-        self.n_components = n_components
-        self.prior = prior
-        self.reg_covar = reg_covar
-        self.control_variate = control_variate
-        self.nonlinear = nonlinear
-        self.prior_only = prior_only
-        self.hidden = hidden
-        self.cv_hidden = cv_hidden
-        self.parametrization = parametrization
-        self.time_embedding = time_embedding
-        self.n_forward = n_forward
-        self.dt = dt
-        self.dt_loss = dt_loss
-        self.n_denoise = n_denoise
-        self.paths = paths
-        self.times_per_path = times_per_path
-        self.steps = steps
-        self.lr = lr
-        self.cv_lr = cv_lr
-        self.cv_every = cv_every
-        self.schedule = schedule
-        self.max_seconds = max_seconds
-
-    def check_params(self) -> None:
-        super().check_params()
-        check_budget(self.steps, self.max_seconds, self.paths, "paths")
-        check_positive(self, "dt", "dt_loss", "lr", "cv_lr")
-        for name in ("n_forward", "n_denoise", "times_per_path", "cv_every"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-                raise ValueError(f"{name} must be a positive integer, got {value!r}")
-        check_widths("hidden", self.hidden)
-        check_widths("cv_hidden", self.cv_hidden)
-        check_choice(self, "parametrization", "residual", "plain")
-        check_choice(self, "time_embedding", "raw", "fourier", "log_fourier")
-        check_choice(self, "prior", "gmm", "bayesian")
-        check_choice(self, "schedule", "cosine", "constant")
-        if self.reg_covar is not None:
-            check_positive(self, "reg_covar")
+    n_components: int = 8
+    prior: Literal["gmm", "bayesian"] = "gmm"
+    reg_covar: float | None = param(None, gt=0)
+    control_variate: bool = True
+    nonlinear: bool = True
+    prior_only: bool = False
+    hidden: tuple[int, ...] = (32,) * 7
+    cv_hidden: tuple[int, ...] = (10, 10, 10)
+    parametrization: Literal["residual", "plain"] = "residual"
+    time_embedding: TimeEmbedding = "log_fourier"
+    n_forward: int = 50
+    dt: float = param(0.01, gt=0)
+    dt_loss: float = param(0.001, gt=0)
+    n_denoise: int = 1000
+    paths: int = param(50, gt=0)
+    times_per_path: int = param(5, gt=0)
+    steps: int = 750
+    cv_lr: float = param(1e-3, gt=0)
+    cv_every: int = param(20, gt=0)
 
     @property
     def horizon(self) -> float:
@@ -170,6 +127,7 @@ class GMNDSM(genbench.Sampler):
 
     # --- the mixture prior -------------------------------------------------------------------
     def _fit_prior(self, X: np.ndarray, rng: np.random.Generator) -> None:
+        """Fit η* to ``X`` with scikit-learn (one draw from ``rng``): ``weights_``, ``means_``, ``covariances_``."""
         from sklearn.mixture import BayesianGaussianMixture, GaussianMixture
 
         k = int(min(self.n_components, len(X)))
@@ -191,6 +149,7 @@ class GMNDSM(genbench.Sampler):
         self.covariances_ = gm.covariances_[keep]
 
     def _prior_tensors(self, device):
+        """η*'s means, precisions and log-normalisers as tensors on ``device`` (for :meth:`grad_V`)."""
         import torch
 
         prec = np.linalg.inv(self.covariances_)
@@ -216,6 +175,7 @@ class GMNDSM(genbench.Sampler):
         return out
 
     def _sample_prior(self, n: int, rng: np.random.Generator) -> np.ndarray:
+        """``n`` draws from the fitted mixture η*."""
         comp = rng.choice(len(self.weights_), size=n, p=self.weights_)
         chol = np.linalg.cholesky(self.covariances_)
         z = rng.standard_normal((n, self.means_.shape[1]))
@@ -231,117 +191,135 @@ class GMNDSM(genbench.Sampler):
 
         X = np.asarray(X, dtype=np.float64)
         self._fit_prior(X, rng)
-        device, gen = tk.setup(rng)
-        self._device = device
+        device, gen = self._start(rng)
         self._prior_tensors(device)
-        self.device_, self.backend_ = tk.device_name(device), "torch"
         if self.prior_only:
             self.diagnostics_ = {"components": len(self.weights_), "steps": 0, "device": str(device)}
             return self
 
         data = tk.to_tensor(X, device)
-        d = data.shape[1]
-        self.net_ = tk.TimeMLP(d, self.hidden, "gelu", self.time_embedding).to(device)
-        use_cv = bool(self.control_variate and self.nonlinear)
-        eps_net = tk.mlp(1, self.cv_hidden, 1, "relu").to(device) if use_cv else None
-        if eps_net is not None:  # start at ε = 0 (NDSM itself): a random start partly undoes Theorem 3.1
-            with torch.no_grad():
-                eps_net[-1].weight.zero_()
-                eps_net[-1].bias.zero_()
+        self.net_ = tk.TimeMLP(data.shape[1], self.hidden, "gelu", self.time_embedding).to(device)
+        eps_net = self._control_variate_net(device)
         opt = torch.optim.Adam(self.net_.parameters(), lr=self.lr)
-        opt_cv = torch.optim.Adam(eps_net.parameters(), lr=self.cv_lr) if use_cv else None
-        dt, dt_loss = float(self.dt), float(self.dt_loss)
-        sigma = float(np.sqrt(2.0 * dt_loss))
+        opt_cv = torch.optim.Adam(eps_net.parameters(), lr=self.cv_lr) if eps_net is not None else None
+        step = self._training_step(self._forward_samples(data, gen), opt, eps_net, opt_cv)
+        self._train(step, [opt])
+        self.diagnostics_["components"] = len(self.weights_)
+        if eps_net is not None:
+            self.diagnostics_["cv_epsilon"] = self._cv_curve(eps_net)
+        self.net_.eval()
+        return self
+
+    @property
+    def _sigma(self) -> float:
+        """σ = sqrt(2 Δt_N), the noise scale of the loss's last step."""
+        return float(np.sqrt(2.0 * float(self.dt_loss)))
+
+    def _control_variate_net(self, device):
+        """ε_φ, an MLP of t that starts at ε = 0; ``None`` without a control variate."""
+        if not (self.control_variate and self.nonlinear):
+            return None
+        import torch
+
+        from . import _torchkit as tk
+
+        eps_net = tk.mlp(1, self.cv_hidden, 1, "relu").to(device)
+        with torch.no_grad():  # start at ε = 0 (NDSM itself): a random start partly undoes Theorem 3.1
+            eps_net[-1].weight.zero_()
+            eps_net[-1].bias.zero_()
+        return eps_net
+
+    def _forward_samples(self, data, gen, chunk: int = 25) -> Iterator[tuple]:
+        """(Y_N, μ_{N−1}, Z_N, t_N) for one step after another, without end: the paths of ``chunk``
+        steps are simulated together (the same draws, fewer, larger tensor ops)."""
+        while True:
+            yield from self._simulate(data, gen, chunk)
+
+    def _simulate(self, data, gen, m: int) -> list[tuple]:
+        """(Y_N, μ_{N−1}, Z_N, t_N) for m steps of paths × times_per_path samples each: fresh
+        forward paths (Algorithm 1) for every step, simulated in one batch (Remark 3.1)."""
+        import torch
+
+        device, dt, dt_loss = self._device, float(self.dt), float(self.dt_loss)
         n_forward, k_times = int(self.n_forward), int(self.times_per_path)
         paths = min(int(self.paths), len(data))
         noise_grid = float(np.sqrt(2.0 * dt))
+        with torch.no_grad():
+            n_paths = m * paths
+            idx = torch.randint(0, len(data), (n_paths,), generator=gen, device=device)
+            y = data[idx]
+            grid = [y]
+            for _ in range(n_forward - 1):
+                y = y - self.grad_V(y) * dt + noise_grid * torch.randn(y.shape, generator=gen, device=device)
+                grid.append(y)
+            grid_t = torch.stack(grid)  # (n_forward, n_paths, d): Y_0 … Y_{n_forward−1}
+            n = torch.randint(1, n_forward + 1, (n_paths, k_times), generator=gen, device=device)
+            which = torch.arange(n_paths, device=device).repeat_interleave(k_times)
+            prev = grid_t[(n - 1).reshape(-1), which]
+            mu = prev - self.grad_V(prev) * dt_loss
+            z = torch.randn(mu.shape, generator=gen, device=device)
+            y_n = mu + self._sigma * z
+            t_n = ((n - 1).reshape(-1, 1).to(mu.dtype) * dt) + dt_loss
+        size = paths * k_times
+        return [tuple(a[i * size : (i + 1) * size] for a in (y_n, mu, z, t_n)) for i in range(m)]
 
-        chunk = 25  # steps whose paths are simulated together (the same draws, fewer, larger tensor ops)
-        queue: list[tuple] = []
+    def _losses(self, s_y, s_mu, z):
+        """Per-sample L (eq. 9, or eq. 13 when not nonlinear) and W (eq. 20)."""
+        sigma = self._sigma
+        w = (s_mu * z).sum(dim=1) / sigma
+        if not self.nonlinear:
+            return 0.5 * (s_y**2).sum(dim=1) + (z * s_y).sum(dim=1) / sigma, w
+        return 0.5 * (s_y**2).sum(dim=1) + (z * (s_y - s_mu)).sum(dim=1) / sigma, w
 
-        def simulate(m: int) -> list[tuple]:
-            """(Y_N, μ_{N−1}, Z_N, t_N) for m steps of paths × times_per_path samples each: fresh
-            forward paths (Algorithm 1) for every step, simulated in one batch (Remark 3.1)."""
-            with torch.no_grad():
-                n_paths = m * paths
-                idx = torch.randint(0, len(data), (n_paths,), generator=gen, device=device)
-                y = data[idx]
-                grid = [y]
-                for _ in range(n_forward - 1):
-                    y = y - self.grad_V(y) * dt + noise_grid * torch.randn(y.shape, generator=gen, device=device)
-                    grid.append(y)
-                grid_t = torch.stack(grid)  # (n_forward, n_paths, d): Y_0 … Y_{n_forward−1}
-                n = torch.randint(1, n_forward + 1, (n_paths, k_times), generator=gen, device=device)
-                which = torch.arange(n_paths, device=device).repeat_interleave(k_times)
-                prev = grid_t[(n - 1).reshape(-1), which]
-                mu = prev - self.grad_V(prev) * dt_loss
-                z = torch.randn(mu.shape, generator=gen, device=device)
-                y_n = mu + sigma * z
-                t_n = ((n - 1).reshape(-1, 1).to(mu.dtype) * dt) + dt_loss
-            size = paths * k_times
-            return [tuple(a[i * size : (i + 1) * size] for a in (y_n, mu, z, t_n)) for i in range(m)]
+    def _training_step(self, batches: Iterator[tuple], opt, eps_net, opt_cv) -> Callable[[int], Any]:
+        """Step i: one Adam step of θ on the NDSM loss (+ ε_φ W), and of φ every ``cv_every`` steps."""
 
-        def batch():
-            if not queue:
-                queue.extend(simulate(chunk))
-            return queue.pop(0)
-
-        def score(net, x, t):
-            return self._score_with(net, x, t)
-
-        def losses(s_y, s_mu, z):
-            """Per-sample L (eq. 9, or eq. 13 when not nonlinear) and W (eq. 20)."""
-            w = (s_mu * z).sum(dim=1) / sigma
-            if not self.nonlinear:
-                return 0.5 * (s_y**2).sum(dim=1) + (z * s_y).sum(dim=1) / sigma, w
-            return 0.5 * (s_y**2).sum(dim=1) + (z * (s_y - s_mu)).sum(dim=1) / sigma, w
-
-        def update_cv(y_n, mu, z, t_n):
-            """One Adam step of φ on eq. (22) from per-sample θ-gradients."""
-            from torch.func import functional_call, grad, vmap
-
-            params = {name: p.detach() for name, p in self.net_.named_parameters()}
-
-            def one(p, yi, mi, zi, ti):
-                net = lambda x, t: functional_call(self.net_, p, (x, t))  # noqa: E731
-                s_y = self._score_with(net, yi[None], ti[None])
-                s_mu = self._score_with(net, mi[None], ti[None])
-                l_i, w_i = losses(s_y, s_mu, zi[None])
-                return l_i[0], w_i[0]
-
-            g_l = vmap(grad(lambda p, *a: one(p, *a)[0]), in_dims=(None, 0, 0, 0, 0))(params, y_n, mu, z, t_n)
-            g_w = vmap(grad(lambda p, *a: one(p, *a)[1]), in_dims=(None, 0, 0, 0, 0))(params, y_n, mu, z, t_n)
-            a = torch.cat([(g_l[k] - g_l[k].mean(0)).flatten(1) for k in params], dim=1)
-            b = torch.cat([g_w[k].flatten(1) for k in params], dim=1)
-            ab, bb = (a * b).sum(1), (b * b).sum(1)
-            eps = eps_net(t_n).squeeze(1)
-            cv_loss = (2.0 * eps * ab + eps**2 * bb).mean()
-            opt_cv.zero_grad(set_to_none=True)
-            cv_loss.backward()
-            opt_cv.step()
-
-        def step(i: int) -> torch.Tensor:
-            y_n, mu, z, t_n = batch()
-            l, w = losses(score(self.net_, y_n, t_n), score(self.net_, mu, t_n), z)
+        def step(i: int):
+            y_n, mu, z, t_n = next(batches)
+            l, w = self._losses(self._score_with(self.net_, y_n, t_n), self._score_with(self.net_, mu, t_n), z)
             loss = l.mean()
-            objective = loss + (eps_net(t_n).squeeze(1).detach() * w).mean() if use_cv else loss
+            objective = loss + (eps_net(t_n).squeeze(1).detach() * w).mean() if eps_net is not None else loss
             opt.zero_grad(set_to_none=True)
             objective.backward()
             opt.step()
-            if use_cv and (i + 1) % self.cv_every == 0:
-                update_cv(y_n, mu, z, t_n)
+            if eps_net is not None and (i + 1) % self.cv_every == 0:
+                self._update_cv(eps_net, opt_cv, y_n, mu, z, t_n)
             return loss
 
-        tk.fit_sampler(self, step, device, [opt])
-        self.diagnostics_["components"] = len(self.weights_)
-        if use_cv:
-            grid = torch.linspace(0.0, self.horizon, 6, device=device).reshape(-1, 1)
-            with torch.no_grad():
-                self.diagnostics_["cv_epsilon"] = [
-                    [float(t), float(e)] for t, e in zip(grid[:, 0], eps_net(grid)[:, 0], strict=True)
-                ]
-        self.net_.eval()
-        return self
+        return step
+
+    def _update_cv(self, eps_net, opt_cv, y_n, mu, z, t_n) -> None:
+        """One Adam step of φ on eq. (22) from per-sample θ-gradients."""
+        import torch
+        from torch.func import functional_call, grad, vmap
+
+        params = {name: p.detach() for name, p in self.net_.named_parameters()}
+
+        def one(p, yi, mi, zi, ti):
+            net = lambda x, t: functional_call(self.net_, p, (x, t))  # noqa: E731
+            s_y = self._score_with(net, yi[None], ti[None])
+            s_mu = self._score_with(net, mi[None], ti[None])
+            l_i, w_i = self._losses(s_y, s_mu, zi[None])
+            return l_i[0], w_i[0]
+
+        g_l = vmap(grad(lambda p, *a: one(p, *a)[0]), in_dims=(None, 0, 0, 0, 0))(params, y_n, mu, z, t_n)
+        g_w = vmap(grad(lambda p, *a: one(p, *a)[1]), in_dims=(None, 0, 0, 0, 0))(params, y_n, mu, z, t_n)
+        a = torch.cat([(g_l[k] - g_l[k].mean(0)).flatten(1) for k in params], dim=1)
+        b = torch.cat([g_w[k].flatten(1) for k in params], dim=1)
+        ab, bb = (a * b).sum(1), (b * b).sum(1)
+        eps = eps_net(t_n).squeeze(1)
+        cv_loss = (2.0 * eps * ab + eps**2 * bb).mean()
+        opt_cv.zero_grad(set_to_none=True)
+        cv_loss.backward()
+        opt_cv.step()
+
+    def _cv_curve(self, eps_net) -> list[list[float]]:
+        """ε_φ(t) at six times from 0 to the horizon (the ``cv_epsilon`` diagnostic)."""
+        import torch
+
+        grid = torch.linspace(0.0, self.horizon, 6, device=self._device).reshape(-1, 1)
+        with torch.no_grad():
+            return [[float(t), float(e)] for t, e in zip(grid[:, 0], eps_net(grid)[:, 0], strict=True)]
 
     def sample(self, n: int, *, rng: np.random.Generator) -> np.ndarray:
         """Algorithm 2: draws from η*, then ``n_denoise`` reverse Euler–Maruyama steps."""

@@ -26,11 +26,12 @@ from typing import ClassVar, Literal
 import numpy as np
 
 import genbench
+from genbench.params import param
 
-from ._budget import check_budget, check_choice, check_positive, check_widths
+from ._neural import TimeEmbedding, TorchSampler
 
 
-class OUSGM(genbench.Sampler):
+class OUSGM(TorchSampler):
     """OU-forward score-based model trained by denoising score matching (seed 004).
 
     Parameters
@@ -75,57 +76,30 @@ class OUSGM(genbench.Sampler):
         every step, the last included: std 0.32 at β = 5, Δt = 0.01, so most samples land more
         than 0.1 off a thin support however well the score is learned (measured on two_circles:
         84 % off at 4,000 steps). ``False`` is the thesis as printed (the ``paper`` profile).
-    max_seconds:
-        Wall-clock safety net on training (recorded in the row when hit); ``None``: none.
+
+    ``max_seconds``: see :class:`~._neural.TorchSampler`.
     """
 
     name = "ou_sgm"
-    requires_packages = ("torch",)
-    extra = "neural"
-    preload = ("genbench_plugins._torchkit:warm",)
     checking_params: ClassVar[dict] = {"steps": 30, "hidden": (32, 32), "dt": 0.05}
+    layer_widths = ("hidden",)
 
-    def __init__(
-        self,
-        beta: float = 2.0,
-        horizon: float = 1.0,
-        dt: float = 0.01,
-        hidden: tuple[int, ...] = (128, 128, 128),
-        steps: int = 16000,
-        batch_size: int = 256,
-        lr: float = 5e-3,
-        schedule: Literal["cosine", "constant"] = "cosine",
-        weighting: Literal["sigma2", "none"] = "sigma2",
-        output: Literal["noise", "score"] = "noise",
-        time_embedding: Literal["raw", "fourier", "log_fourier"] = "fourier",
-        denoise_last: bool = True,
-        max_seconds: float | None = 600.0,
-    ) -> None:
-        self.beta = beta
-        self.horizon = horizon
-        self.dt = dt
-        self.hidden = hidden
-        self.steps = steps
-        self.batch_size = batch_size
-        self.lr = lr
-        self.schedule = schedule
-        self.weighting = weighting
-        self.output = output
-        self.time_embedding = time_embedding
-        self.denoise_last = denoise_last
-        self.max_seconds = max_seconds
+    beta: float = param(2.0, gt=0)
+    horizon: float = param(1.0, gt=0)
+    dt: float = param(0.01, gt=0)
+    hidden: tuple[int, ...] = (128, 128, 128)
+    batch_size: int = param(256, gt=0)
+    lr: float = param(5e-3, gt=0)
+    weighting: Literal["sigma2", "none"] = "sigma2"
+    output: Literal["noise", "score"] = "noise"
+    time_embedding: TimeEmbedding = "fourier"
+    denoise_last: bool = True
 
     def check_params(self) -> None:
+        """The declarations, then ``dt < horizon``."""
         super().check_params()
-        check_budget(self.steps, self.max_seconds, self.batch_size)
-        check_positive(self, "beta", "horizon", "dt", "lr")
-        check_widths("hidden", self.hidden)
         if self.dt >= self.horizon:
             raise ValueError(f"dt must be smaller than horizon, got dt={self.dt!r}, horizon={self.horizon!r}")
-        check_choice(self, "time_embedding", "raw", "fourier", "log_fourier")
-        check_choice(self, "schedule", "cosine", "constant")
-        check_choice(self, "output", "noise", "score")
-        check_choice(self, "weighting", "sigma2", "none")
 
     @property
     def n_times(self) -> int:
@@ -139,7 +113,7 @@ class OUSGM(genbench.Sampler):
 
         from . import _torchkit as tk
 
-        device, gen = tk.setup(rng)
+        device, gen = self._start(rng)
         data = tk.to_tensor(X, device)
         d = data.shape[1]
         self.dim_ = d
@@ -164,7 +138,7 @@ class OUSGM(genbench.Sampler):
             return loss
 
         self.net_.train()
-        tk.fit_sampler(self, step, device, [opt], batches)
+        self._train(step, [opt], batches)
         self.net_.eval()
         return self
 

@@ -19,17 +19,16 @@ from typing import ClassVar, Literal
 import numpy as np
 
 import genbench
+from genbench.params import param
 
-from ._budget import check_budget, check_choice, check_int, check_positive, check_widths
+from ._neural import LatentSampler
 
 
-class VAE(genbench.Sampler):
+class VAE(LatentSampler):
     """VAE with the thesis' encoder and decoder (seed 004, App. B.3).
 
     Parameters
     ----------
-    latent_dim:
-        Dimension of the latent variable (thesis: 1).
     latent:
         Distribution ``sample`` decodes: ``"normal"`` (N(0, I), the prior; default) or
         ``"uniform"`` (U[−5, 5]^k, thesis Fig. 5.15's other panel).
@@ -42,67 +41,24 @@ class VAE(genbench.Sampler):
         Adam steps (the budget). 16,000 by measurement (3 seeds): from 8,000 to 16,000 steps every
         metric moves by less than its spread over seeds, from 4,000 to 8,000 the swiss roll's
         off-support mass still falls 42 % → 12 % (README, neural section).
-    batch_size:
-        Training points per step.
     lr:
         Adam's initial learning rate (thesis: 5e-4, the ``paper`` profile). Default 2e-3 by
         measurement (cosine-decayed; 3 seeds): ahead of 5e-4 at every budget (8,000 steps:
         sliced W2 0.26 vs 0.36 on two_circles, 0.10 vs 0.13 on the swiss roll).
-    standardize:
-        Train on standardised coordinates (mapped back in ``sample``).
-    schedule:
-        ``"cosine"``: decay the learning rate to 0 over the budget; ``"constant"`` (the thesis).
-    max_seconds:
-        Wall-clock safety net on training (recorded in the row when hit); ``None``: none.
+
+    ``latent_dim``, ``batch_size``, ``standardize``, ``schedule`` and ``max_seconds``: see
+    :class:`~._neural.LatentSampler` and :class:`~._neural.TorchSampler`.
     """
 
     name = "vae"
-    requires_packages = ("torch",)
-    extra = "neural"
-    preload = ("genbench_plugins._torchkit:warm",)
     checking_params: ClassVar[dict] = {"steps": 30, "encoder": (16, 16), "decoder": (16, 16)}
+    layer_widths = ("encoder", "decoder")
 
-    def __init__(
-        self,
-        latent_dim: int = 1,
-        latent: Literal["normal", "uniform"] = "normal",
-        encoder: tuple[int, ...] = (128, 64, 32, 16),
-        decoder: tuple[int, ...] = (16, 32, 64, 128, 256),
-        kl_weight: float = 0.1,
-        steps: int = 16000,
-        batch_size: int = 128,
-        lr: float = 2e-3,
-        standardize: bool = True,
-        schedule: Literal["cosine", "constant"] = "cosine",
-        max_seconds: float | None = 600.0,
-    ) -> None:
-        self.latent_dim = latent_dim
-        self.latent = latent
-        self.encoder = encoder
-        self.decoder = decoder
-        self.kl_weight = kl_weight
-        self.steps = steps
-        self.batch_size = batch_size
-        self.lr = lr
-        self.standardize = standardize
-        self.schedule = schedule
-        self.max_seconds = max_seconds
-
-    def check_params(self) -> None:
-        super().check_params()
-        check_budget(self.steps, self.max_seconds, self.batch_size)
-        check_int(self, "latent_dim")
-        check_positive(self, "lr")
-        check_widths("encoder", self.encoder)
-        check_choice(self, "schedule", "cosine", "constant")
-        check_widths("decoder", self.decoder)
-        check_choice(self, "latent", "normal", "uniform")
-        if (
-            isinstance(self.kl_weight, bool)
-            or not isinstance(self.kl_weight, (int, float, np.number))
-            or self.kl_weight < 0
-        ):
-            raise ValueError(f"kl_weight must be a non-negative number, got {self.kl_weight!r}")
+    latent: Literal["normal", "uniform"] = "normal"  # the prior first
+    encoder: tuple[int, ...] = (128, 64, 32, 16)
+    decoder: tuple[int, ...] = (16, 32, 64, 128, 256)
+    kl_weight: float = param(0.1, ge=0)
+    lr: float = param(2e-3, gt=0)
 
     def fit(self, X: np.ndarray, *, rng: np.random.Generator) -> VAE:
         """Maximise the (weighted) ELBO with the reparameterisation trick."""
@@ -111,10 +67,8 @@ class VAE(genbench.Sampler):
 
         from . import _torchkit as tk
 
-        device, gen = tk.setup(rng)
-        X = np.asarray(X, dtype=np.float64)
-        self.mean_, self.scale_ = tk.standardizer(X, self.standardize)
-        data = tk.to_tensor((X - self.mean_) / self.scale_, device)
+        device, gen = self._start(rng)
+        data = self._standardized(X, device)
         d, k = data.shape[1], int(self.latent_dim)
         enc = tk.mlp(d, self.encoder, 2 * k, "leaky_relu").to(device)
         self.decoder_ = tk.mlp(k, self.decoder, d, "leaky_relu").to(device)
@@ -134,25 +88,12 @@ class VAE(genbench.Sampler):
             opt.step()
             return {"loss": loss, "reconstruction": recon, "kl": kl}
 
-        tk.fit_sampler(self, step, device, [opt], batches)
+        self._train(step, [opt], batches)
         self.decoder_.eval()
         return self
 
-    def sample(self, n: int, *, rng: np.random.Generator) -> np.ndarray:
-        """Decode ``n`` latent draws (the decoder's mean, no output noise)."""
-        import torch
-
-        from . import _torchkit as tk
-
-        gen = tk.generator(rng, self._device)
-        shape = (n, int(self.latent_dim))
-        with torch.no_grad():
-            if self.latent == "uniform":
-                z = 10.0 * torch.rand(shape, generator=gen, device=self._device) - 5.0
-            else:
-                z = torch.randn(shape, generator=gen, device=self._device)
-            out = tk.to_numpy(self.decoder_(z))
-        return out * self.scale_ + self.mean_
+    def _decode(self, z):
+        return self.decoder_(z)
 
 
 @genbench.hookimpl

@@ -131,9 +131,9 @@ def test_gm_ndsm_prior_only_and_plain_dsm_run():
         ("ou_sgm", {"steps": 0}, "steps must be positive, got 0"),
         ("gan", {"batch_size": 2.5}, "batch_size must be an integer, got 2.5"),
         ("gan", {"latent": "cauchy"}, "latent must be 'uniform' or 'normal', got 'cauchy'"),
-        ("vae", {"kl_weight": -1}, "kl_weight must be a non-negative number, got -1"),
+        ("vae", {"kl_weight": -1}, "kl_weight must be non-negative, got -1"),
         ("gm_ndsm", {"hidden": ()}, "hidden must be a non-empty list of positive layer widths, got ()"),
-        ("ou_sgm", {"max_seconds": 0}, "max_seconds must be a positive number of seconds or None, got 0"),
+        ("ou_sgm", {"max_seconds": 0}, "max_seconds must be positive, got 0"),
     ],
 )
 def test_bad_parameters_are_one_line_errors(name, params, message):
