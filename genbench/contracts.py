@@ -63,7 +63,11 @@ class Component:
         own = _own_declarations(cls)
         if not own:
             return
-        declared = {**_inherited_declarations(cls), **own}
+        inherited = _inherited_declarations(cls)
+        for key, spec in own.items():  # a new default alone keeps the base's range
+            if spec.range is None and key in inherited and inherited[key].range is not None:
+                own[key] = Param(spec.default, inherited[key].range)
+        declared = {**inherited, **own}
         for key, spec in own.items():
             setattr(cls, key, spec.default)  # the class attribute reads as the default
         cls._declared = declared

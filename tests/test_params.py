@@ -156,3 +156,12 @@ def test_a_sampler_may_call_a_parameter_score_a_dataset_may_not():
 
     assert ScoreSampler.param_defaults() == {"score": "kde"}
     assert ScoreDataset.param_defaults() == {"n_train": 10}
+
+
+def test_a_new_default_alone_keeps_the_base_range():
+    class Redeclared(Child):
+        eps: float = 0.3
+
+    assert Redeclared().eps == 0.3
+    with pytest.raises(ValueError, match="eps must be positive"):
+        Redeclared(eps=-1).check_params()
