@@ -1,4 +1,5 @@
-"""Parallel Markov-chain layout shared by the bridge samplers: start, burn-in, thinning.
+"""The bridge family's base (:class:`ChainSampler`) and its parallel Markov-chain layout: start,
+burn-in, thinning, conditioning.
 
 All chains advance together as one ``(chains, d)`` array; only the loop over time steps is in
 Python. A run of ``steps`` steps discards the first ``burn_in`` states and keeps every
@@ -10,17 +11,21 @@ Seed 000 §6.2 runs one chain of 50,000 steps and keeps every 20th state of the 
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any, ClassVar, Literal
 
 import numpy as np
 
+import genbench
 from genbench.numerics.kde import initial_particles
+from genbench.params import param
 
 __all__ = [
     "ChainPlan",
+    "ChainSampler",
     "chain_device",
-    "check_chain_params",
     "conditional_plan",
     "conditioning_arrays",
     "conditioning_indices",
@@ -131,16 +136,6 @@ def chain_device(backend: str) -> tuple[str, str]:
     return "jax", jax_device_name()
 
 
-def check_chain_params(burn_in: int, thin: int, tol: float, backend: str) -> None:
-    """One-line :class:`ValueError` for a bad chain layout, Sinkhorn tolerance or backend."""
-    if burn_in < 0 or thin < 1:
-        raise ValueError(f"burn_in must be ≥ 0 and thin ≥ 1, got {burn_in!r}, {thin!r}")
-    if not tol > 0:
-        raise ValueError(f"tol must be positive, got {tol!r}")
-    if backend not in ("auto", "numpy", "jax"):
-        raise ValueError(f"backend must be 'auto', 'numpy' or 'jax', got {backend!r}")
-
-
 def conditioning_indices(z_star, d: int, conditioning) -> tuple[np.ndarray, np.ndarray]:
     """``(z*, indices)`` for conditional sampling: the coordinates ``conditioning`` (default: the
     last ``k``) of a d-dimensional state. ``z*`` is ``(k,)`` (every chain) or ``(chains, k)`` (one
@@ -192,3 +187,128 @@ def set_conditioning(out: np.ndarray, z_star: np.ndarray, cond: np.ndarray, plan
         chain = np.arange(total - len(out), total) % plan.chains
         out[:, cond] = z_star[chain]
     return out
+
+
+class ChainSampler(genbench.Sampler):
+    """Base of the bridge samplers (``bridge``, ``localized_bridge``): what they share, once.
+
+    Parameters: ``eps`` (ε), the recorded ``output``, the chain layout (``chains``, ``steps``,
+    ``burn_in``, ``thin``, ``start``; see :func:`plan_chains`), the Sinkhorn tolerance ``tol`` and
+    path ``sinkhorn`` (``genbench.numerics.sinkhorn_large``) and the chains' ``backend``. Fit: the
+    data checked and copied, its mean, the subclass's kernel (:meth:`_fit_kernel`), the Sinkhorn
+    diagnostics, the dataset's conditioning and the device. Sampling: chains in the subclass's
+    coordinates (:meth:`_to_chain` / :meth:`_from_chain`), one :meth:`_step` at a time (numpy) or
+    :meth:`_jax_run`; ``sample_conditional`` resets the conditioning coordinates to ``z*`` before
+    every step (seed 000 §5, seed 001 §5).
+    """
+
+    checking_params: ClassVar[dict] = {"chains": 20, "burn_in": 20, "thin": 2, "backend": "numpy"}  # no jax compiles
+    preload = ("jax",)  # imported once in the worker forkserver, not per cell
+
+    eps: float = param(0.01, gt=0)
+    output: Literal["noisy", "projected"] = "noisy"
+    chains: int | None = param(200, gt=0)
+    steps: int | None = None
+    burn_in: int = param(200, ge=0)
+    thin: int = param(20, ge=1)
+    start: Literal["data", "mean"] | list[float] = "data"
+    tol: float = param(1e-12, gt=0)
+    backend: Literal["auto", "numpy", "jax"] = "auto"
+    sinkhorn: Literal["auto", "dense", "nufft", "sparse", "stream", "jax"] = "auto"
+
+    # --- what a bridge supplies ----------------------------------------------------------------
+
+    def _fit_kernel(self, X: np.ndarray) -> tuple[str, int, float]:
+        """Solve the Sinkhorn problem(s) for the checked data ``X`` (``X_``, ``mean_`` set); returns
+        the path used, its iterations and its exact-kernel marginal error."""
+        raise NotImplementedError
+
+    def _chain_data(self) -> np.ndarray:
+        """The training points in the chains' coordinates."""
+        raise NotImplementedError
+
+    def _step(self, Y: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+        """One step of every chain: (next state, state to record)."""
+        raise NotImplementedError
+
+    def _jax_run(self, x0, plan: ChainPlan, n: int, rng, cond=None, zc=None) -> np.ndarray:
+        """The same chains with jax (``genbench_plugins._bridge_jax``)."""
+        raise NotImplementedError
+
+    def _to_chain(self, x: np.ndarray, cols: Any = slice(None)) -> np.ndarray:
+        """Points (or their coordinates ``cols``) in the chains' coordinates: centred."""
+        return x - self.mean_[cols]
+
+    def _from_chain(self, y: np.ndarray) -> np.ndarray:
+        return y + self.mean_
+
+    # --- shared ------------------------------------------------------------------------------
+
+    def fit(self, X, *, rng, dataset=None):
+        self.check_params()
+        t0 = time.perf_counter()
+        X = np.array(X, dtype=np.float64)  # a copy: the input is never modified
+        if X.ndim != 2 or len(X) < 1:
+            raise ValueError(f"X must be a non-empty (M, d) array, got shape {X.shape}")
+        self.X_ = X
+        self.mean_ = X.mean(axis=0)
+        method, iterations, error = self._fit_kernel(X)
+        self.diagnostics_ = {
+            "sinkhorn": method,  # "dense", "nufft", "jax:cuda:0", …
+            "sinkhorn_iterations": iterations,
+            "sinkhorn_marginal_error": float(error),
+            "sinkhorn_seconds": round(time.perf_counter() - t0, 4),
+        }
+        self.conditioning_ = None if dataset is None else getattr(dataset, "conditioning", None)
+        self.backend_, self.device_ = chain_device(self.backend)
+        return self
+
+    def _start(self, chains: int, rng: np.random.Generator) -> np.ndarray:
+        start = self.start
+        if not isinstance(start, str):
+            start = self._to_chain(np.asarray(start, dtype=np.float64))
+        return start_states(self._chain_data(), chains, start, rng)
+
+    def _conditioned(self, cond: np.ndarray, zc: np.ndarray):
+        """:meth:`_step` with the conditioning coordinates reset to ``z*`` first (``Ẑ_n = z*``) and
+        recorded as ``z*``."""
+
+        def step(Y, rng):
+            Y = Y.copy()
+            Y[:, cond] = zc
+            nxt, rec = self._step(Y, rng)
+            rec = rec.copy()
+            rec[:, cond] = zc
+            return nxt, rec
+
+        return step
+
+    def _run(self, n: int, rng, cond=None, zc=None) -> tuple[np.ndarray, ChainPlan]:
+        if cond is None:
+            plan = plan_chains(n, self.chains, self.steps, self.burn_in, self.thin)
+        else:
+            plan = conditional_plan(n, zc, self.chains, self.steps, self.burn_in, self.thin)
+        x0 = self._start(plan.chains, rng)
+        if use_jax(self.backend):
+            out = self._jax_run(x0, plan, n, rng, cond, zc)
+        else:
+            out = run_chains(self._step if cond is None else self._conditioned(cond, zc), x0, plan, n, rng)
+        return self._from_chain(out), plan
+
+    def sample(self, n, *, rng):
+        return self._run(n, rng)[0]
+
+    def sample_conditional(self, z_star, n: int, *, rng, conditioning=None) -> np.ndarray:
+        """Samples of ``π(y | z = z*)``, shape ``(n, d)``, the z-coordinates exactly ``z*``.
+
+        Before every step the conditioning coordinates are reset to ``z*``, then the configured
+        step runs from ``(Y_n, z*)``. ``conditioning`` lists the z-coordinates (default: the
+        dataset's ``conditioning`` seen in ``fit``, else the last ``k`` coordinates). ``z_star`` of
+        shape ``(chains, k)`` conditions each chain on its own value (one chain per row; seed 000
+        eq. (29) advances many surrogate paths at once); rows come in (time, chain) order.
+        """
+        cond = conditioning if conditioning is not None else self.conditioning_
+        z_star, cond = conditioning_indices(z_star, self.X_.shape[1], cond)
+        zc = self._to_chain(z_star, cond)
+        out, plan = self._run(n, rng, cond, zc)
+        return set_conditioning(out, z_star, cond, plan)  # exactly z*, not a round trip

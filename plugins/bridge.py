@@ -3,22 +3,10 @@ modeling using Schrödinger bridges"), every variant the paper compares, as one 
 
 from __future__ import annotations
 
-import time
-from typing import ClassVar, Literal
+from typing import Literal
 
 import numpy as np
-from genbench_plugins._chains import (
-    chain_device,
-    check_chain_params,
-    conditional_plan,
-    conditioning_arrays,
-    conditioning_indices,
-    plan_chains,
-    run_chains,
-    set_conditioning,
-    start_states,
-    use_jax,
-)
+from genbench_plugins._chains import ChainSampler, conditioning_arrays
 from scipy.special import logsumexp
 
 import genbench
@@ -31,10 +19,11 @@ from genbench.numerics.sinkhorn import (
     sq_distances,
     variable_bandwidth,
 )
-from genbench.numerics.sinkhorn_large import METHODS, choose_method, kde_log_density_blocks, sinkhorn_gaussian
+from genbench.numerics.sinkhorn_large import choose_method, kde_log_density_blocks, sinkhorn_gaussian
+from genbench.params import param
 
 
-class Bridge(genbench.Sampler):
+class Bridge(ChainSampler):
     """Langevin sampler whose drift is the Schrödinger-bridge conditional mean ``m(x) = X p(x)``.
 
     Fit (seed 000 eqs. (5)–(6)): Sinkhorn weights ``v_`` with ``D(v) T D(v) 1 = 1/M`` for
@@ -93,69 +82,23 @@ class Bridge(genbench.Sampler):
     """
 
     name = "bridge"
-    checking_params: ClassVar[dict] = {"chains": 20, "burn_in": 20, "thin": 2, "backend": "numpy"}  # no jax compiles
-    preload = ("jax",)  # imported once in the worker forkserver, not per cell
 
-    def __init__(
-        self,
-        eps: float = 0.01,
-        noise: Literal["isotropic", "data_aware"] = "data_aware",
-        split_step: bool = True,
-        output: Literal["noisy", "projected"] = "noisy",
-        dtau: float | None = None,
-        beta: float = 0.0,
-        chains: int | None = 200,
-        steps: int | None = None,
-        burn_in: int = 200,
-        thin: int = 20,
-        start: Literal["data", "mean"] | list[float] = "data",
-        tol: float = 1e-12,
-        backend: Literal["auto", "numpy", "jax"] = "auto",
-        sinkhorn: Literal["auto", "dense", "nufft", "sparse", "stream", "jax"] = "auto",
-    ) -> None:
-        self.eps = eps
-        self.noise = noise
-        self.split_step = split_step
-        self.output = output
-        self.dtau = dtau
-        self.beta = beta
-        self.chains = chains
-        self.steps = steps
-        self.burn_in = burn_in
-        self.thin = thin
-        self.start = start
-        self.tol = tol
-        self.backend = backend
-        self.sinkhorn = sinkhorn
+    noise: Literal["isotropic", "data_aware"] = "data_aware"
+    split_step: bool = True
+    dtau: float | None = param(None, gt=0)
+    beta: float = param(0.0, le=0, note="seed 000, eq. 21")
 
     def check_params(self) -> None:
         super().check_params()
-        if not self.eps > 0:
-            raise ValueError(f"eps must be positive, got {self.eps!r}")
-        if self.noise not in ("isotropic", "data_aware"):
-            raise ValueError(f"noise must be 'isotropic' or 'data_aware', got {self.noise!r}")
-        if self.output not in ("noisy", "projected"):
-            raise ValueError(f"output must be 'noisy' or 'projected', got {self.output!r}")
-        if self.dtau is not None and not 0 < self.dtau <= self.eps:
+        if self.dtau is not None and self.dtau > self.eps:
             raise ValueError(f"dtau must lie in (0, eps={self.eps}], got {self.dtau!r}")
-        if self.beta > 0:
-            raise ValueError(f"beta must be ≤ 0 (seed 000, eq. 21), got {self.beta!r}")
-        check_chain_params(self.burn_in, self.thin, self.tol, self.backend)
-        if self.sinkhorn not in METHODS:
-            raise ValueError(f"sinkhorn must be one of {', '.join(METHODS)}, got {self.sinkhorn!r}")
         if self.beta != 0 and self.sinkhorn in ("nufft", "sparse"):
             raise ValueError(f"sinkhorn={self.sinkhorn!r} needs a constant bandwidth (beta = 0), not {self.beta!r}")
 
     # --- fit ------------------------------------------------------------------------------
 
-    def fit(self, X, *, rng, dataset=None):
-        self.check_params()
-        t0 = time.perf_counter()
-        X = np.array(X, dtype=np.float64)  # a copy: the input is never modified
-        if X.ndim != 2 or len(X) < 1:
-            raise ValueError(f"X must be a non-empty (M, d) array, got shape {X.shape}")
-        self.X_ = X
-        self.mean_ = X.mean(axis=0)
+    def _fit_kernel(self, X: np.ndarray) -> tuple[str, int, float]:
+        """Seed 000 eq. (6): Sinkhorn weights on the centred data, dense or without an M × M array."""
         self.Xc_ = X - self.mean_  # centred: accurate |a|² + |b|² − 2a·b
         method = self.sinkhorn
         if method == "auto":
@@ -178,15 +121,11 @@ class Bridge(genbench.Sampler):
         self.W_ = self.Xc_.T / (2.0 * self.eps)
         self.bias_ = self.log_v_ - np.einsum("ij,ij->i", self.Xc_, self.Xc_) / (4.0 * self.eps)
         self.sinkhorn_iterations_, self.sinkhorn_method_ = res.iterations, method
-        self.diagnostics_ = {
-            "sinkhorn": getattr(res, "method", method) if method != "dense" else "dense",  # "jax:cuda:0", …
-            "sinkhorn_iterations": res.iterations,
-            "sinkhorn_marginal_error": float(getattr(res, "check_error", res.error)),
-            "sinkhorn_seconds": round(time.perf_counter() - t0, 4),
-        }
-        self.conditioning_ = None if dataset is None else getattr(dataset, "conditioning", None)
-        self.backend_, self.device_ = chain_device(self.backend)
-        return self
+        label = getattr(res, "method", method) if method != "dense" else "dense"
+        return label, res.iterations, getattr(res, "check_error", res.error)
+
+    def _chain_data(self) -> np.ndarray:
+        return self.Xc_
 
     def _fit_dense(self):
         """Seed 000 eqs. (5)–(6) on the M × M kernel in memory (8 M² bytes)."""
@@ -256,12 +195,6 @@ class Bridge(genbench.Sampler):
 
     # --- sampling -------------------------------------------------------------------------
 
-    def _start(self, chains: int, rng) -> np.ndarray:
-        start = self.start
-        if not isinstance(start, str):
-            start = np.asarray(start, dtype=np.float64) - self.mean_
-        return start_states(self.Xc_, chains, start, rng)
-
     def _jax_run(self, x0, plan, n, rng, cond=None, zc=None):
         from genbench_plugins._bridge_jax import bridge_step, run_chains_jax
 
@@ -281,43 +214,6 @@ class Bridge(genbench.Sampler):
         step = bridge_step(self.noise, bool(self.split_step), self.output, self.dtau is not None, var_bw,
                            cond is not None)  # fmt: skip
         return run_chains_jax(step, A, x0, plan, n, rng)
-
-    def sample(self, n, *, rng):
-        plan = plan_chains(n, self.chains, self.steps, self.burn_in, self.thin)
-        x0 = self._start(plan.chains, rng)
-        if use_jax(self.backend):
-            return self._jax_run(x0, plan, n, rng) + self.mean_
-        return run_chains(self._step, x0, plan, n, rng) + self.mean_
-
-    def sample_conditional(self, z_star, n: int, *, rng, conditioning=None) -> np.ndarray:
-        """Samples of ``π(y | z = z*)`` (seed 000, section 5), shape ``(n, d)`` with the z-coordinates = z*.
-
-        Before every step the conditioning coordinates are reset to ``z*`` (``Ẑ_n = z*``), then
-        the configured (split-)step runs from ``(Y_n, z*)``. ``conditioning`` lists the
-        z-coordinates (default: the dataset's ``conditioning`` seen in ``fit``, else the last
-        ``k`` coordinates). ``z_star`` of shape ``(chains, k)`` conditions each chain on its own
-        value (one chain per row; seed 000 eq. (29) advances many surrogate paths at once); rows
-        come in (time, chain) order.
-        """
-        cond = conditioning if conditioning is not None else self.conditioning_
-        z_star, cond = conditioning_indices(z_star, self.X_.shape[1], cond)
-        zc = z_star - self.mean_[cond]
-
-        def step(Y, rng):
-            Y = Y.copy()
-            Y[:, cond] = zc  # Ẑ_n = z*: one gradient step on L = |z − z*|²/(2ε)
-            nxt, rec = self._step(Y, rng)
-            rec = rec.copy()
-            rec[:, cond] = zc
-            return nxt, rec
-
-        plan = conditional_plan(n, z_star, self.chains, self.steps, self.burn_in, self.thin)
-        x0 = self._start(plan.chains, rng)
-        if use_jax(self.backend):
-            out = self._jax_run(x0, plan, n, rng, cond, zc) + self.mean_
-        else:
-            out = run_chains(step, x0, plan, n, rng) + self.mean_
-        return set_conditioning(out, z_star, cond, plan)  # exactly z*, not z* − mean + mean
 
 
 @genbench.hookimpl

@@ -3,26 +3,15 @@ bridge sampler"): one low-dimensional bridge per coordinate, on its neighbourhoo
 
 from __future__ import annotations
 
-import time
-from typing import ClassVar, Literal
+from typing import Any, Literal
 
 import numpy as np
-from genbench_plugins._chains import (
-    chain_device,
-    check_chain_params,
-    conditional_plan,
-    conditioning_arrays,
-    conditioning_indices,
-    plan_chains,
-    run_chains,
-    set_conditioning,
-    start_states,
-    use_jax,
-)
+from genbench_plugins._chains import ChainSampler, conditioning_arrays
 
 import genbench
 from genbench.numerics.sinkhorn import gaussian_log_kernel, sinkhorn_symmetric, sq_distances
-from genbench.numerics.sinkhorn_large import DENSE_BYTES, METHODS, sinkhorn_gaussian
+from genbench.numerics.sinkhorn_large import DENSE_BYTES, sinkhorn_gaussian
+from genbench.params import param
 
 #: Largest number of float64 entries one batched kernel block may hold (64 MiB).
 _BLOCK = 1 << 23
@@ -58,7 +47,7 @@ def neighbourhoods_closure(d: int) -> list[list[int]]:
 _PRESETS = {"eq57": neighbourhoods_eq57, "closure": neighbourhoods_closure}
 
 
-class LocalizedBridge(genbench.Sampler):
+class LocalizedBridge(ChainSampler):
     """Localized split-step bridge sampler, seed 001 eqs. (14), (36)–(42).
 
     For each coordinate α: restricted data ``X_[α]`` (coordinates ``Λ(α)``), its own kernel
@@ -79,7 +68,9 @@ class LocalizedBridge(genbench.Sampler):
     coordinates (kernel and noise alike: ``K = diag(σ²)`` in seed 000 eq. (4)). A departure:
     seed 001 §5.1 scales only the inner products of (36)/(38) and keeps the noise unscaled.
     ``sample_conditional(z_star, n, rng=…)`` is seed 001 §5's conditional sampler (the Lorenz-96
-    closure): the z-coordinates are reset to ``z*`` at every step.
+    closure): the z-coordinates are reset to ``z*`` at every step, in the scaled coordinates; the
+    chain layout is the sampler's (seed 001 §5 runs ``n_c = 100`` decorrelation steps per closure
+    time step).
 
     ``sinkhorn``: how each α's Sinkhorn problem is solved. ``"auto"`` keeps the batched dense
     kernels while one M × M float64 kernel fits in 1 GiB (M ≤ 11,585) and otherwise solves each α
@@ -102,56 +93,12 @@ class LocalizedBridge(genbench.Sampler):
     """
 
     name = "localized_bridge"
-    checking_params: ClassVar[dict] = {"chains": 20, "burn_in": 20, "thin": 2, "backend": "numpy"}  # no jax compiles
-    preload = ("jax",)  # imported once in the worker forkserver, not per cell
 
-    def __init__(
-        self,
-        eps: float = 0.025,
-        radius: int = 2,
-        neighbourhoods: Literal["eq57", "closure"] | list[list[int]] | None = None,
-        output: Literal["noisy", "projected"] = "projected",
-        scale: Literal["none", "std"] | list[int] = "none",
-        chains: int | None = 200,
-        steps: int | None = None,
-        burn_in: int = 200,
-        thin: int = 20,
-        start: Literal["data", "mean"] | list[float] = "data",
-        tol: float = 1e-12,
-        backend: Literal["auto", "numpy", "jax"] = "auto",
-        sinkhorn: Literal["auto", "dense", "nufft", "sparse", "stream", "jax"] = "auto",
-    ) -> None:
-        self.eps = eps
-        self.radius = radius
-        self.neighbourhoods = neighbourhoods
-        self.output = output
-        self.scale = scale
-        self.chains = chains
-        self.steps = steps
-        self.burn_in = burn_in
-        self.thin = thin
-        self.start = start
-        self.tol = tol
-        self.backend = backend
-        self.sinkhorn = sinkhorn
-
-    def check_params(self) -> None:
-        super().check_params()
-        if not self.eps > 0:
-            raise ValueError(f"eps must be positive, got {self.eps!r}")
-        if self.radius < 0:
-            raise ValueError(f"radius must be ≥ 0, got {self.radius!r}")
-        if isinstance(self.neighbourhoods, str) and self.neighbourhoods not in _PRESETS:
-            raise ValueError(
-                f"neighbourhoods must be 'eq57', 'closure' or a list of index lists, got {self.neighbourhoods!r}"
-            )
-        if self.output not in ("noisy", "projected"):
-            raise ValueError(f"output must be 'noisy' or 'projected', got {self.output!r}")
-        if isinstance(self.scale, str) and self.scale not in ("none", "std"):
-            raise ValueError(f"scale must be 'none', 'std' or a list of block labels, got {self.scale!r}")
-        check_chain_params(self.burn_in, self.thin, self.tol, self.backend)
-        if self.sinkhorn not in METHODS:
-            raise ValueError(f"sinkhorn must be one of {', '.join(METHODS)}, got {self.sinkhorn!r}")
+    eps: float = 0.025  # the family's range (positive) still holds
+    radius: int = param(2, ge=0)
+    neighbourhoods: Literal["eq57", "closure"] | list[list[int]] | None = None
+    output: Literal["noisy", "projected"] = "projected"
+    scale: Literal["none", "std"] | list[int] = "none"
 
     # --- fit ------------------------------------------------------------------------------
 
@@ -159,7 +106,7 @@ class LocalizedBridge(genbench.Sampler):
         """Padded ``(d, d_max)`` neighbourhood indices and their mask."""
         if self.neighbourhoods is None:
             hoods = neighbourhoods_window(d, self.radius)
-        elif isinstance(self.neighbourhoods, str):  # a preset, checked in check_params
+        elif isinstance(self.neighbourhoods, str):  # a preset (the annotation's choices)
             hoods = _PRESETS[self.neighbourhoods](d)
         else:
             hoods = self.neighbourhoods
@@ -201,21 +148,15 @@ class LocalizedBridge(genbench.Sampler):
         size = max(1, _BLOCK // max(1, n * len(self.Xs_)))
         return [slice(a, min(a + size, d)) for a in range(0, d, size)]
 
-    def fit(self, X, *, rng, dataset=None):
-        self.check_params()
-        X = np.array(X, dtype=np.float64)
-        if X.ndim != 2 or len(X) < 1:
-            raise ValueError(f"X must be a non-empty (M, d) array, got shape {X.shape}")
+    def _fit_kernel(self, X: np.ndarray) -> tuple[str, int, float]:
+        """One Sinkhorn problem per coordinate α on its neighbourhood (seed 001, eq. 36)."""
         M, d = X.shape
-        self.X_ = X
-        self.mean_ = X.mean(axis=0)
         self.scale_ = self._scales(X)
         self.Xs_ = (X - self.mean_) / self.scale_  # centred, scaled coordinates
         self.idx_, self.mask_ = self._index(d)
         self.v_ = np.empty((d, M))
         self.log_v_ = np.empty((d, M))
         self.sinkhorn_iterations_ = 0
-        t0 = time.perf_counter()
         if self.sinkhorn == "dense" or (self.sinkhorn == "auto" and 8 * M * M <= DENSE_BYTES):
             methods = {"dense"}
             for blk in self._blocks(M):  # one Sinkhorn per α, a block of α at a time (seed 001, eq. 36)
@@ -235,21 +176,23 @@ class LocalizedBridge(genbench.Sampler):
                 methods.add(res.method)
                 check = max(check, res.check_error)
         self.sinkhorn_method_ = ",".join(sorted(methods))
-        self.diagnostics_ = {
-            "sinkhorn": self.sinkhorn_method_,
-            "sinkhorn_iterations": self.sinkhorn_iterations_,
-            "sinkhorn_marginal_error": float(check),
-            "sinkhorn_seconds": round(time.perf_counter() - t0, 4),
-        }
         # Out-of-sample logits as a dot product (seed 001, Remark 2): log v_j + log t_j(y) =
         # y·x_j/(2ε) + (log v_j − |x_j|²/(4ε)) − |y|²/(4ε); the last term is the same for every j
         # and cancels in the softmax. W_ (d, d_max, M) and bias_ (d, M) serve numpy and jax alike.
         loc = self._local(self.Xs_, slice(None))  # (d, M, d_max), zero-padded
         self.W_ = np.transpose(loc, (0, 2, 1)) / (2.0 * self.eps)
         self.bias_ = self.log_v_ - np.einsum("dmk,dmk->dm", loc, loc) / (4.0 * self.eps)
-        self.conditioning_ = None if dataset is None else getattr(dataset, "conditioning", None)
-        self.backend_, self.device_ = chain_device(self.backend)
-        return self
+        return self.sinkhorn_method_, self.sinkhorn_iterations_, check
+
+    def _chain_data(self) -> np.ndarray:
+        return self.Xs_
+
+    def _to_chain(self, x: np.ndarray, cols: Any = slice(None)) -> np.ndarray:
+        """Centred and scaled, as the kernel sees the data."""
+        return (x - self.mean_[cols]) / self.scale_[cols]
+
+    def _from_chain(self, y: np.ndarray) -> np.ndarray:
+        return y * self.scale_ + self.mean_
 
     # --- sampling -------------------------------------------------------------------------
 
@@ -270,52 +213,6 @@ class LocalizedBridge(genbench.Sampler):
         half = Y + np.sqrt(2.0 * self.eps) * rng.standard_normal(Y.shape)  # eq. (14a)
         nxt = self.m_loc(half)  # eq. (42)
         return nxt, (half if self.output == "noisy" else nxt)
-
-    def _run(self, n, rng, cond=None, zc=None):
-        if cond is None:
-            plan = plan_chains(n, self.chains, self.steps, self.burn_in, self.thin)
-        else:
-            plan = conditional_plan(n, zc, self.chains, self.steps, self.burn_in, self.thin)
-        start = self.start
-        if not isinstance(start, str):
-            start = (np.asarray(start, dtype=np.float64) - self.mean_) / self.scale_
-        x0 = start_states(self.Xs_, plan.chains, start, rng)
-        if use_jax(self.backend):
-            out = self._jax_run(x0, plan, n, rng, cond, zc)
-        elif cond is None:
-            out = run_chains(self._step, x0, plan, n, rng)
-        else:
-
-            def step(Y, rng):
-                Y = Y.copy()
-                Y[:, cond] = zc  # seed 001 §5: Z ← z* at every step
-                nxt, rec = self._step(Y, rng)
-                rec = rec.copy()
-                rec[:, cond] = zc
-                return nxt, rec
-
-            out = run_chains(step, x0, plan, n, rng)
-        return out * self.scale_ + self.mean_, plan
-
-    def sample(self, n, *, rng):
-        return self._run(n, rng)[0]
-
-    def sample_conditional(self, z_star, n: int, *, rng, conditioning=None) -> np.ndarray:
-        """Samples of ``p(ψ | z = z*)`` (seed 001 §5, Algorithm 1 with ``Z(n+1) ← z*``), shape ``(n, d)``.
-
-        Before every step the conditioning coordinates are set to ``z*`` (in the sampler's scaled
-        coordinates), then the localized split step runs; the recorded states carry ``z*``
-        exactly. ``conditioning`` lists the z-coordinates (default: the dataset's
-        ``conditioning`` seen in ``fit``, else the last ``k`` coordinates); ``z_star`` of shape
-        ``(chains, k)`` gives each chain its own value (one chain per row). The chain
-        layout (``chains``, ``steps``, ``burn_in``, ``thin``) is the sampler's: seed 001 §5 runs
-        ``n_c = 100`` decorrelation steps per closure time step.
-        """
-        cond = conditioning if conditioning is not None else self.conditioning_
-        z_star, cond = conditioning_indices(z_star, self.X_.shape[1], cond)
-        zc = (z_star - self.mean_[cond]) / self.scale_[cond]
-        out, plan = self._run(n, rng, cond, zc)
-        return set_conditioning(out, z_star, cond, plan)  # exactly z*, not a scaled round trip
 
     def _jax_run(self, x0, plan, n, rng, cond=None, zc=None):
         from genbench_plugins._bridge_jax import localized_step, run_chains_jax
