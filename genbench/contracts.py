@@ -246,6 +246,11 @@ class Sampler(Component):
     #: chains (scikit-learn's ``_set_checking_parameters``). The checks build ``cls(**checking_params)``.
     checking_params: ClassVar[dict[str, Any]] = {}
 
+    #: Parameters that set a training budget (``("steps",)``): a configuration that sets one below
+    #: its default is marked ``budget-limited`` on the leaderboard (a reduced profile, not the
+    #: sampler's converged result).
+    budget_params: ClassVar[tuple[str, ...]] = ()
+
     #: Capabilities the dataset must offer (subset of ``log_prob``, ``score``,
     #: ``support_distance``, ``conditional``); cells lacking one are ``skipped``.
     requires: ClassVar[frozenset[str]] = frozenset()

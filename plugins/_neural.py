@@ -64,6 +64,7 @@ class TorchSampler(genbench.Sampler):
     requires_packages = ("torch",)
     extra = "neural"
     preload = ("genbench_plugins._torchkit:warm",)
+    budget_params = ("steps",)  # fewer steps than the default: marked budget-limited on the leaderboard
 
     #: Parameters that are lists of hidden-layer widths (checked by :meth:`check_params`).
     layer_widths: ClassVar[tuple[str, ...]] = ()

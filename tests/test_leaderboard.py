@@ -308,3 +308,25 @@ def test_rendered_tables_show_overlapping_samplers_as_tied():
     assert [table[s][1] for s in "abc"] == ["1–2", "1–2", "3"]
     assert table["a"][4] == f"{np.mean(values['a']):.4g} ± {np.std(values['a'], ddof=1):.2g}"
     assert table["d"][-1] == "1/1" and table["c"][-1] == "0/3"
+
+
+def test_a_reduced_training_budget_is_marked_in_every_renderer():
+    """A configuration with fewer steps than its sampler's default is marked budget-limited (with the
+    budget) in the terminal, the Markdown and the HTML tables; the default budget is not marked."""
+    from genbench.reports.html import render_html
+    from genbench.reports.markdown import render_markdown
+    from genbench.reports.terminal import terminal_table
+
+    rows = [_row("net", {"steps": 100}, r, 0.2 + 0.01 * r) for r in range(2)]
+    rows += [_row("deep", {"steps": 4000}, r, 0.1 + 0.01 * r) for r in range(2)]
+    rows += [_row("kde", {}, r, 0.3 + 0.01 * r) for r in range(2)]
+    board = build_board(rows, "t", budget_defaults={"net": {"steps": 4000}, "deep": {"steps": 4000}})
+    marked = {c.sampler_id: c.budget for c in board.configs}
+    assert marked == {"net[steps=100]": "steps 100 of 4000", "deep[steps=4000]": "", "kde": ""}
+    term = terminal_table(board, width=200)
+    assert "net[steps=100] ⧗ budget-limited" in term and "budget-limited: trained with less" in term
+    assert "kde ⧗" not in term and "deep[steps=4000] ⧗" not in term
+    for text in (render_markdown(board), render_html(board)):
+        assert "budget-limited (steps 100 of 4000)" in text
+    unmarked = build_board(rows, "t")  # no sampler declares a budget: nothing is marked
+    assert "budget-limited" not in terminal_table(unmarked, width=200)

@@ -28,6 +28,8 @@ from .ranking import RankResult, rank_values
 
 #: Shown instead of a rank for a configuration that copies its training set.
 COPIES = "⚠ copies"
+#: Marks a configuration trained with less than its sampler's default budget.
+BUDGET = "⧗ budget-limited"
 #: Shown instead of a rank when no repetition gave a value (every cell failed, or the metric was NaN).
 NO_VALUE = "n/a"
 
@@ -63,6 +65,8 @@ class Config:
     diagnostics: list[tuple[int, dict[str, Any]]] = field(default_factory=list)
     #: first message of a failed cell
     failure: str = ""
+    #: what limits the training budget below the sampler's default (``steps 2000 of 16000``), or ""
+    budget: str = ""
 
     @property
     def n_cells(self) -> int:
@@ -190,6 +194,24 @@ def collect_configs(rows: list[dict[str, Any]]) -> list[Config]:
     return list(out.values())
 
 
+def mark_budgets(configs: list[Config], defaults: dict[str, dict[str, Any]]) -> None:
+    """Set ``budget`` on every configuration that trains with less than its sampler's default budget
+    (``defaults``: sampler → its ``budget_params`` with their defaults)."""
+    for c in configs:
+        short = []
+        for key, default in defaults.get(c.sampler, {}).items():
+            value = c.sampler_params.get(key, default)
+            numbers = all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in (value, default))
+            if numbers and value < default:
+                short.append(f"{key} {value:g} of {default:g}")
+        c.budget = ", ".join(short)
+
+
+def budget_label(c: Config, text: str) -> str:
+    """``text`` with the budget-limited mark, when ``c`` has one."""
+    return f"{text} {BUDGET} ({c.budget})" if c.budget else text
+
+
 def _sort_key(value: Any) -> tuple:
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return (0, float(value), "")
@@ -314,6 +336,7 @@ def build_board(
     metric: str | None = None,
     directions: dict[str, bool | None] | None = None,
     primary_metric: str | None = None,
+    budget_defaults: dict[str, dict[str, Any]] | None = None,
 ) -> Board:
     """Rank the stored ``rows`` of ``suite`` by ``metric`` (default: ``primary_metric``, else the
     first metric with a direction); :class:`GenbenchError` if nothing can be ranked."""
@@ -326,6 +349,7 @@ def build_board(
         raise GenbenchError(f"suite {suite!r} has no metric with a direction to rank by (metrics: {metrics or 'none'})")
     higher = bool(directions.get(chosen))
     configs = collect_configs(rows)
+    mark_budgets(configs, budget_defaults or {})
     order = {d: i for i, d in enumerate(dict.fromkeys(c.dataset for c in configs))}
     by_dataset: dict[str, list[Config]] = {}
     for c in configs:
@@ -363,6 +387,13 @@ COPYING_NOTE = (
     f"{COPYING_THRESHOLD} × that of fresh data points (mean `memorization` < {COPYING_THRESHOLD}): the "
     "sampler returns (near-)copies of its training set, which every accuracy metric rewards. Such a "
     "setting is shown but not ranked, and not chosen as a sampler's best setting."
+)
+
+
+#: The sentence every renderer uses to explain the budget mark.
+BUDGET_NOTE = (
+    f"{BUDGET}: trained with less than the sampler's default budget (e.g. fewer optimiser steps, in a quick "
+    "profile): its numbers are not the sampler's converged result."
 )
 
 

@@ -67,7 +67,25 @@ def load_board(store: str | Path | None, suite: str | None, *, metric: str | Non
         metric=metric,
         directions=metric_directions(metrics, plugin_dirs),
         primary_metric=suite_primary_metric(suite, plugin_dirs),
+        budget_defaults=budget_defaults({r["sampler"] for r in rows}, plugin_dirs),
     )
+
+
+def budget_defaults(samplers: set[str], plugin_dirs=()) -> dict[str, dict[str, Any]]:
+    """Each registered sampler's ``budget_params`` with their defaults (unregistered: none)."""
+    from ..plugins import get_registry
+
+    try:
+        reg = get_registry(plugin_dirs)
+    except GenbenchError:
+        return {}
+    out = {}
+    for name in samplers:
+        entry = reg.components["sampler"].get(name)
+        if entry is not None and entry.obj.budget_params:
+            defaults = entry.obj.param_defaults()
+            out[name] = {k: defaults[k] for k in entry.obj.budget_params if k in defaults}
+    return out
 
 
 def leaderboard_table(

@@ -3,7 +3,7 @@ each renderer escapes it for its format)."""
 
 from __future__ import annotations
 
-from .frame import COPIES, COPYING_NOTE, NO_VALUE, Board, Group, Standing, negative_note
+from .frame import BUDGET_NOTE, COPIES, COPYING_NOTE, NO_VALUE, Board, Group, Standing, budget_label, negative_note
 from .ranking import CLEARLY_BETTER, N_BOOT
 from .terminal import ARROWS, fmt_mean_std, fmt_num
 
@@ -53,7 +53,7 @@ def sampler_table(board: Board, group: Group) -> tuple[list[str], list[list[str]
             [
                 s.rank_label,
                 s.rank.interval() if s.rank else "—",
-                c.sampler,
+                budget_label(c, c.sampler),
                 s.best_setting(),
                 *[fmt_mean_std(c.mean(m), c.std(m)) for m in metrics],
                 f"{_sensitivity(board, s)} ({s.settings})",
@@ -86,7 +86,7 @@ def config_table(board: Board, group: Group) -> tuple[list[str], list[list[str]]
             [
                 s.rank_label,
                 s.rank.interval() if s.rank else "—",
-                c.sampler_id,
+                budget_label(c, c.sampler_id),
                 f"{c.n_ok}/{c.n_cells}",
                 *[fmt_mean_std(c.mean(m), c.std(m)) for m in metrics],
                 fmt_num(c.time_s()),
@@ -120,6 +120,8 @@ def explanations(board: Board) -> list[str]:
         COPYING_NOTE,
         f"`{NO_VALUE}` instead of a rank: no repetition gave a value (every cell failed, or the metric was NaN).",
     ]
+    if any(c.budget for c in board.configs):
+        out.append(BUDGET_NOTE)
     if not board.copying_checked:
         out.append("This suite does not measure `memorization`: copying of training points is not checked.")
     out += [negative_note(m) for m in board.negative]

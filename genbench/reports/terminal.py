@@ -12,7 +12,7 @@ from __future__ import annotations
 import shutil
 
 from ..errors import GenbenchError, did_you_mean
-from .frame import COPIES, COPYING_NOTE, Board, Standing, negative_note
+from .frame import BUDGET, BUDGET_NOTE, COPIES, COPYING_NOTE, Board, Standing, negative_note
 
 #: Direction marks in headers: higher is better, lower is better, no direction (a flag).
 ARROWS = {True: "↑", False: "↓", None: "·"}
@@ -40,7 +40,7 @@ def _cell(board: Board, s: Standing, col: str) -> str:
     if col == "ci":
         return s.rank.interval() if s.rank else "—"
     if col == "sampler":
-        return c.sampler_id
+        return f"{c.sampler_id} {BUDGET}" if c.budget else c.sampler_id
     if col == "ok":
         return f"{c.n_ok}/{c.n_cells}"
     if col == "time":
@@ -121,6 +121,8 @@ def terminal_table(board: Board, *, columns: list[str] | None = None, width: int
     notes = []
     if any(s.note == COPIES for s in lines):
         notes.append(COPYING_NOTE.replace("`", ""))
+    if any(s.config.budget for s in lines):
+        notes.append(BUDGET_NOTE)
     if not board.copying_checked:
         notes.append("memorization is not measured in this suite: copying of training points is not checked.")
     notes += [negative_note(m) for m in board.negative if m in cols]
