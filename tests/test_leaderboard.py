@@ -330,3 +330,26 @@ def test_a_reduced_training_budget_is_marked_in_every_renderer():
         assert "budget-limited (steps 100 of 4000)" in text
     unmarked = build_board(rows, "t")  # no sampler declares a budget: nothing is marked
     assert "budget-limited" not in terminal_table(unmarked, width=200)
+
+
+def test_the_summary_comes_first_ordered_by_mean_rank_with_its_interval(board_run):
+    """The cross-dataset summary: the HTML's first table, inside id="summary"; samplers ordered by mean
+    rank, each mean inside its bootstrap interval; the copier is counted in `copies`; README.md has it
+    before the per-dataset tables."""
+    from genbench.reports.frame import summarize
+
+    store, out = board_run
+    html = (out / "index.html").read_text()
+    assert html.index('id="summary"') < html.index("<table")
+    readme = (out / "README.md").read_text()
+    assert readme.index("## Summary") < readme.index("## arc[")
+    board = load_board(store, "lbtest", plugin_dirs=(str(PLUGINS),))
+    lines = summarize(board)
+    ranked = [x for x in lines if x.ranked]
+    assert [x.mean_rank for x in ranked] == sorted(x.mean_rank for x in ranked)
+    for x in ranked:
+        assert x.lo is not None and x.lo <= x.mean_rank <= x.hi, x
+    by_name = {x.sampler: x for x in lines}
+    assert by_name["copycat"].copies == 2 and by_name["copycat"].ranked == 0  # flagged, never ranked
+    assert by_name["kde"].copies == 0
+    assert lines[-1].sampler in ("copycat", "always_fails")  # never ranked: last

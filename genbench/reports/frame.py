@@ -162,6 +162,84 @@ class Board:
         return Counter(r["status"] for r in self.rows)
 
 
+@dataclass
+class SummaryLine:
+    """One sampler across every dataset configuration of a board (at its best setting in each)."""
+
+    sampler: str
+    mean_rank: float  # mean over the configurations where it is ranked of 1 + samplers with a better mean
+    lo: float | None  # 95 % bootstrap interval of the mean rank (None with one repetition)
+    hi: float | None
+    ranked: int  # configurations where it is ranked (not copying, has a value)
+    groups: int  # configurations where it ran
+    wins: int  # rank 1, alone
+    top: int  # rank 1, alone or in the top tie
+    time_s: float  # median over configurations of mean fit + sample seconds
+    peak_mb: float  # median over configurations of mean peak memory
+    copies: int  # configurations of the sampler flagged as copying
+    failed: int
+    cells: int
+    budget: str = ""  # the budget limit, where every ranked line is budget-limited alike
+
+
+def _median(xs: list[float]) -> float:
+    xs = sorted(x for x in xs if x == x)
+    if not xs:
+        return math.nan
+    mid = len(xs) // 2
+    return xs[mid] if len(xs) % 2 else 0.5 * (xs[mid - 1] + xs[mid])
+
+
+def summarize(board: Board) -> list[SummaryLine]:
+    """The cross-dataset summary: per sampler its mean rank (1 + the samplers with a better mean, averaged
+    over configurations) with a bootstrap interval (the same average per draw, draws paired across
+    configurations), wins and top ties (the conservative per-dataset ranks), cost, copying flags and
+    failures — ordered by mean rank, samplers never ranked last."""
+    sign = -1.0 if board.higher_is_better else 1.0
+    ordinal: dict[int, int] = {}  # 1 + samplers strictly better on the means: what the draws estimate
+    for g in board.groups:
+        means = {id(s): sign * s.config.mean(board.metric) for s in g.samplers if s.rank is not None}
+        for key, m in means.items():
+            ordinal[key] = 1 + sum(1 for other in means.values() if other < m)
+    lines = []
+    for sampler in dict.fromkeys(c.sampler for c in board.configs):
+        standings = [s for g in board.groups for s in g.samplers if s.config.sampler == sampler]
+        ranked = [s for s in standings if s.rank is not None]
+        ranks = [ordinal[id(s)] for s in ranked]
+        lo = hi = None
+        draws = [s.rank.draws for s in ranked]
+        if ranked and all(d is not None and len(d) == len(draws[0]) for d in draws):
+            per_draw = sum(draws) / len(draws)
+            lo, hi = (float(q) for q in _quantiles(per_draw))
+        configs = [c for c in board.configs if c.sampler == sampler]
+        budgets = {s.config.budget for s in ranked}
+        lines.append(
+            SummaryLine(
+                sampler=sampler,
+                mean_rank=_mean(ranks) if ranks else math.inf,
+                lo=lo,
+                hi=hi,
+                ranked=len(ranked),
+                groups=len(standings),
+                wins=sum(1 for s in ranked if s.rank.rank == 1 and not s.rank.tied),
+                top=sum(1 for s in ranked if s.rank.rank == 1),
+                time_s=_median([s.config.time_s() for s in standings]),
+                peak_mb=_median([_mean(s.config.peak_mem_mb) for s in standings]),
+                copies=sum(1 for c in configs if c.copies),
+                failed=sum(s.failed for s in standings),
+                cells=sum(s.cells for s in standings),
+                budget=budgets.pop() if len(budgets) == 1 else "",
+            )
+        )
+    return sorted(lines, key=lambda x: (x.mean_rank, x.sampler))
+
+
+def _quantiles(values: Any) -> tuple[float, float]:
+    import numpy as np
+
+    return float(np.quantile(values, 0.025)), float(np.quantile(values, 0.975))
+
+
 def collect_configs(rows: list[dict[str, Any]]) -> list[Config]:
     """Stored rows → configurations, in the order they first appear."""
     out: dict[tuple[str, str], Config] = {}

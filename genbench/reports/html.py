@@ -16,7 +16,7 @@ from .figures import (
     training_figures,
 )
 from .frame import COPIES, NO_VALUE, Board
-from .tables import config_table, explanations, sampler_table, summary
+from .tables import config_table, explanations, sampler_table, summary, summary_explanation, summary_table
 
 CSS = """
 body{font:14px/1.45 system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:1.5rem auto;max-width:1200px;
@@ -95,6 +95,11 @@ def render_html(
         + [f'<a href="#{a}">{escape(t)}</a>' for t, f, a in sections if f]
     )
     body.append(f"<nav>{''.join(nav)}</nav>")
+    body.append(
+        '<h2>Summary</h2><div class="scroll" id="summary">'
+        + html_table(*summary_table(board))
+        + f"</div><p>{_code(summary_explanation(board))}</p>"
+    )
     body.append("<h2>How to read it</h2><ul>" + "".join(f"<li>{_code(x)}</li>" for x in explanations(board)) + "</ul>")
     if paper:
         body.append(paper)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from .frame import Board
-from .tables import explanations, sampler_table, summary
+from .tables import explanations, sampler_table, summary, summary_explanation, summary_table
 
 
 def md_escape(text: str) -> str:
@@ -29,6 +29,7 @@ def render_markdown(board: Board, *, command: str = "", generated: str = "") -> 
         "",
         "Plots (sensitivity to the tuned parameter, M, d, runtime, Pareto fronts): `index.html`. Rows: `results.csv`.",
     ]
+    out += ["", "## Summary", "", summary_explanation(board), "", md_table(*summary_table(board))]
     out += ["", "## How to read it", ""] + [f"- {line}" for line in explanations(board)]
     for g in board.groups:
         headers, rows = sampler_table(board, g)

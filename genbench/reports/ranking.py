@@ -16,7 +16,7 @@ interval is given and no tie can be judged.
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -34,6 +34,9 @@ class RankResult:
     tied: bool
     lo: int | None
     hi: int | None
+    #: the entry's rank in each bootstrap draw (``None`` with one repetition); draws use the same
+    #: seed in every dataset configuration, so they can be averaged across configurations
+    draws: np.ndarray | None = field(default=None, repr=False, compare=False)
 
     def label(self) -> str:
         return f"{self.rank}=" if self.tied else str(self.rank)
@@ -80,4 +83,7 @@ def rank_values(values: list[dict[int, float]], higher_is_better: bool, *, seed:
     shown = 1 + clearly.sum(axis=0)
     lo = np.quantile(draw_ranks, 0.025, axis=1, method="lower")
     hi = np.quantile(draw_ranks, 0.975, axis=1, method="higher")
-    return [RankResult(int(shown[i]), bool((shown == shown[i]).sum() > 1), int(lo[i]), int(hi[i])) for i in range(k)]
+    return [
+        RankResult(int(shown[i]), bool((shown == shown[i]).sum() > 1), int(lo[i]), int(hi[i]), draw_ranks[i])
+        for i in range(k)
+    ]

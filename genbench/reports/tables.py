@@ -3,7 +3,19 @@ each renderer escapes it for its format)."""
 
 from __future__ import annotations
 
-from .frame import BUDGET_NOTE, COPIES, COPYING_NOTE, NO_VALUE, Board, Group, Standing, budget_label, negative_note
+from .frame import (
+    BUDGET,
+    BUDGET_NOTE,
+    COPIES,
+    COPYING_NOTE,
+    NO_VALUE,
+    Board,
+    Group,
+    Standing,
+    budget_label,
+    negative_note,
+    summarize,
+)
 from .ranking import CLEARLY_BETTER, N_BOOT
 from .terminal import ARROWS, fmt_mean_std, fmt_num
 
@@ -64,6 +76,53 @@ def sampler_table(board: Board, group: Group) -> tuple[list[str], list[list[str]
             ]
         )
     return headers, rows
+
+
+def summary_table(board: Board) -> tuple[list[str], list[list[str]]]:
+    """Every sampler across the board's dataset configurations, by mean rank (see :func:`summarize`)."""
+    n = len(board.groups)
+    headers = [
+        "sampler",
+        "mean rank",
+        "95% CI",
+        "wins",
+        "top tie",
+        "ranked",
+        "fit+sample s",
+        "peak MB",
+        "copies",
+        "failed",
+    ]
+    rows = []
+    for x in summarize(board):
+        name = f"{x.sampler} {BUDGET} ({x.budget})" if x.budget else x.sampler
+        rows.append(
+            [
+                name,
+                "—" if x.ranked == 0 else f"{x.mean_rank:.2f}",
+                "—" if x.lo is None else f"{x.lo:.1f}–{x.hi:.1f}",
+                f"{x.wins}/{n}",
+                f"{x.top}/{n}",
+                f"{x.ranked}/{x.groups}",
+                fmt_num(x.time_s),
+                fmt_num(x.peak_mb, ".0f"),
+                str(x.copies),
+                f"{x.failed}/{x.cells}",
+            ]
+        )
+    return headers, rows
+
+
+def summary_explanation(board: Board) -> str:
+    """What the summary's columns mean (one paragraph)."""
+    return (
+        f"Summary over the {len(board.groups)} dataset configurations, each sampler at its best setting in each: "
+        "`mean rank` is 1 + the samplers with a better mean, averaged over the configurations where it is ranked "
+        "(`ranked`; copying or valueless lines are not), "
+        "`95% CI` the 2.5–97.5 % range of its mean rank over the paired bootstrap draws, `wins` the configurations "
+        "where its per-dataset `rank` is 1 alone, `top tie` where it is 1 or `1=`, `fit+sample s` and `peak MB` "
+        "medians over configurations, `copies` its configurations flagged as copying, `failed` failed / run cells."
+    )
 
 
 def config_table(board: Board, group: Group) -> tuple[list[str], list[list[str]]]:

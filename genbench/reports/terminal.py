@@ -133,4 +133,28 @@ def terminal_table(board: Board, *, columns: list[str] | None = None, width: int
 
         title = textwrap.fill(title, width)
         notes = [textwrap.fill(n, width) for n in notes]
-    return "\n".join([title, text, *notes])
+    return "\n".join([title, _summary_text(board, fmt, width), text, *notes])
+
+
+def _summary_text(board: Board, fmt: str, width: int | None) -> str:
+    """The cross-dataset summary, first; columns dropped from the right until it fits ``width``."""
+    from tabulate import tabulate
+
+    from .tables import summary_table
+
+    headers, rows = summary_table(board)
+    names = [r[0].replace(f" ({r[0].split(' (', 1)[-1]}", "") if BUDGET in r[0] else r[0] for r in rows]
+    wanted = ["mean rank", "95% CI", "wins", "top tie", "fit+sample s"]
+    head = f"summary over {len(board.groups)} dataset configurations (mean rank: 1 + samplers with a better mean):"
+    while True:
+        keep = [headers.index(h) for h in wanted]
+        body = [[name, *(r[i] for i in keep)] for name, r in zip(names, rows, strict=True)]
+        table = tabulate(body, headers=["sampler", *wanted], tablefmt=fmt, disable_numparse=True)
+        if not width or len(wanted) <= 2 or max(map(len, table.splitlines())) <= width:
+            break
+        wanted.pop()
+    if width:
+        import textwrap
+
+        head = textwrap.fill(head, width)
+    return f"{head}\n{table}\n"
