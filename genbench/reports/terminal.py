@@ -12,7 +12,7 @@ from __future__ import annotations
 import shutil
 
 from ..errors import GenbenchError, did_you_mean
-from .frame import BUDGET, BUDGET_NOTE, COPIES, COPYING_NOTE, Board, Standing, negative_note
+from .frame import BUDGET, BUDGET_NOTE, COPIES, COPYING_NOTE, Board, Standing, negative_note, summarize
 
 #: Direction marks in headers: higher is better, lower is better, no direction (a flag).
 ARROWS = {True: "↑", False: "↓", None: "·"}
@@ -137,18 +137,24 @@ def terminal_table(board: Board, *, columns: list[str] | None = None, width: int
 
 
 def _summary_text(board: Board, fmt: str, width: int | None) -> str:
-    """The cross-dataset summary, first; columns dropped from the right until it fits ``width``."""
+    """The cross-dataset summary (:func:`~.frame.summarize`), first; columns dropped from the right
+    until it fits ``width``."""
     from tabulate import tabulate
 
-    from .tables import summary_table
-
-    headers, rows = summary_table(board)
-    names = [r[0].replace(f" ({r[0].split(' (', 1)[-1]}", "") if BUDGET in r[0] else r[0] for r in rows]
-    wanted = ["mean rank", "95% CI", "wins", "top tie", "fit+sample s"]
-    head = f"summary over {len(board.groups)} dataset configurations (mean rank: 1 + samplers with a better mean):"
+    n = len(board.groups)
+    lines = summarize(board)
+    columns = {
+        "mean rank": [("—" if x.ranked == 0 else f"{x.mean_rank:.2f}") for x in lines],
+        "95% CI": [("—" if x.lo is None else f"{x.lo:.1f}–{x.hi:.1f}") for x in lines],
+        "wins": [f"{x.wins}/{n}" for x in lines],
+        "top tie": [f"{x.top}/{n}" for x in lines],
+        "fit+sample s": [fmt_num(x.time_s) for x in lines],
+    }
+    names = [f"{x.sampler} {BUDGET}" if x.budget else x.sampler for x in lines]
+    wanted = list(columns)
+    head = f"summary over {n} dataset configurations (mean rank: 1 + samplers with a better mean):"
     while True:
-        keep = [headers.index(h) for h in wanted]
-        body = [[name, *(r[i] for i in keep)] for name, r in zip(names, rows, strict=True)]
+        body = [[name, *(columns[c][i] for c in wanted)] for i, name in enumerate(names)]
         table = tabulate(body, headers=["sampler", *wanted], tablefmt=fmt, disable_numparse=True)
         if not width or len(wanted) <= 2 or max(map(len, table.splitlines())) <= width:
             break
