@@ -181,6 +181,12 @@ class SummaryLine:
     cells: int
     budget: str = ""  # the budget limit, where every ranked line is budget-limited alike
 
+    def rank_text(self) -> str:
+        return "—" if self.ranked == 0 else f"{self.mean_rank:.2f}"
+
+    def interval_text(self) -> str:
+        return "—" if self.lo is None else f"{self.lo:.1f}–{self.hi:.1f}"
+
 
 def _median(xs: list[float]) -> float:
     xs = sorted(x for x in xs if x == x)

@@ -99,8 +99,8 @@ def summary_table(board: Board) -> tuple[list[str], list[list[str]]]:
         rows.append(
             [
                 name,
-                "—" if x.ranked == 0 else f"{x.mean_rank:.2f}",
-                "—" if x.lo is None else f"{x.lo:.1f}–{x.hi:.1f}",
+                x.rank_text(),
+                x.interval_text(),
                 f"{x.wins}/{n}",
                 f"{x.top}/{n}",
                 f"{x.ranked}/{x.groups}",

@@ -144,8 +144,8 @@ def _summary_text(board: Board, fmt: str, width: int | None) -> str:
     n = len(board.groups)
     lines = summarize(board)
     columns = {
-        "mean rank": [("—" if x.ranked == 0 else f"{x.mean_rank:.2f}") for x in lines],
-        "95% CI": [("—" if x.lo is None else f"{x.lo:.1f}–{x.hi:.1f}") for x in lines],
+        "mean rank": [x.rank_text() for x in lines],
+        "95% CI": [x.interval_text() for x in lines],
         "wins": [f"{x.wins}/{n}" for x in lines],
         "top tie": [f"{x.top}/{n}" for x in lines],
         "fit+sample s": [fmt_num(x.time_s) for x in lines],
