@@ -228,6 +228,8 @@ def execute_plan(
     with Store(store) as db:
         options = {"rerun": rerun, "pid": os.getpid(), "executor": executor.name}
         options.update(jobs=executor.jobs, device=executor.device)
+        # the metrics with their parameters: what the leaderboard's data floor recomputes (reports.floor)
+        options["metrics"] = [[name, params] for name, params in plan.suite.metrics]
         db.start_run(run_id, plan.suite.name, len(plan.cells), version, versions, options)
         counts, interrupted = _record_results(plan, skipped, todo, executor, db, run_id, progress)
     return RunSummary(

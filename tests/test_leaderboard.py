@@ -4,8 +4,10 @@ renderers (terminal, README.md, index.html) — from a small stored run with tes
 from __future__ import annotations
 
 import itertools
+import os
 import re
 import shutil
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -14,6 +16,7 @@ import pytest
 from genbench.reports.frame import COPIES, NO_VALUE
 from genbench.reports.leaderboard import build_board, load_board
 from genbench.reports.ranking import rank_values
+from genbench.reports.terminal import sig
 
 from .conftest import FIXTURES, results_json, run_cli
 
@@ -108,13 +111,13 @@ def test_readme_shows_mean_std_failures_and_best_setting(board_run):
     table = _md_rows((out / "README.md").read_text(), "arc[n_train=100]")
     kde = table["kde"]
     assert kde[3] == f"bandwidth={best_bw:g}"
-    assert kde[4] == f"{vals.mean():.4g} ± {vals.std(ddof=1):.2g}"
+    assert kde[4] == f"{sig(vals.mean())} ± {sig(vals.std(ddof=1), 2)}"  # 3 significant figures, ± with 2
     assert kde[-1] == "0/9"  # failed / cells over its 3 settings
     fails = table["always_fails"]
     assert fails[0] == NO_VALUE and fails[-1] == "3/3"
     means = {b: np.mean(v) for b, v in by_bw.items()}
     sens = np.mean([means[b] - means[best_bw] for b in means])
-    assert kde[-5].startswith(f"+{sens:.3g}") and kde[-5].endswith("(3)")  # tuning Δ over its 3 settings
+    assert kde[-2].startswith(f"+{sens:.3g}") and kde[-2].endswith("(3)")  # tuning Δ over its 3 settings
 
 
 def test_overlapping_values_are_tied_and_a_clear_gap_is_not():
@@ -219,6 +222,10 @@ def test_suite_primary_metric_is_validated(write_suite):
     assert proc.returncode == 2 and "primary_metric 'memorization' has no direction" in proc.stderr
 
 
+#: Where the browser test leaves its screenshots (printed with the test's output).
+SCREENSHOTS = Path(os.environ.get("GENBENCH_SCREENSHOTS") or tempfile.gettempdir())
+
+
 def _chrome():
     try:
         from selenium import webdriver
@@ -235,7 +242,8 @@ def _chrome():
         "--no-sandbox",
         "--disable-gpu",
         "--disable-dev-shm-usage",
-        "--window-size=1280,1800",
+        "--window-size=1400,900",
+        "--hide-scrollbars",
     ):
         opts.add_argument(arg)
     opts.set_capability("goog:loggingPrefs", {"browser": "ALL"})
@@ -261,8 +269,22 @@ def test_page_renders_in_headless_chromium(board_run, tmp_path):
         assert browser.execute_script("return performance.getEntriesByType('resource').length") == 0  # no fetch
         severe = [e for e in browser.get_log("browser") if e["level"] == "SEVERE"]
         assert not severe, severe  # failed loads are logged as SEVERE
-        shot = tmp_path / "leaderboard.png"
+        # the answer first: at 1400 × 900 the summary table is in the first viewport, the page does not
+        # scroll sideways (wide tables scroll inside their own box); at 420 px neither does the body
+        browser.set_window_size(1400, 900)
+        inner = browser.execute_script("return [window.innerWidth, window.innerHeight]")
+        top = browser.execute_script("return document.getElementById('summary').getBoundingClientRect().top")
+        assert 0 <= top < inner[1] - 100, (top, inner)
+        sideways = "return document.documentElement.scrollWidth - document.documentElement.clientWidth"
+        assert browser.execute_script(sideways) <= 0
+        assert browser.find_elements(By.CSS_SELECTOR, "#samples svg")  # the gallery drew pictures
+        assert browser.find_elements(By.XPATH, "//td[normalize-space()='data floor']")
+        shot = SCREENSHOTS / "leaderboard-1400.png"
         assert browser.save_screenshot(str(shot)) and shot.stat().st_size > 20_000
+        print(f"screenshot: {shot}")
+        browser.set_window_size(420, 900)
+        assert browser.execute_script(sideways) <= 0
+        assert browser.save_screenshot(str(SCREENSHOTS / "leaderboard-420.png"))
     finally:
         browser.quit()
 
@@ -280,12 +302,18 @@ def test_asv_results_are_plotted_over_commits(board_run, tmp_path):
         }
         (results / f"{sha[:8]}-existing.json").write_text(__import__("json").dumps(data))
     (results / "machine.json").write_text("{}")
+    benchmarks = {"bench_cells.Cells.track_sliced_w2": {"param_names": ["sampler", "dataset"]}}
+    (tmp_path / "asv" / "benchmarks.json").write_text(__import__("json").dumps(benchmarks))
     out = tmp_path / "board"
     proc = run_cli("leaderboard", "--store", str(store), "--out", str(out), "--asv-results", str(tmp_path / "asv"))
     assert proc.returncode == 0, proc.stderr
     html = (out / "index.html").read_text()
     assert "bench_cells.Cells.track_sliced_w2 over 3 commits (aaaaaaaa … cccccccc" in html
-    assert "kde, arc" in html and "bridge, arc" in html
+    assert "sampler=kde, dataset=arc" in html and "sampler=bridge, dataset=arc" in html  # parameter names
+    assert "aaaaaaa 11-14" in html and "ccccccc 11-14" in html  # commits by hash and date, not an index
+    (results / f"{'c' * 8}-existing.json").unlink()  # two commits: no trend to show, no plot
+    proc = run_cli("leaderboard", "--store", str(store), "--out", str(out), "--asv-results", str(tmp_path / "asv"))
+    assert "over 2 commits" not in (out / "index.html").read_text()
 
 
 def test_out_dir_paths_are_relative_in_the_pages(board_run, tmp_path):
@@ -293,7 +321,9 @@ def test_out_dir_paths_are_relative_in_the_pages(board_run, tmp_path):
     proc = run_cli("leaderboard", "--store", str(store), "--out", "lb", "--plugin-dir", str(PLUGINS), cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     text = (Path(tmp_path) / "lb" / "README.md").read_text()
-    assert "Regenerate: `genbench leaderboard --suite lbtest --out lb`" in text and str(tmp_path) not in text
+    # the store was given as an absolute path outside the working directory: the page names it, no more
+    assert f"Regenerate: `genbench leaderboard --suite lbtest --store {store.name} --out lb`" in text
+    assert str(tmp_path) not in text and str(store.parent) not in text
 
 
 def test_rendered_tables_show_overlapping_samplers_as_tied():
@@ -306,7 +336,7 @@ def test_rendered_tables_show_overlapping_samplers_as_tied():
     table = _md_rows(render_markdown(board), "arc[n_train=100]")
     assert [table[s][0] for s in "abcd"] == ["1=", "1=", "3", NO_VALUE]
     assert [table[s][1] for s in "abc"] == ["1–2", "1–2", "3"]
-    assert table["a"][4] == f"{np.mean(values['a']):.4g} ± {np.std(values['a'], ddof=1):.2g}"
+    assert table["a"][4] == f"{sig(np.mean(values['a']))} ± {sig(np.std(values['a'], ddof=1), 2)}"
     assert table["d"][-1] == "1/1" and table["c"][-1] == "0/3"
 
 

@@ -20,6 +20,7 @@ import numpy as np
 from ..contracts import Dataset, Sampler
 from ..plugins import get_registry, unavailable_reason
 from ..results.schema import STATUSES, Cell, CellResult
+from ..results.thumbnail import encode_thumbnail
 from .isolation import added_peak_mb
 
 __all__ = ["STATUSES", "execute_cell", "run_cell_in_worker", "skip_reason", "validate_samples"]
@@ -116,6 +117,10 @@ def execute_cell(cell: Cell, plugin_dirs: tuple[str, ...] = ()) -> CellResult:
         result.status, result.message, result.peak_mem_mb = "invalid", why, added_peak_mb()
         return result
     _score(metrics, generated, reference, X, dataset, metric_ss, result)
+    try:
+        result.thumbnail = encode_thumbnail(generated, X)
+    except Exception as exc:  # a picture never costs a result
+        result.thumbnail = {"error": f"{type(exc).__name__}: {exc}"[:200]}
     result.peak_mem_mb = added_peak_mb()
     return result
 

@@ -11,15 +11,14 @@ from pathlib import Path
 from typing import Any
 
 from .frame import Board, Config
-from .svg import PALETTE, Series, log_slope, pareto_front, plot
+from .svg import Series, log_slope_interval, pareto_front, plot, sampler_color
 
 Figure = tuple[str, str]  # (caption, svg)
 
 
 def colors(board: Board) -> dict[str, str]:
-    """One colour per sampler, the same in every figure."""
-    names = sorted({c.sampler for c in board.configs})
-    return {n: PALETTE[i % len(PALETTE)] for i, n in enumerate(names)}
+    """One colour per sampler, the same in every figure and on every page (:func:`.svg.sampler_color`)."""
+    return {n: sampler_color(n) for n in {c.sampler for c in board.configs}}
 
 
 def _number(v: Any) -> float | None:
@@ -119,12 +118,13 @@ def runtime_figures(board: Board) -> list[Figure]:
         series = []
         for s, pts in per.items():
             xy = [(x, c.time_s()) for x, c in pts]
-            slope = log_slope(xy)
-            label = f"{s} (slope {slope:.2f})" if slope is not None else s
+            fit = log_slope_interval(xy)
+            label = f"{s} (slope {fit[0]:.2f}, {fit[1]:.2f} to {fit[2]:.2f})" if fit else s
             series.append(Series(label, xy, color=colors(board)[s]))
         out.append(
             (
-                f"{_title(key)}: runtime against M (log–log); the slope is the empirical complexity exponent",
+                f"{_title(key)}: runtime against M (log–log); with ≥ 4 sizes the legend gives the fitted slope "
+                "(the empirical complexity exponent) and its 95 % interval",
                 plot(
                     series,
                     title=_title(key),
@@ -149,11 +149,13 @@ def pareto_figures(board: Board) -> list[Figure]:
             continue
         series = []
         for sampler, cs in itertools.groupby(sorted(grid, key=lambda c: c.sampler), key=lambda c: c.sampler):
+            cs = list(cs)
             pts = [(c.time_s(), c.mean(board.metric)) for c in cs]
-            series.append(Series(sampler, pts, lines=False, color=colors(board)[sampler]))
+            tips = [f"{c.sampler_id}: {_fmt3(y)} in {_fmt3(x)} s" for c, (x, y) in zip(cs, pts, strict=True)]
+            series.append(Series(sampler, pts, lines=False, color=colors(board)[sampler], tips=tips))
         all_pts = [p for s in series for p in s.points if p[0] == p[0] and p[0] > 0]
         front = pareto_front(all_pts, board.higher_is_better)
-        series.append(Series("Pareto front", front, dashed=True, hollow=[True] * len(front), color="#444444"))
+        series.append(Series("Pareto front", front, dashed=True, markers=False, color="#444444"))
         out.append(
             (
                 f"{g.dataset_id}: {board.metric} against fit + sample time, every setting; dashed: the Pareto front",
@@ -161,6 +163,47 @@ def pareto_figures(board: Board) -> list[Figure]:
             )
         )
     return out
+
+
+def summary_figure(board: Board, lines) -> list[Figure]:
+    """Every dataset at once: each sampler's mean rank (:func:`.frame.summarize`) against its median fit +
+    sample time, labelled by sampler, with the Pareto front (no sampler both faster and better ranked)."""
+    pts = [(ln, (ln.time_s, ln.mean_rank)) for ln in lines if ln.ranked and ln.time_s == ln.time_s and ln.time_s > 0]
+    if len(pts) < 2:
+        return []
+    series = [
+        Series(
+            ln.sampler,
+            [p],
+            lines=False,
+            color=sampler_color(ln.sampler),
+            annotate=True,
+            legend=False,
+            tips=[f"{ln.sampler}: mean rank {ln.rank_text()} ({ln.interval_text()}), median {_fmt3(p[0])} s"],
+        )
+        for ln, p in pts
+    ]
+    front = pareto_front([p for _, p in pts], higher_is_better=False)
+    series.append(Series("Pareto front", front, dashed=True, markers=False, color="#444444"))
+    return [
+        (
+            f"Every dataset: mean rank by {board.metric} (lower is better) against median fit + sample seconds; "
+            "dashed: the Pareto front — no sampler is both faster and better ranked than one on it",
+            plot(
+                series,
+                title="accuracy against runtime, all datasets",
+                xlabel="median fit + sample s",
+                ylabel="mean rank (1 = best)",
+                xlog=True,
+                width=640,
+                height=340,
+            ),
+        )
+    ]
+
+
+def _fmt3(v: float) -> str:
+    return f"{v:.3g}"
 
 
 def training_figures(board: Board, limit: int = 12) -> list[Figure]:
@@ -188,11 +231,21 @@ def training_figures(board: Board, limit: int = 12) -> list[Figure]:
     return out
 
 
+def _param_names(root: Path) -> dict[str, list[str]]:
+    """asv's ``benchmarks.json``: benchmark name → its parameter names (empty when absent)."""
+    try:
+        data = json.loads((root / "benchmarks.json").read_text())
+    except (OSError, ValueError):
+        return {}
+    return {k: list(v.get("param_names") or []) for k, v in data.items() if isinstance(v, dict)}
+
+
 def asv_history(results_dir: str | Path) -> dict[str, Any]:
-    """asv's stored results: ``{"commits": [(hash, date)], "series": {benchmark → {param → [(i, value)]}}}``
-    with commits in date order; empty when there are none."""
+    """asv's stored results: ``{"commits": [(hash, date ms)], "series": {benchmark → {params → [(i, value)]}}}``
+    with commits in date order and each series labelled ``name=value, …``; empty when there are none."""
     root = Path(results_dir)
     files = [p for p in root.glob("*/*.json") if p.name != "machine.json"] if root.is_dir() else []
+    names = _param_names(root)
     records = []
     for p in files:
         try:
@@ -213,35 +266,55 @@ def asv_history(results_dir: str | Path) -> dict[str, Any]:
             if not isinstance(values, list):
                 continue
             combos = list(itertools.product(*params)) if params else [()]
+            keys = names.get(name) or [f"param{j + 1}" for j in range(len(params))]
             for combo, v in zip(combos, values, strict=False):
                 if isinstance(v, (int, float)) and math.isfinite(v):
-                    label = ", ".join(str(x).strip("'") for x in combo) or "value"
+                    parts = [f"{k}={str(x).strip(chr(39))}" for k, x in zip(keys, combo, strict=False)]
+                    label = ", ".join(parts) or name.rsplit(".", 1)[-1]
                     series.setdefault(name, {}).setdefault(label, []).append((i, float(v)))
     return {"commits": commits, "series": series}
 
 
-def _asv_unit(kind: str) -> str:
-    """The y label of an asv benchmark: seconds, bytes, or the tracked metric's name."""
+def _asv_unit(kind: str) -> tuple[str, float]:
+    """The y label of an asv benchmark and the factor its values are shown with: seconds, MB, or the metric."""
     prefix, _, rest = kind.partition("_")
-    return {"time": "seconds", "peakmem": "peak memory, bytes"}.get(prefix, rest or kind)
+    return {"time": ("seconds", 1.0), "peakmem": ("peak memory, MB", 1e-6)}.get(prefix, (rest or kind, 1.0))
+
+
+#: Fewer commits than this: no history plot (one or two points say nothing about a trend).
+MIN_COMMITS = 3
 
 
 def commit_figures(results_dir: str | Path | None) -> list[Figure]:
-    """One figure per asv benchmark (``track_*`` accuracy, ``time_*`` seconds, ``peakmem_*`` bytes) over commits."""
+    """One figure per asv benchmark (``track_*`` accuracy, ``time_*`` seconds, ``peakmem_*`` MB) over
+    commits, each commit labelled by its short hash and date; none below :data:`MIN_COMMITS` commits."""
     if results_dir is None:
         return []
+    import datetime as dt
+
     hist = asv_history(results_dir)
     commits = hist["commits"]
+    if len(commits) < MIN_COMMITS:
+        return []
+    step = max(1, math.ceil(len(commits) / 8))
+    ticks = {
+        float(i): f"{sha[:7]} {dt.datetime.fromtimestamp(date / 1000, dt.timezone.utc):%m-%d}"
+        for i, (sha, date) in enumerate(commits)
+        if i % step == 0 or i == len(commits) - 1
+    }
     out = []
     for name, per in sorted(hist["series"].items()):
-        series = [Series(label, pts) for label, pts in sorted(per.items())]
         kind = name.rsplit(".", 1)[-1]
+        unit, factor = _asv_unit(kind)
+        series = [Series(label, [(x, y * factor) for x, y in pts]) for label, pts in sorted(per.items())]
         ys = [y for s in series for _, y in s.points]
         first, last = commits[0][0][:8], commits[-1][0][:8]
         out.append(
             (
-                f"{name} over {len(commits)} commits ({first} … {last}; x = commit index, oldest first)",
-                plot(series[:10], title=kind, xlabel="commit (oldest first)", ylabel=_asv_unit(kind), ylog=_uselog(ys)),
+                f"{name} over {len(commits)} commits ({first} … {last}, oldest first)",
+                plot(
+                    series[:10], title=kind, xlabel="commit (hash, date)", ylabel=unit, ylog=_uselog(ys), xticks=ticks
+                ),
             )
         )
     return out

@@ -63,6 +63,8 @@ class Config:
     peak_mem_mb: list[float] = field(default_factory=list)
     #: ``(rep, diagnostics)`` of ok cells that reported any
     diagnostics: list[tuple[int, dict[str, Any]]] = field(default_factory=list)
+    #: ``(rep, thumbnail)`` of ok cells that stored one (:mod:`genbench.results.thumbnail`)
+    thumbnails: list[tuple[int, dict[str, Any]]] = field(default_factory=list)
     #: first message of a failed cell
     failure: str = ""
     #: what limits the training budget below the sampler's default (``steps 2000 of 16000``), or ""
@@ -153,6 +155,8 @@ class Board:
     copying_checked: bool
     #: metrics with a negative mean somewhere (the README explains why that can happen)
     negative: list[str]
+    #: dataset id → metric → the data's own noise floor (:mod:`.floor`); empty when not computed
+    floors: dict[str, dict[str, float]] = field(default_factory=dict)
 
     @property
     def n_cells(self) -> int:
@@ -270,6 +274,9 @@ def collect_configs(rows: list[dict[str, Any]]) -> list[Config]:
                 c.peak_mem_mb.append(r["peak_mem_mb"])
             if r.get("diagnostics"):
                 c.diagnostics.append((int(r["rep"]), r["diagnostics"]))
+            thumb = r.get("thumbnail")
+            if isinstance(thumb, dict) and "generated" in thumb:
+                c.thumbnails.append((int(r["rep"]), thumb))
         else:
             for name in r["metrics"] or {}:
                 c.values.setdefault(name, {})

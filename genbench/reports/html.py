@@ -13,19 +13,41 @@ from .figures import (
     pareto_figures,
     runtime_figures,
     sensitivity_figures,
+    summary_figure,
     training_figures,
 )
-from .frame import COPIES, NO_VALUE, Board
-from .tables import config_table, explanations, sampler_table, summary, summary_explanation, summary_table
+from .floor import FLOOR
+from .frame import COPIES, NO_VALUE, Board, summarize
+from .gallery import gallery_html
+from .tables import (
+    config_table,
+    explanations,
+    provenance,
+    repetition_warning,
+    sampler_table,
+    summary,
+    summary_explanation,
+    summary_table,
+)
 
 CSS = """
-body{font:14px/1.45 system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:1.5rem auto;max-width:1200px;
-color:#222;padding:0 1rem}
+body{font:14px/1.45 system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:1.5rem auto;max-width:1360px;
+color:#222;padding:0 1rem;overflow-wrap:anywhere}
 h1{font-size:1.5rem}h2{font-size:1.2rem;margin-top:2rem;border-bottom:1px solid #ddd}h3{font-size:1.02rem}
 table{border-collapse:collapse;margin:.5rem 0 1rem;font-size:13px}
 th,td{border:1px solid #ddd;padding:3px 7px;text-align:right;white-space:nowrap}
 th{background:#f4f4f4}td.l,th.l{text-align:left}
 tr.copies td{background:#fff3cd}tr.novalue td{color:#888}tr.ok td{background:#e8f5e9}tr.bad td{background:#fdecea}
+tr.floor td{background:#f0f4f8;font-style:italic}
+td.pin,th.pin{position:sticky;left:0;background:#fff;z-index:1;box-shadow:1px 0 0 #ddd}th.pin{background:#f4f4f4}
+tr.copies td.pin{background:#fff3cd}tr.floor td.pin{background:#f0f4f8}
+dl.prov{display:grid;grid-template-columns:max-content auto;gap:0 .8rem;font-size:12.5px;color:#444;margin:.4rem 0}
+dl.prov dt{font-weight:600}dl.prov dd{margin:0}
+p.warn{background:#fff3cd;border:1px solid #e6c96b;padding:.4rem .6rem}
+figure.thumb{margin:.15rem .25rem .35rem 0}figure.thumb figcaption{font-size:11px;max-width:132px}
+div.gallery{display:flex;flex-wrap:wrap}p.note{font-size:12px;color:#666;margin:0}
+svg .pl{font-size:11px;font-weight:600}
+svg{max-width:100%;height:auto}
 code{background:#f4f4f4;padding:0 3px}
 nav a{margin-right:.8rem}
 figure{display:inline-block;margin:.4rem .6rem .8rem 0;vertical-align:top}
@@ -36,6 +58,8 @@ details{margin:.4rem 0 1rem}div.scroll{overflow-x:auto}
 """
 
 _LEFT = {"sampler", "best setting", "configuration", "first failure"}
+#: Columns that stay in view while a wide table scrolls sideways.
+_PIN = {"sampler", "configuration"}
 
 
 def _code(text: str) -> str:
@@ -43,18 +67,28 @@ def _code(text: str) -> str:
     return re.sub(r"`([^`]*)`", r"<code>\1</code>", escape(text))
 
 
+def _cls(header: str) -> str:
+    names = (["l"] if header in _LEFT else []) + (["pin"] if header in _PIN else [])
+    return f' class="{" ".join(names)}"' if names else ""
+
+
 def html_table(headers: list[str], rows: list[list[str]]) -> str:
-    left = [h in _LEFT for h in headers]
+    cls = [_cls(h) for h in headers]
     out = ["<table><thead><tr>"]
-    out += [f"<th{' class=l' if lf else ''}>{escape(h)}</th>" for h, lf in zip(headers, left, strict=True)]
+    out += [f"<th{c}>{escape(h)}</th>" for h, c in zip(headers, cls, strict=True)]
     out.append("</tr></thead><tbody>")
+    row_class = {COPIES: ' class="copies"', NO_VALUE: ' class="novalue"', FLOOR: ' class="floor"'}
     for row in rows:
-        cls = ' class="copies"' if row[0] == COPIES else (' class="novalue"' if row[0] == NO_VALUE else "")
-        out.append(f"<tr{cls}>")
-        out += [f"<td{' class=l' if lf else ''}>{escape(v)}</td>" for v, lf in zip(row, left, strict=True)]
+        out.append(f"<tr{row_class.get(row[0], '')}>")
+        out += [f"<td{c}>{escape(v)}</td>" for v, c in zip(row, cls, strict=True)]
         out.append("</tr>")
     out.append("</tbody></table>")
     return "".join(out)
+
+
+def _short_provenance(board: Board) -> str:
+    p = dict(provenance(board))
+    return f"commit {p['commit']}, {p['CPU']} ({p['cores']} cores), GPU {p['GPU']}, {p['run']}"
 
 
 def _figures(title: str, figs: list[tuple[str, str]], anchor: str) -> list[str]:
@@ -84,22 +118,38 @@ def render_html(
         ("Over commits (asv)", commit_figures(asv_results), "commits"),
     ]
     title = f"genbench leaderboard: {board.suite}"
-    body = [f"<h1>{escape(title)}</h1>", f"<p>{_code(summary(board))}</p>"]
-    if command:
-        body.append(
-            f"<p>Regenerate: <code>{escape(command)}</code>{escape(f' ({generated})' if generated else '')}</p>"
-        )
+    prov = "".join(f"<dt>{escape(k)}</dt><dd>{escape(v)}</dd>" for k, v in provenance(board))
+    body = [
+        f"<h1>{escape(title)}</h1>",
+        f"<p>{_code(summary(board))}</p>",
+        f'<details id="provenance"><summary>Provenance: {escape(_short_provenance(board))}</summary>'
+        f'<dl class="prov">{prov}</dl></details>',
+    ]
+    gallery = gallery_html(board)
     nav = (
-        (['<a href="#paper">paper vs measured</a>'] if paper else [])
+        ['<a href="#summary">summary</a>']
+        + (['<a href="#samples">samples</a>'] if gallery else [])
+        + (['<a href="#paper">paper vs measured</a>'] if paper else [])
         + ['<a href="#tables">tables</a>']
         + [f'<a href="#{a}">{escape(t)}</a>' for t, f, a in sections if f]
     )
     body.append(f"<nav>{''.join(nav)}</nav>")
+    warn = repetition_warning(board)
+    if warn:
+        body.append(f'<p class="warn">{escape(warn)}</p>')
     body.append(
         '<h2>Summary</h2><div class="scroll" id="summary">'
         + html_table(*summary_table(board))
         + f"</div><p>{_code(summary_explanation(board))}</p>"
     )
+    body += [f"<figure>{svg}<figcaption>{escape(cap)}</figcaption></figure>" for cap, svg in summary_figure(
+        board, summarize(board))]  # fmt: skip
+    if command:
+        body.append(
+            f"<p>Regenerate: <code>{escape(command)}</code>{escape(f' ({generated})' if generated else '')}</p>"
+        )
+    if gallery:
+        body.append(gallery)
     body.append("<h2>How to read it</h2><ul>" + "".join(f"<li>{_code(x)}</li>" for x in explanations(board)) + "</ul>")
     if paper:
         body.append(paper)

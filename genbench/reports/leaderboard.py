@@ -57,11 +57,22 @@ def _rows(store: str | Path | None, suite: str | None) -> tuple[str, list[dict[s
     return suite, results_rows(store, suite)
 
 
-def load_board(store: str | Path | None, suite: str | None, *, metric: str | None = None, plugin_dirs=()) -> Board:
-    """The ranked board of ``suite`` (default: the last one run) from the store."""
+def _run_metrics(store: str | Path | None, suite: str) -> list | None:
+    """The metrics (with parameters) the suite's last run recorded, if it did."""
+    from ..results.export import open_store
+
+    with open_store(store) as db:
+        return db.run_options(suite.split("+", 1)[0]).get("metrics") or db.run_options(suite).get("metrics")
+
+
+def load_board(
+    store: str | Path | None, suite: str | None, *, metric: str | None = None, plugin_dirs=(), floors: bool = True
+) -> Board:
+    """The ranked board of ``suite`` (default: the last one run) from the store, with the data's noise
+    floor per dataset configuration unless ``floors`` is false (see :mod:`.floor`)."""
     suite, rows = _rows(store, suite)
     metrics = list(dict.fromkeys(m for r in rows for m in (r["metrics"] or {})))
-    return build_board(
+    board = build_board(
         rows,
         suite,
         metric=metric,
@@ -69,6 +80,11 @@ def load_board(store: str | Path | None, suite: str | None, *, metric: str | Non
         primary_metric=suite_primary_metric(suite, plugin_dirs),
         budget_defaults=budget_defaults({r["sampler"] for r in rows}, plugin_dirs),
     )
+    if floors:
+        from .floor import data_floors
+
+        board.floors = data_floors(board, plugin_dirs, metrics=_run_metrics(store, suite))
+    return board
 
 
 def budget_defaults(samplers: set[str], plugin_dirs=()) -> dict[str, dict[str, Any]]:
@@ -110,6 +126,18 @@ def leaderboard_table(
     return terminal_table(board, columns=columns, width=width)
 
 
+def _shown_path(path: str | Path) -> str:
+    """A path as a page may show it: relative to the working directory, else its name (never a
+    machine's absolute path)."""
+    p = Path(path)
+    if not p.is_absolute():
+        return p.as_posix()
+    try:
+        return p.resolve().relative_to(Path.cwd().resolve()).as_posix()
+    except ValueError:
+        return p.name
+
+
 def write_leaderboard(
     out: str | Path,
     store: str | Path | None,
@@ -133,7 +161,10 @@ def write_leaderboard(
         raise GenbenchError(f"--out {out}: cannot create the directory ({exc.strerror})") from None
     if not command:
         command = (
-            f"genbench leaderboard --suite {board.suite}" + (f" --metric {metric}" if metric else "") + f" --out {out}"
+            f"genbench leaderboard --suite {board.suite}"
+            + (f" --store {_shown_path(store)}" if store else "")
+            + (f" --metric {metric}" if metric else "")
+            + f" --out {out}"
         )
     finished = max((r.get("finished_at") or "" for r in board.rows), default="")
     generated = f"cells finished up to {finished[:16]} UTC" if finished else ""

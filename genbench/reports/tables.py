@@ -3,6 +3,9 @@ each renderer escapes it for its format)."""
 
 from __future__ import annotations
 
+import math
+
+from .floor import FLOOR, FLOOR_NOTE
 from .frame import (
     BUDGET,
     BUDGET_NOTE,
@@ -43,39 +46,55 @@ def _mean(xs: list[float]) -> float | None:
     return sum(xs) / len(xs) if xs else None
 
 
+def floor_row(board: Board, group: Group, headers: list[str], metrics: list[str]) -> list[list[str]]:
+    """The ``data floor`` line of a table (``[]`` when the board has no floor for this group)."""
+    floor = board.floors.get(group.dataset_id)
+    if not floor:
+        return []
+    values = {f"{m} {ARROWS[board.directions.get(m, False)]}": fmt_mean_std(floor.get(m, math.nan), math.nan)
+              for m in metrics}  # fmt: skip
+    row = [values.get(h, "") for h in headers]
+    row[0] = FLOOR
+    row[headers.index("sampler") if "sampler" in headers else 2] = "fresh data"
+    return [row]
+
+
 def sampler_table(board: Board, group: Group) -> tuple[list[str], list[list[str]]]:
-    """Samplers at their best setting: rank, interval, setting, metrics, tuning sensitivity, cost, failures."""
+    """Samplers at their best setting: rank, interval, setting, the ranking metric, cost, the other
+    metrics, tuning sensitivity, failures; the data's floor last."""
     metrics = _metrics_shown(board, group)
+    head = [f"{m} {ARROWS[board.directions.get(m, False)]}" for m in metrics]
     headers = [
         "rank",
         "rank 95% CI",
         "sampler",
         "best setting",
-        *[f"{m} {ARROWS[board.directions.get(m, False)]}" for m in metrics],
-        "tuning Δ (settings)",
-        "fit s",
-        "sample s",
+        head[0],
+        "fit+sample s",
         "peak MB",
+        *head[1:],
+        "tuning Δ (settings)",
         "failed",
     ]
     rows = []
     for s in group.samplers:
         c = s.config
+        values = [fmt_mean_std(c.mean(m), c.std(m)) for m in metrics]
         rows.append(
             [
                 s.rank_label,
                 s.rank.interval() if s.rank else "—",
                 budget_label(c, c.sampler),
                 s.best_setting(),
-                *[fmt_mean_std(c.mean(m), c.std(m)) for m in metrics],
-                f"{_sensitivity(board, s)} ({s.settings})",
-                fmt_num(_mean(c.fit_s)),
-                fmt_num(_mean(c.sample_s)),
+                values[0],
+                fmt_num(c.time_s()),
                 _mem(s),
+                *values[1:],
+                f"{_sensitivity(board, s)} ({s.settings})",
                 f"{s.failed}/{s.cells}",
             ]
         )
-    return headers, rows
+    return headers, rows + floor_row(board, group, headers, metrics)
 
 
 def summary_table(board: Board) -> tuple[list[str], list[list[str]]]:
@@ -153,7 +172,7 @@ def config_table(board: Board, group: Group) -> tuple[list[str], list[list[str]]
                 c.failure[:120],
             ]
         )
-    return headers, rows
+    return headers, rows + floor_row(board, group, headers, metrics)
 
 
 def explanations(board: Board) -> list[str]:
@@ -173,14 +192,16 @@ def explanations(board: Board) -> list[str]:
         "`tuning Δ` is how much worse the sampler is on average over its grid than at its best setting (in units "
         f"of `{board.metric}`, and relative to the best value when that is positive), with the number of settings; "
         "a large Δ means the result depends on tuning.",
-        "`fit s`, `sample s`, `peak MB` are means over the ok repetitions of the best setting (peak MB: resident "
+        "`fit+sample s` and `peak MB` are means over the ok repetitions of the best setting (peak MB: resident "
         "memory the cell added); `failed` counts cells that errored, timed out, crashed or returned invalid "
-        "samples, over every setting.",
+        "samples, over every setting. Values: mean ± standard deviation, 3 significant figures (± 2).",
         COPYING_NOTE,
         f"`{NO_VALUE}` instead of a rank: no repetition gave a value (every cell failed, or the metric was NaN).",
     ]
     if any(c.budget for c in board.configs):
         out.append(BUDGET_NOTE)
+    if board.floors:
+        out.append(FLOOR_NOTE)
     if not board.copying_checked:
         out.append("This suite does not measure `memorization`: copying of training points is not checked.")
     out += [negative_note(m) for m in board.negative]
@@ -197,4 +218,41 @@ def summary(board: Board) -> str:
         f"Suite `{board.suite}`: {board.n_cells} cells ({parts}), {len(board.groups)} dataset configurations, "
         f"{n_samplers} sampler{'s' if n_samplers != 1 else ''}, {len(board.configs)} sampler × dataset "
         f"configurations{flag}."
+    )
+
+
+def _values(board: Board, key: str) -> str:
+    seen = list(dict.fromkeys(str((r.get("versions") or {}).get(key, "")) for r in board.rows))
+    seen = [v for v in seen if v]
+    if not seen:
+        return "not recorded"
+    return seen[0] if len(seen) == 1 else "mixed: " + ", ".join(seen[:4]) + (" …" if len(seen) > 4 else "")
+
+
+def provenance(board: Board) -> list[tuple[str, str]]:
+    """What produced the board: genbench version and commit, the machine, the numerical stack, the dates
+    (from the rows' ``versions``, ``code_version`` and ``finished_at``; ``mixed`` where rows differ)."""
+    commit = _values(board, "genbench_git")
+    codes = sorted({str(r.get("code_version") or "") for r in board.rows} - {""})
+    dates = sorted(str(r.get("finished_at") or "")[:16] for r in board.rows if r.get("finished_at"))
+    out = [
+        ("genbench", f"{_values(board, 'genbench')} (code {', '.join(c.split('+')[-1] for c in codes[:3]) or '—'})"),
+        ("commit", commit[:12] if len(commit) == 40 else commit),
+        ("CPU", _values(board, "machine_cpu")),
+        ("cores", _values(board, "machine_cores")),
+        ("GPU", _values(board, "machine_gpu")),
+        ("OS", _values(board, "machine_os")),
+    ]
+    out += [(name, _values(board, name)) for name in ("python", "numpy", "scipy", "POT", "torch", "jax")]
+    out.append(("run", f"{dates[0]} – {dates[-1]} UTC" if dates else "not recorded"))
+    return out
+
+
+def repetition_warning(board: Board) -> str:
+    """A warning when the ranks rest on one repetition ("" otherwise)."""
+    if board.repetitions >= 2:
+        return ""
+    return (
+        "Warning: one repetition per cell — ranks are strict orderings of single runs, with no interval and no "
+        "ties; a difference here may be noise. Run a profile with repetitions ≥ 3 before drawing conclusions."
     )

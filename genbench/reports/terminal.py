@@ -20,11 +20,19 @@ FIXED = ("dataset", "rank", "ci", "sampler", "ok")
 TAIL = ("time", "mem")
 
 
+def sig(x: float, digits: int = 3) -> str:
+    """``x`` to ``digits`` significant figures, trailing zeros kept (``0.100``, ``-5.50e-05``, ``1.23e+03``)."""
+    text = format(x, f"#.{digits}g")
+    mantissa, e, exp = text.partition("e")
+    return mantissa.rstrip(".") + e + exp
+
+
 def fmt_mean_std(mean: float, std: float) -> str:
-    """``0.052 ± 0.0091``; the mean alone with one value; ``—`` with none."""
+    """``0.0520 ± 0.0091``: the mean to 3 significant figures, the spread to 2; the mean alone with one
+    value; ``—`` with none."""
     if mean != mean:
         return "—"
-    return f"{mean:.4g}" if std != std else f"{mean:.4g} ± {std:.2g}"
+    return sig(mean) if std != std else f"{sig(mean)} ± {sig(std, 2)}"
 
 
 def fmt_num(x: float | None, spec: str = ".3g") -> str:

@@ -7,6 +7,7 @@ The columns are :data:`genbench.results.schema.ROW_FIELDS`; the flat export name
 from __future__ import annotations
 
 import csv
+import functools
 import io
 from pathlib import Path
 from typing import Any
@@ -19,13 +20,35 @@ _TABLE_COLUMNS = ["cell_id", "status", "fit_s", "sample_s", "metric_s", "peak_me
 
 def open_store(store: str | Path | None):
     """The existing store at ``store`` (default: ``$GENBENCH_STORE`` or ``./genbench.db``);
-    :class:`GenbenchError` if there is none."""
+    :class:`GenbenchError` if there is none. A gzip-compressed store (``*.gz``, such as the committed
+    ``leaderboard/store.db.gz``) is read from a decompressed temporary copy, read-only."""
     from .store import Store, default_store_path
 
     path = Path(store) if store else default_store_path()
     if not path.exists():
         raise GenbenchError(f"no results store at {path} (run `genbench run --suite smoke` first, or pass --store)")
+    if path.suffix == ".gz":
+        return Store(_decompressed(path), readonly=True)
     return Store(path)
+
+
+@functools.lru_cache(maxsize=8)
+def _decompressed(path: Path) -> Path:
+    """A temporary decompressed copy of a ``.gz`` store, removed when the process exits."""
+    import atexit
+    import gzip
+    import shutil
+    import tempfile
+
+    folder = Path(tempfile.mkdtemp(prefix="genbench-store-"))
+    atexit.register(shutil.rmtree, folder, True)
+    target = folder / path.name.removesuffix(".gz")
+    try:
+        with gzip.open(path, "rb") as src, target.open("wb") as dst:
+            shutil.copyfileobj(src, dst)
+    except (OSError, EOFError) as exc:
+        raise GenbenchError(f"results store {path}: not a readable gzip file ({exc})") from None
+    return target
 
 
 def results_rows(store: str | Path | None, suite: str | None, *, history: bool = False) -> list[dict[str, Any]]:

@@ -143,6 +143,8 @@ class CellResult:
     log_tail: str = ""
     log_bytes: int = 0
     diagnostics: dict[str, Any] = field(default_factory=dict)
+    #: a small picture of the generated points (see :mod:`genbench.results.thumbnail`)
+    thumbnail: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
     def empty(cls, cell: Cell, status: str, message: str = "") -> CellResult:
@@ -190,10 +192,18 @@ ROW_FIELDS: dict[str, tuple[str, str]] = {
         "JSON",
         "what the sampler reported about its fit (diagnostics_): loss curve, steps done, seconds, stop reason",
     ),
+    "thumbnail": (
+        "JSON",
+        "the first 500 generated and training points, first 3 coordinates, one byte each (the gallery)",
+    ),
     "log_bytes": ("INTEGER", "bytes the cell wrote to stdout and stderr"),
     "log_tail": ("TEXT", "the last 64 KB of that output (genbench results --cell ID --log)"),
     "code_version": ("TEXT NOT NULL", "genbench version + hash of its sources (the resume key)"),
-    "versions": ("JSON", "versions of Python, the numerical stack and plugin packages"),
+    "versions": (
+        "JSON",
+        "versions of Python, the numerical stack and plugin packages; the git commit (genbench_git); the "
+        "machine (machine_cpu, machine_cores, machine_gpu, machine_os)",
+    ),
     "run_id": ("TEXT NOT NULL", "the run that produced the row"),
     "finished_at": ("TEXT NOT NULL", "UTC time the row was written"),
 }
@@ -209,8 +219,8 @@ FLAT_PREFIXES: dict[str, str] = {
 
 #: Columns left out of the flat export (the dicts above are flattened; the as-set parameters are
 #: in the cell id; the log is read with ``genbench results --cell ID --log``; the diagnostics are
-#: curves, read from the JSON export or the store).
-FLAT_EXCLUDED = ("dataset_params", "sampler_params", "traceback", "log_tail", "diagnostics")
+#: curves, read from the JSON export or the store; the thumbnail is a picture, drawn by the leaderboard).
+FLAT_EXCLUDED = ("dataset_params", "sampler_params", "traceback", "log_tail", "diagnostics", "thumbnail")
 
 
 #: Columns of the leaderboard's frame and CSV (one line per dataset × sampler configuration), beside

@@ -79,6 +79,11 @@ class Store:
             except sqlite3.DatabaseError as exc:
                 raise GenbenchError(f"results store {self.path}: {exc}") from None
             return
+        if self.path.suffix == ".gz":
+            raise GenbenchError(
+                f"results store {self.path}: a compressed store is read-only (leaderboard, report, results); "
+                f"decompress it (gunzip -k) to add results; {hint}"
+            )
         directory = self.path.parent if str(self.path.parent) else Path(".")
         try:
             directory.mkdir(parents=True, exist_ok=True)
@@ -140,6 +145,16 @@ class Store:
 
     def finish_run(self, run_id: str, status: str) -> None:
         self.conn.execute("UPDATE runs SET finished_at = ?, status = ? WHERE run_id = ?", (_now(), status, run_id))
+
+    def run_options(self, suite: str) -> dict[str, Any]:
+        """The options of the latest run of ``suite`` (``{}`` if none was recorded)."""
+        row = self.conn.execute(
+            "SELECT options FROM runs WHERE suite = ? ORDER BY started_at DESC LIMIT 1", (suite,)
+        ).fetchone()
+        try:
+            return json.loads(row["options"]) if row and row["options"] else {}
+        except ValueError:
+            return {}
 
     # -- results
     def add_result(

@@ -92,4 +92,40 @@ def package_versions() -> dict[str, str]:
     commit = _git_commit()
     if commit:
         out["genbench_git"] = commit
+    out.update(machine())
     return dict(sorted(out.items()))
+
+
+def _cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def _gpus() -> str:
+    """Names of the NVIDIA GPUs (``nvidia-smi -L``), without importing torch; ``none`` if there is none."""
+    try:
+        text = subprocess.run(["nvidia-smi", "-L"], capture_output=True, text=True, timeout=10, check=True).stdout
+    except (OSError, subprocess.SubprocessError):
+        return "none"
+    names = [line.split(":", 1)[1].split("(UUID")[0].strip() for line in text.splitlines() if ":" in line]
+    return ", ".join(names) or "none"
+
+
+@functools.lru_cache(maxsize=1)
+def machine() -> dict[str, str]:
+    """What the results were measured on: CPU model, the cores this process may use, GPUs, OS."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        cores = os.cpu_count() or 0
+    return {
+        "machine_cpu": _cpu_model(),
+        "machine_cores": str(cores),
+        "machine_gpu": _gpus(),
+        "machine_os": f"{platform.system()} {platform.release()}",
+    }
