@@ -261,8 +261,15 @@ def _print_dry_run(plan) -> None:
 )
 @click.option("--cell", "cell_id", default=None, metavar="ID", help="Only this cell (with --log: its output).")
 @click.option("--log", "show_log", is_flag=True, help="Print the captured stdout/stderr of --cell ID.")
+@click.option(
+    "--columns",
+    default=None,
+    metavar="A,B,…",
+    help="Table columns: cell_id, dataset, sampler, rep, status, fit_s, sample_s, metric_s, time, peak_mem_mb, "
+    "device, or a metric name [default: dataset, sampler, rep, status, time and the metrics that fit].",
+)
 @_friendly
-def results(suite, fmt, history, store, cell_id, show_log) -> None:
+def results(suite, fmt, history, store, cell_id, show_log, columns) -> None:
     """Print result rows (one per cell) as a table, CSV or JSON; or one cell's captured output."""
     from .results.export import cell_log, results_rows, rows_to_csv, rows_to_table
 
@@ -285,7 +292,8 @@ def results(suite, fmt, history, store, cell_id, show_log) -> None:
     elif fmt == "csv":
         click.echo(rows_to_csv(rows), nl=False)
     else:
-        click.echo(rows_to_table(rows))
+        cols = [c.strip() for c in columns.split(",") if c.strip()] if columns else None
+        click.echo(rows_to_table(rows, cols))
 
 
 @main.command()
@@ -370,11 +378,24 @@ def list_(kind, as_json, plugin_dirs) -> None:
     if as_json:
         click.echo(json.dumps(items, indent=1, default=str))
         return
+    import shutil
+    import textwrap
+
+    width = max(40, shutil.get_terminal_size((100, 24)).columns)
+
+    def fill(text: str) -> str:  # wrap between words (and after commas), never inside one
+        return textwrap.fill(text, width, subsequent_indent="    ", break_long_words=False, break_on_hyphens=False)
+
     for it in items:
-        params = ", ".join(f"{k}={v!r}" for k, v in it.get("params", {}).items())
-        extra = f"({params})" if kind != "suites" else f"  {it.get('description', '')}"
-        unavailable = f"  — unavailable: {it['unavailable']}" if it.get("unavailable") else ""
-        click.echo(f"{it['name']}{extra}  [{it['source']}]{unavailable}")
+        click.echo(fill(it["name"] + (f"  — unavailable: {it['unavailable']}" if it.get("unavailable") else "")))
+        if kind == "suites":
+            click.echo(fill(f"    {it.get('description', '')}"))
+            profiles = ", ".join(it.get("profiles") or []) or "none"
+            click.echo(fill(f"    profiles: {profiles} (genbench run --suite {it['name']} --profile NAME)"))
+        else:
+            params = ", ".join(f"{k}={v!r}" for k, v in it.get("params", {}).items())
+            click.echo(fill(f"    {params}" if params else "    (no parameters)"))
+        click.echo(fill(f"    from {it['source']}"))
 
 
 @main.command()

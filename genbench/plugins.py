@@ -253,9 +253,12 @@ def describe_components(kind: str, plugin_dirs=()) -> list[dict[str, Any]]:
         if kind == "suite":
             item["path"] = str(entry.obj)
             try:
-                item["description"] = tomllib.loads(Path(entry.obj).read_text()).get("description", "")
+                raw = tomllib.loads(Path(entry.obj).read_text())
+                item["description"] = raw.get("description", "")
+                profiles = raw.get("profiles", {})
+                item["profiles"] = sorted(profiles) if isinstance(profiles, dict) else []
             except Exception:
-                item["description"] = ""
+                item["description"], item["profiles"] = "", []
         else:
             item["params"] = json.loads(json.dumps(entry.obj.param_defaults(), default=str))
             doc = (entry.obj.__doc__ or "").strip().splitlines()

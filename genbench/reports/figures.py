@@ -57,6 +57,9 @@ def sensitivity_figures(board: Board) -> list[Figure]:
                 )
         if series:
             xs = [x for s in series for x, _ in s.points]
+            floor = board.floors.get(g.dataset_id, {}).get(board.metric)
+            if floor is not None:
+                series.append(_floor_series([(min(xs), floor), (max(xs), floor)]))
             out.append(
                 (
                     f"{g.dataset_id}: {board.metric} against each sampler's tuned parameter "
@@ -89,6 +92,24 @@ def _axis_groups(board: Board, axis: str) -> dict[tuple, dict[str, list[tuple[fl
     return {k: v for k, v in out.items() if len({x for pts in v.values() for x, _ in pts}) >= 2}
 
 
+def _floor_series(points: list[tuple[float, float]]) -> Series:
+    """The data's noise floor as a grey dashed line (see :mod:`.floor`)."""
+    return Series("data floor", sorted(points), dashed=True, markers=False, color="#777777")
+
+
+def _floor_points(board: Board, key: tuple, axis: str) -> list[tuple[float, float]]:
+    """(axis value, floor of the ranking metric) of the dataset configurations a figure spans."""
+    dataset, rest = key
+    out = []
+    for g in board.groups:
+        x = _number(g.dataset_params.get(axis))
+        other = tuple(sorted((k, repr(v)) for k, v in g.dataset_params.items() if k != axis))
+        floor = board.floors.get(g.dataset_id, {}).get(board.metric)
+        if g.dataset == dataset and other == rest and x is not None and floor is not None:
+            out.append((x, floor))
+    return out
+
+
 def _title(key: tuple) -> str:
     dataset, rest = key
     return dataset + (f"[{','.join(f'{k}={v}' for k, v in rest)}]" if rest else "")
@@ -102,9 +123,13 @@ def axis_figures(board: Board, axis: str, label: str) -> list[Figure]:
             Series(s, [(x, c.mean(board.metric)) for x, c in pts], color=colors(board)[s]) for s, pts in per.items()
         ]
         xs = [x for s in series for x, _ in s.points]
+        floor = _floor_points(board, key, axis)
+        if floor:
+            series.append(_floor_series(floor))
         out.append(
             (
-                f"{_title(key)}: {board.metric} against {label}, each sampler at its best setting",
+                f"{_title(key)}: {board.metric} against {label}, each sampler at its best setting"
+                + ("; grey dashed: the data floor" if floor else ""),
                 plot(series, title=_title(key), xlabel=label, ylabel=_ylabel(board), xlog=_uselog(xs)),
             )
         )
@@ -156,9 +181,14 @@ def pareto_figures(board: Board) -> list[Figure]:
         all_pts = [p for s in series for p in s.points if p[0] == p[0] and p[0] > 0]
         front = pareto_front(all_pts, board.higher_is_better)
         series.append(Series("Pareto front", front, dashed=True, markers=False, color="#444444"))
+        floor = board.floors.get(g.dataset_id, {}).get(board.metric)
+        xs = [x for x, _ in all_pts]
+        if floor is not None and xs:
+            series.append(_floor_series([(min(xs), floor), (max(xs), floor)]))
         out.append(
             (
-                f"{g.dataset_id}: {board.metric} against fit + sample time, every setting; dashed: the Pareto front",
+                f"{g.dataset_id}: {board.metric} against fit + sample time, every setting; dashed: the Pareto front"
+                + ("; grey: the data floor" if floor is not None else ""),
                 plot(series, title=g.dataset_id, xlabel="fit + sample s", ylabel=_ylabel(board), xlog=True),
             )
         )

@@ -5,7 +5,15 @@ from __future__ import annotations
 import re
 
 from .frame import Board
-from .tables import explanations, sampler_table, summary, summary_explanation, summary_table
+from .tables import (
+    explanations,
+    provenance,
+    repetition_warning,
+    sampler_table,
+    summary,
+    summary_explanation,
+    summary_table,
+)
 
 
 def md_escape(text: str) -> str:
@@ -27,8 +35,14 @@ def render_markdown(board: Board, *, command: str = "", generated: str = "") -> 
         out += ["", f"Regenerate: `{command}`" + (f" ({generated})" if generated else "")]
     out += [
         "",
-        "Plots (sensitivity to the tuned parameter, M, d, runtime, Pareto fronts): `index.html`. Rows: `results.csv`.",
+        "Plots (sensitivity to the tuned parameter, M, d, runtime, Pareto fronts) and the samples: `index.html`. "
+        "Rows: `results.csv`.",
+        "",
+        "Provenance: " + md_escape("; ".join(f"{k} {v}" for k, v in provenance(board))),
     ]
+    warn = repetition_warning(board)
+    if warn:
+        out += ["", f"> **{md_escape(warn)}**"]
     out += ["", "## Summary", "", summary_explanation(board), "", md_table(*summary_table(board))]
     out += ["", "## How to read it", ""] + [f"- {line}" for line in explanations(board)]
     for g in board.groups:

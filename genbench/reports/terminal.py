@@ -4,7 +4,8 @@ Columns (``--columns`` picks them by these names): ``dataset``, ``rank``, ``ci``
 interval of the rank), ``sampler``, ``ok``, one per metric (mean ± std over repetitions),
 ``time`` (fit + sample seconds) and ``mem`` (peak MB). Metric columns with no value anywhere are
 dropped; when the table is still wider than the terminal, the least important columns go first
-(metrics after the ranking one, then memory, the interval, time) and long ids are abbreviated.
+(metrics after the ranking one, then memory, the interval, ok, memorization — a copying configuration
+still says so in its rank — and time last) and long ids are abbreviated.
 """
 
 from __future__ import annotations
@@ -69,9 +70,10 @@ def available_columns(board: Board) -> list[str]:
 
 
 def _drop_order(board: Board, cols: list[str]) -> list[str]:
-    """Columns in the order they are dropped to fit: extra metrics (last first), mem, ci, time, memorization."""
+    """Columns in the order they are dropped to fit: extra metrics (last first), mem, ci, ok, memorization
+    (a copying configuration still says so in its rank), time. Rank, sampler and the ranking metric stay."""
     extra = [m for m in board.metrics if m not in (board.metric, "memorization")]
-    order = [*reversed(extra), "mem", "ci", "time", "memorization"]
+    order = [*reversed(extra), "mem", "ci", "ok", "memorization", "time"]
     return [c for c in order if c in cols]
 
 
@@ -94,30 +96,56 @@ def terminal_table(board: Board, *, columns: list[str] | None = None, width: int
         cols = [c for c in known if c not in empty]
     lines = [s for g in board.groups for s in g.configs]
     hidden: list[str] = []
+    sections = False  # the dataset as a heading over its own table instead of a column
+
+    def floor_cells(g, cols: list[str]) -> list[str] | None:
+        floor = board.floors.get(g.dataset_id)
+        if not floor:
+            return None
+        named = {"dataset": g.dataset_id, "rank": "data floor", "sampler": "fresh data"}
+        return [named.get(c) or (fmt_mean_std(floor[c], float("nan")) if c in floor else "") for c in cols]
+
+    def rows(g, cols: list[str], limit: int | None) -> list[list[str]]:
+        body = [[_cell(board, s, c) for c in cols] for s in g.configs]
+        floor = floor_cells(g, cols)
+        body += [floor] if floor else []
+        if limit:
+            body = [[_truncate(v, limit) if c in ("dataset", "sampler") else v for c, v in zip(cols, row, strict=True)]
+                    for row in body]  # fmt: skip
+        return body
 
     def render(cols: list[str], limit: int | None = None) -> str:
-        body = []
-        for s in lines:
-            row = [_cell(board, s, c) for c in cols]
-            if limit:
-                row = [
-                    _truncate(v, limit) if c in ("dataset", "sampler") else v for c, v in zip(cols, row, strict=True)
-                ]
-            body.append(row)
-        return tabulate(body, headers=[_header(board, c) for c in cols], tablefmt=fmt, disable_numparse=True)
+        headers = [_header(board, c) for c in cols]
+        if not sections:
+            body = [row for g in board.groups for row in rows(g, cols, limit)]
+            return tabulate(body, headers=headers, tablefmt=fmt, disable_numparse=True)
+        parts = []
+        for g in board.groups:
+            table = tabulate(rows(g, cols, limit), headers=headers, tablefmt=fmt, disable_numparse=True)
+            parts.append(f"{g.dataset_id}\n{table}")
+        return "\n\n".join(parts)
+
+    def too_wide(text: str) -> bool:
+        return max(map(len, text.splitlines())) > width
 
     text = render(cols)
     if width is None and fmt == "simple":
         width = shutil.get_terminal_size((120, 24)).columns
     if width and not columns:
-        for col in _drop_order(board, cols):
-            if max(map(len, text.splitlines())) <= width:
-                break
+        order = _drop_order(board, cols)
+        while too_wide(text) and order:
+            col = order.pop(0)
+            if col == "memorization" and "dataset" in cols and not sections:
+                sections = True  # before giving up a measurement, move the dataset into headings
+                cols.remove("dataset")
+                text = render(cols)
+                if not too_wide(text):
+                    break
             cols.remove(col)
             hidden.append(col)
             text = render(cols)
         limit = 40
-        while max(map(len, text.splitlines())) > width and limit > 12:
+        while too_wide(text) and limit > 12:
             limit -= 4
             text = render(cols, limit)
     arrow = "↑ higher" if board.higher_is_better else "↓ lower"
@@ -134,6 +162,10 @@ def terminal_table(board: Board, *, columns: list[str] | None = None, width: int
     if not board.copying_checked:
         notes.append("memorization is not measured in this suite: copying of training points is not checked.")
     notes += [negative_note(m) for m in board.negative if m in cols]
+    if board.repetitions < 2:
+        from .tables import repetition_warning
+
+        notes.append(repetition_warning(board))
     if hidden:
         notes.append(f"hidden to fit the terminal: {', '.join(hidden)} (--columns picks columns)")
     if width:

@@ -12,10 +12,8 @@ import io
 from pathlib import Path
 from typing import Any
 
-from ..errors import GenbenchError
+from ..errors import GenbenchError, did_you_mean
 from .schema import flat_row
-
-_TABLE_COLUMNS = ["cell_id", "status", "fit_s", "sample_s", "metric_s", "peak_mem_mb", "device"]
 
 
 def open_store(store: str | Path | None):
@@ -83,16 +81,74 @@ def rows_to_csv(rows: list[dict[str, Any]]) -> str:
     return buf.getvalue()
 
 
-def rows_to_table(rows: list[dict[str, Any]]) -> str:
-    """A plain-text table: the main columns and every metric."""
+#: ``genbench results`` columns beside the metric names: how each is read from a row.
+TABLE_COLUMNS = {
+    "cell_id": lambda r: r["cell_id"],
+    "dataset": lambda r: r["cell_id"].split("/")[0],
+    "sampler": lambda r: r["cell_id"].split("/")[1],
+    "rep": lambda r: r["rep"],
+    "status": lambda r: r["status"] if r["status"] == "ok" else f"{r['status']}: {(r['message'] or '')[:40]}",
+    "fit_s": lambda r: r["fit_s"],
+    "sample_s": lambda r: r["sample_s"],
+    "metric_s": lambda r: r["metric_s"],
+    "time": lambda r: (r["fit_s"] or 0) + (r["sample_s"] or 0) if r["fit_s"] is not None else None,
+    "peak_mem_mb": lambda r: r["peak_mem_mb"],
+    "device": lambda r: r["device"],
+}
+#: The default set: what a cell is, whether it worked, what it cost; then the metrics, as many as fit.
+DEFAULT_TABLE_COLUMNS = ("dataset", "sampler", "rep", "status", "time")
+
+
+def rows_to_table(rows: list[dict[str, Any]], columns: list[str] | None = None, width: int | None = None) -> str:
+    """A plain-text table of the rows: ``columns`` (names of :data:`TABLE_COLUMNS` or metrics), by default
+    :data:`DEFAULT_TABLE_COLUMNS` and every metric, metrics dropped from the right and long dataset and
+    sampler ids shortened until it fits ``width`` (default: the terminal's); the last line says what
+    was left out."""
+    import shutil
+
     from tabulate import tabulate
 
     metric_names: list[str] = []
     for r in rows:
         metric_names += [m for m in r["metrics"] if m not in metric_names]
-    table = []
-    for r in rows:
-        line = [r[c] for c in _TABLE_COLUMNS] + [r["metrics"].get(m) for m in metric_names]
-        line[1] = r["status"] if r["status"] == "ok" else f"{r['status']}: {r['message'][:60]}"
-        table.append(line)
-    return tabulate(table, headers=_TABLE_COLUMNS + metric_names, floatfmt=".4g", missingval="—")
+    known = [*TABLE_COLUMNS, *metric_names]
+    if columns:
+        for c in columns:
+            if c not in known:
+                raise GenbenchError(f"--columns: unknown column {c!r}{did_you_mean(c, known)}")
+        cols = list(columns)
+    else:
+        cols = [*DEFAULT_TABLE_COLUMNS, *metric_names]
+    width = width if width is not None else shutil.get_terminal_size((120, 24)).columns
+
+    def value(r: dict[str, Any], c: str) -> Any:
+        return TABLE_COLUMNS[c](r) if c in TABLE_COLUMNS else r["metrics"].get(c)
+
+    def render(cols: list[str], limit: int = 0) -> str:
+        body = []
+        for r in rows:
+            line = [value(r, c) for c in cols]
+            if limit:
+                line = [v[: limit - 1] + "…" if c in ("dataset", "sampler", "cell_id") and isinstance(v, str)
+                        and len(v) > limit else v for c, v in zip(cols, line, strict=True)]  # fmt: skip
+            body.append(line)
+        return tabulate(body, headers=cols, floatfmt=".3g", missingval="—", disable_numparse=False)
+
+    def fits(text: str) -> bool:
+        return not width or max(map(len, text.splitlines()), default=0) <= width
+
+    text, hidden = render(cols), []
+    if not columns:
+        while not fits(text) and cols[-1] in metric_names and len(cols) > len(DEFAULT_TABLE_COLUMNS) + 1:
+            hidden.insert(0, cols.pop())
+            text = render(cols)
+        limit = 32
+        while not fits(text) and limit > 12:
+            limit -= 4
+            text = render(cols, limit)
+    if hidden:
+        import textwrap
+
+        note = f"(not shown to fit {width} columns: {', '.join(hidden)}; --columns picks, --format csv has all)"
+        text += "\n" + textwrap.fill(note, width or 120, break_on_hyphens=False)
+    return text
