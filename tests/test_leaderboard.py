@@ -383,3 +383,100 @@ def test_the_summary_comes_first_ordered_by_mean_rank_with_its_interval(board_ru
     assert by_name["copycat"].copies == 2 and by_name["copycat"].ranked == 0  # flagged, never ranked
     assert by_name["kde"].copies == 0
     assert lines[-1].sampler in ("copycat", "always_fails")  # never ranked: last
+
+
+def test_thumbnail_round_trip_keeps_outliers_where_they_are():
+    from genbench.results.thumbnail import decode_thumbnail, encode_thumbnail
+
+    rng = np.random.default_rng(0)
+    train = rng.uniform(0, 1, size=(800, 2))
+    gen = rng.uniform(0, 1, size=(700, 2))
+    gen[3] = [100.0, -50.0]  # a far outlier: drawn where it is, not clipped into the data's box
+    thumb = encode_thumbnail(gen, train)
+    g, t = decode_thumbnail(thumb)
+    assert g.shape == (500, 2) and t.shape == (500, 2) and thumb["d"] == 2
+    step = (np.asarray(thumb["hi"]) - np.asarray(thumb["lo"])) / 255
+    assert np.all(np.abs(g - gen[:500]) <= step / 2 + 1e-12) and np.all(np.abs(t - train[:500]) <= step / 2 + 1e-12)
+    assert np.allclose(g[3], [100.0, -50.0], atol=0.5)
+    assert len(__import__("json").dumps(thumb)) < 3000  # compact
+    with pytest.raises(ValueError, match="malformed thumbnail"):
+        decode_thumbnail({"dims": 2, "lo": [0, 0], "hi": [1, 1], "generated": "!!", "train": ""})
+
+
+def test_gallery_floor_and_provenance_on_the_page(board_run):
+    store, out = board_run
+    html = (out / "index.html").read_text()
+    assert html.index('id="provenance"') < html.index('id="summary"') < html.index('id="samples"')
+    rows = results_json(store)
+    commit = rows[0]["versions"].get("genbench_git")
+    if commit:  # running from a checkout
+        assert commit[:12] in html
+    assert rows[0]["versions"]["machine_cores"] in html
+    gallery = html[html.index('id="samples"') :]
+    # one picture per sampler at its best setting in each of the two 2-D configurations, the copier included
+    assert gallery.count('<figure class="thumb">') == 2 * 3  # kde, copycat, the escaped one (always_fails: none)
+    assert f"copycat · {COPIES}" in gallery and EVIL not in gallery
+    readme = (out / "README.md").read_text()
+    floor = _md_rows(readme, "arc[n_train=100]")["fresh data"]
+    assert floor[0] == "data floor"
+    board = load_board(store, "lbtest", plugin_dirs=(str(PLUGINS),))
+    for g in board.groups:
+        f = board.floors[g.dataset_id]
+        assert 0.8 < f["memorization"] < 1.25  # fresh data is as far from the training set as fresh data
+        copier = next(s for s in g.samplers if s.config.sampler == "copycat")
+        assert copier.config.mean("memorization") < 0.5 * f["memorization"]  # the planted copier is far below
+        kde = next(s for s in g.samplers if s.config.sampler == "kde")
+        assert f["sliced_w2"] < 2 * kde.config.mean("sliced_w2")  # the same order as a good sampler
+
+
+def test_floor_is_deterministic_and_cached(board_run, monkeypatch, tmp_path):
+    import genbench.reports.floor as floor_mod
+
+    store, _ = board_run
+    monkeypatch.setenv("GENBENCH_CACHE", str(tmp_path / "cache"))
+    first = load_board(store, "lbtest", plugin_dirs=(str(PLUGINS),)).floors
+    assert len(list((tmp_path / "cache" / "floors").glob("*.json"))) == 2
+
+    def boom(*a, **k):
+        raise AssertionError("recomputed a cached floor")
+
+    monkeypatch.setattr(floor_mod, "_compute", boom)
+    assert load_board(store, "lbtest", plugin_dirs=(str(PLUGINS),)).floors == first
+    monkeypatch.setenv("GENBENCH_CACHE", str(tmp_path / "other"))  # an empty cache: computing fails here, so no floor
+    assert load_board(store, "lbtest", plugin_dirs=(str(PLUGINS),)).floors == {}
+    assert load_board(store, "lbtest", plugin_dirs=(str(PLUGINS),), floors=False).floors == {}
+
+
+def test_old_store_without_thumbnails_renders_without_gallery(board_run, tmp_path):
+    import sqlite3
+
+    store, _ = board_run
+    old = tmp_path / "old.db"
+    shutil.copy(store, old)
+    with sqlite3.connect(old) as conn:
+        conn.execute("UPDATE results SET thumbnail = NULL")
+    out = tmp_path / "page"
+    proc = run_cli("leaderboard", "--store", str(old), "--out", str(out), "--plugin-dir", str(PLUGINS))
+    assert proc.returncode == 0, proc.stderr
+    html = (out / "index.html").read_text()
+    assert 'id="summary"' in html and 'id="samples"' not in html
+
+
+def test_compressed_store_renders_the_same_and_refuses_writes(board_run, tmp_path):
+    import gzip
+
+    store, out = board_run
+    packed = tmp_path / "store.db.gz"
+    packed.write_bytes(gzip.compress(Path(store).read_bytes()))
+    again = tmp_path / "again"
+    proc = run_cli("leaderboard", "--store", str(packed), "--out", str(again), "--plugin-dir", str(PLUGINS))
+    assert proc.returncode == 0, proc.stderr
+
+    def body(path: Path) -> list[str]:
+        return [line for line in path.read_text().splitlines() if not line.startswith("Regenerate")]
+
+    assert body(again / "README.md") == body(out / "README.md")
+    assert "--store store.db.gz" in (again / "README.md").read_text()
+    run = run_cli("run", "--suite", "smoke", "--store", str(packed))
+    assert run.returncode != 0 and "compressed store is read-only" in run.stderr
+    assert len(run.stderr.strip().splitlines()) == 1

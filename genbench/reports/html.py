@@ -34,11 +34,13 @@ CSS = """
 body{font:14px/1.45 system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:1.5rem auto;max-width:1360px;
 color:#222;padding:0 1rem;overflow-wrap:anywhere}
 h1{font-size:1.5rem}h2{font-size:1.2rem;margin-top:2rem;border-bottom:1px solid #ddd}h3{font-size:1.02rem}
-table{border-collapse:collapse;margin:.5rem 0 1rem;font-size:13px}
-th,td{border:1px solid #ddd;padding:3px 7px;text-align:right;white-space:nowrap}
+table{border-collapse:separate;border-spacing:0;margin:.5rem 0 1rem;font-size:13px;border-top:1px solid #ddd;
+border-left:1px solid #ddd}
+th,td{border-right:1px solid #ddd;border-bottom:1px solid #ddd;padding:3px 7px;text-align:right;white-space:nowrap}
 th{background:#f4f4f4}td.l,th.l{text-align:left}
 tr.copies td{background:#fff3cd}tr.novalue td{color:#888}tr.ok td{background:#e8f5e9}tr.bad td{background:#fdecea}
 tr.floor td{background:#f0f4f8;font-style:italic}
+table.wrap td{white-space:normal;min-width:5rem;max-width:26rem;vertical-align:top}
 td.pin,th.pin{position:sticky;left:0;background:#fff;z-index:1;box-shadow:1px 0 0 #ddd}th.pin{background:#f4f4f4}
 tr.copies td.pin{background:#fff3cd}tr.floor td.pin{background:#f0f4f8}
 dl.prov{display:grid;grid-template-columns:max-content auto;gap:0 .8rem;font-size:12.5px;color:#444;margin:.4rem 0}

@@ -282,8 +282,8 @@ def report_html(report: Report) -> str:
     notes = "".join(f"<li>{escape(n)}</li>" for n in report_notes(report))
     return (
         f'<h2 id="paper">Paper vs measured</h2><p>{escape(report_heading(report))}</p>'
-        f'<div class="scroll"><table><thead><tr>{head}</tr></thead><tbody>{"".join(body)}</tbody></table></div>'
-        + (f"<ul>{notes}</ul>" if notes else "")
+        f'<div class="scroll"><table class="wrap"><thead><tr>{head}</tr></thead>'
+        f"<tbody>{''.join(body)}</tbody></table></div>" + (f"<ul>{notes}</ul>" if notes else "")
     )
 
 

@@ -195,6 +195,8 @@ def explanations(board: Board) -> list[str]:
         "`fit+sample s` and `peak MB` are means over the ok repetitions of the best setting (peak MB: resident "
         "memory the cell added); `failed` counts cells that errored, timed out, crashed or returned invalid "
         "samples, over every setting. Values: mean ± standard deviation, 3 significant figures (± 2).",
+        "After a metric's name: `↓` lower is better, `↑` higher is better, `·` no direction — a flag, not a "
+        "score (`memorization`: about 1 for fresh data, below 0.5 a copier; neither more nor less is better).",
         COPYING_NOTE,
         f"`{NO_VALUE}` instead of a rank: no repetition gave a value (every cell failed, or the metric was NaN).",
     ]

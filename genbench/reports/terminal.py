@@ -36,8 +36,11 @@ def fmt_mean_std(mean: float, std: float) -> str:
     return sig(mean) if std != std else f"{sig(mean)} ± {sig(std, 2)}"
 
 
-def fmt_num(x: float | None, spec: str = ".3g") -> str:
-    return "—" if x is None or x != x else format(x, spec)
+def fmt_num(x: float | None, spec: str = "") -> str:
+    """``x`` to 3 significant figures (or by ``spec``); ``—`` for none or NaN."""
+    if x is None or x != x:
+        return "—"
+    return format(x, spec) if spec else sig(x)
 
 
 def _cell(board: Board, s: Standing, col: str) -> str:

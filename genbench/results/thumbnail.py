@@ -9,6 +9,7 @@ about 2.7 kB per cell. One byte is 1/255 of the box: finer than a pixel of the g
 from __future__ import annotations
 
 import base64
+import binascii
 from typing import Any
 
 import numpy as np
@@ -52,9 +53,9 @@ def decode_thumbnail(thumb: dict[str, Any]) -> tuple[np.ndarray, np.ndarray]:
         lo, hi = np.asarray(thumb["lo"], dtype=float), np.asarray(thumb["hi"], dtype=float)
 
         def unpack(text: str) -> np.ndarray:
-            raw = np.frombuffer(base64.b64decode(text), dtype=np.uint8).reshape(-1, k)
+            raw = np.frombuffer(base64.b64decode(text, validate=True), dtype=np.uint8).reshape(-1, k)
             return lo + raw.astype(np.float64) / 255.0 * (hi - lo)
 
         return unpack(thumb["generated"]), unpack(thumb["train"])
-    except (KeyError, TypeError, ValueError) as exc:
+    except (KeyError, TypeError, ValueError, binascii.Error) as exc:
         raise ValueError(f"malformed thumbnail: {exc}") from None
