@@ -492,3 +492,13 @@ def negative_note(metric: str) -> str:
     return NEGATIVE_NOTES.get(
         metric, f"{metric} has negative values: the metric is an estimate that can fall below its minimum."
     )
+
+
+def repetition_warning(board: Board) -> str:
+    """A warning when the ranks rest on one repetition ("" otherwise)."""
+    if board.repetitions >= 2:
+        return ""
+    return (
+        "Warning: one repetition per cell — ranks are strict orderings of single runs, with no interval and no "
+        "ties; a difference here may be noise. Run a profile with repetitions ≥ 3 before drawing conclusions."
+    )

@@ -248,13 +248,3 @@ def provenance(board: Board) -> list[tuple[str, str]]:
     out += [(name, _values(board, name)) for name in ("python", "numpy", "scipy", "POT", "torch", "jax")]
     out.append(("run", f"{dates[0]} – {dates[-1]} UTC" if dates else "not recorded"))
     return out
-
-
-def repetition_warning(board: Board) -> str:
-    """A warning when the ranks rest on one repetition ("" otherwise)."""
-    if board.repetitions >= 2:
-        return ""
-    return (
-        "Warning: one repetition per cell — ranks are strict orderings of single runs, with no interval and no "
-        "ties; a difference here may be noise. Run a profile with repetitions ≥ 3 before drawing conclusions."
-    )

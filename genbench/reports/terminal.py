@@ -13,7 +13,17 @@ from __future__ import annotations
 import shutil
 
 from ..errors import GenbenchError, did_you_mean
-from .frame import BUDGET, BUDGET_NOTE, COPIES, COPYING_NOTE, Board, Standing, negative_note, summarize
+from .frame import (
+    BUDGET,
+    BUDGET_NOTE,
+    COPIES,
+    COPYING_NOTE,
+    Board,
+    Standing,
+    negative_note,
+    repetition_warning,
+    summarize,
+)
 
 #: Direction marks in headers: higher is better, lower is better, no direction (a flag).
 ARROWS = {True: "↑", False: "↓", None: "·"}
@@ -166,8 +176,6 @@ def terminal_table(board: Board, *, columns: list[str] | None = None, width: int
         notes.append("memorization is not measured in this suite: copying of training points is not checked.")
     notes += [negative_note(m) for m in board.negative if m in cols]
     if board.repetitions < 2:
-        from .tables import repetition_warning
-
         notes.append(repetition_warning(board))
     if hidden:
         notes.append(f"hidden to fit the terminal: {', '.join(hidden)} (--columns picks columns)")
