@@ -17,13 +17,12 @@ from .figures import (
     training_figures,
 )
 from .floor import FLOOR
-from .frame import COPIES, NO_VALUE, Board, summarize
+from .frame import COPIES, NO_VALUE, Board, repetition_warning, summarize
 from .gallery import gallery_html
 from .tables import (
     config_table,
     explanations,
     provenance,
-    repetition_warning,
     sampler_table,
     summary,
     summary_explanation,

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import re
 
-from .frame import Board
+from .frame import Board, repetition_warning
 from .tables import (
     explanations,
     provenance,
-    repetition_warning,
     sampler_table,
     summary,
     summary_explanation,
