@@ -8,7 +8,15 @@ import pytest
 
 import genbench
 from genbench.plugins import get_registry
-from genbench.reports.paper import NOT_REPRODUCED, NOT_RUN, REPRODUCED, build_report, render_report, report_heading
+from genbench.reports.paper import (
+    NOT_LOCATED,
+    NOT_REPRODUCED,
+    NOT_RUN,
+    REPRODUCED,
+    build_report,
+    render_report,
+    report_heading,
+)
 from genbench.spec.suite import load_suite
 
 from .conftest import run_cli
@@ -95,13 +103,15 @@ def test_verdicts_follow_the_checks(ran):
     report = build_report(suite, store)
     assert report.profile is None and report.n_ok == report.n_cells == 8
     got = {v.claim.id: v for v in report.verdicts}
-    assert got["best-h"].verdict == REPRODUCED  # argmin 0.05, one grid step from 0.2
+    # the sliced distance keeps falling to the smallest bandwidth: the argmin 0.05 is the grid's edge, so
+    # no minimum was located — one grid step from 0.2 or not
+    assert got["best-h"].verdict == NOT_LOCATED and "edge" in got["best-h"].measured
     assert "per rep: 0.05 ×2" in got["best-h"].measured
-    assert got["wrong-h"].verdict == NOT_REPRODUCED
+    assert got["wrong-h"].verdict == NOT_LOCATED
     assert got["w1-broad"].verdict == REPRODUCED and "(2 reps)" in got["w1-broad"].measured
     assert got["order"].verdict == REPRODUCED and "broad" in got["order"].measured
     assert got["full-only"].verdict == NOT_RUN and "quick" in got["full-only"].measured
-    assert report.counts() == {REPRODUCED: 3, NOT_REPRODUCED: 1, NOT_RUN: 1}
+    assert report.counts() == {REPRODUCED: 2, NOT_REPRODUCED: 0, NOT_LOCATED: 2, NOT_RUN: 1}
     assert report_heading(report).endswith("1 not run (1 of them another profile's claims)")
 
 
@@ -120,10 +130,10 @@ def test_cli_prints_claim_paper_measured_verdict_and_notes(ran):
     for text in ("tiny-paper", "profile (no profile)", "best-h", "Table 9", "not reproduced", "reproduced", "not run"):
         assert text in out
     assert "slip in the paper: the paper prints 0.02 once" in out
-    assert "believed cause: a planted wrong claim" in out
+    assert "wrong-h — not located; believed cause: a planted wrong claim" in out
     md = run_cli("report", str(suite), "--store", str(store), "--format", "markdown").stdout
     assert md.startswith("## tiny-paper: paper vs measured")
-    assert "| claim | source | paper | check | measured | verdict |" in md
+    assert "| claim | source | paper | check | measured | control | verdict |" in md
 
 
 def test_leaderboard_html_has_the_report_section(ran, tmp_path):
@@ -136,7 +146,7 @@ def test_leaderboard_html_has_the_report_section(ran, tmp_path):
 
     page = render_html(load_board(store, "tiny-paper"), paper=report_html(report))
     assert '<h2 id="paper">Paper vs measured</h2>' in page and 'href="#paper"' in page
-    assert page.count('<tr class="bad">') == 1
+    assert page.count('<tr class="bad">') == 2  # the two argmins on the grid's edge
 
 
 def _suite_with(tmp_path, claim: str) -> str:
@@ -206,3 +216,126 @@ def test_shipped_paper_suites_have_quick_and_paper_profiles_and_claims(name):
         assert suite.name == f"{name}:{profile}" and suite.paper == base.paper
     for claim in base.paper.claims:  # a claim that can fail says why when it does, or its check is obvious
         assert claim.claim and claim.source and claim.criterion()
+
+
+# Synthetic rows with planted values: each verdict of the vocabulary has a case that must give it.
+VERDICT_SUITE = """
+name = "verdicts"
+seed = 0
+repetitions = 5
+metrics = ["sliced_w1"]
+[datasets.gauss_pair]
+n_train = 100
+[samplers.kde]
+bandwidth = [0.05, 0.2, 1.0, 3.0]
+[paper]
+[[paper.claims]]
+id = "inside"
+claim = "minimum at h = 0.2"
+paper = 0.2
+check = "argmin"
+metric = "sliced_w1"
+sampler = "kde"
+over = "bandwidth"
+[[paper.claims]]
+id = "edge"
+claim = "minimum at h = 1 exactly"
+paper = 1.0
+check = "argmin"
+metric = "sliced_w1"
+sampler = "kde"
+over = "bandwidth"
+steps = 0
+[[paper.claims]]
+id = "clear"
+claim = "h = 0.2 beats h = 1"
+paper = "0.2 < 1"
+check = "ordering"
+metric = "sliced_w1"
+order = ["kde[bandwidth=0.2]", "kde[bandwidth=1.0]"]
+control = {sampler = "kde[bandwidth=3.0]", replaces = "kde[bandwidth=0.2]"}
+[[paper.claims]]
+id = "tie"
+claim = "h = 0.05 beats h = 1"
+paper = "0.05 < 1"
+check = "ordering"
+metric = "sliced_w1"
+order = ["kde[bandwidth=0.05]", "kde[bandwidth=1.0]"]
+[[paper.claims]]
+id = "useless"
+claim = "h = 0.2 lies below 10"
+paper = 10
+check = "value"
+metric = "sliced_w1"
+sampler = "kde[bandwidth=0.2]"
+bounds = [0, 10]
+control = {sampler = "kde[bandwidth=3.0]", label = "the broadest kernel"}
+[[paper.claims]]
+id = "tuned"
+claim = "h = 0.2 gives 0.1"
+paper = 0.1
+check = "value"
+metric = "sliced_w1"
+sampler = "kde[bandwidth=0.2]"
+tolerance = 0.02
+calibrates = "bandwidth"
+"""
+
+# per bandwidth, per repetition: 0.2 clearly best, 3.0 clearly worst... except that "edge" needs the
+# argmin on an edge: the rows below are used twice, once as is and once with 3.0 made the best.
+PLANTED = {
+    0.05: [0.30, 0.10, 0.32, 0.12, 0.31],  # noisy: against 1.0 (≈ 0.25) the order of means holds, not the draws
+    0.2: [0.10, 0.11, 0.09, 0.10, 0.10],
+    1.0: [0.25, 0.24, 0.26, 0.25, 0.25],
+    3.0: [0.90, 0.95, 0.85, 0.90, 0.92],
+}
+
+
+def _planted_rows(values: dict[float, list[float]]) -> list[dict]:
+    rows = []
+    for h, per_rep in values.items():
+        for rep, v in enumerate(per_rep):
+            rows.append(
+                {
+                    "cell_id": f"gauss_pair[n_train=100]/kde[bandwidth={h:g}]/rep={rep}",
+                    "dataset": "gauss_pair",
+                    "dataset_config": {"n_train": 100, "mu": 3.0},
+                    "sampler": "kde",
+                    "sampler_config": {"bandwidth": h},
+                    "rep": rep,
+                    "status": "ok",
+                    "metrics": {"sliced_w1": v},
+                }
+            )
+    return rows
+
+
+def test_every_verdict_has_a_case_that_gives_it(tmp_path):
+    from genbench.reports.paper import CALIBRATED, NOT_LOCATED, TIE, UNINFORMATIVE, Report, evaluate
+
+    path = tmp_path / "verdicts.toml"
+    path.write_text(VERDICT_SUITE)
+    paper = load_suite(path, get_registry()).paper
+    got = {v.claim.id: v for v in evaluate(paper, _planted_rows(PLANTED), None)}
+    assert got["inside"].verdict == REPRODUCED  # argmin 0.2, inside the grid
+    assert got["edge"].verdict == NOT_REPRODUCED  # argmin 0.2 is a step from 1.0 (0 allowed), not on an edge
+    assert got["clear"].verdict == REPRODUCED and "fails the claim" in got["clear"].control
+    assert got["tie"].verdict == TIE and "paired bootstrap" in got["tie"].measured  # means ordered, draws not
+    assert got["useless"].verdict == UNINFORMATIVE and "the broadest kernel" in got["useless"].control
+    assert got["tuned"].verdict == CALIBRATED  # met, but its value set the bandwidth
+    shifted = {**PLANTED, 3.0: [0.01, 0.02, 0.01, 0.02, 0.01]}  # now the argmin sits on the top edge
+    got = {v.claim.id: v for v in evaluate(paper, _planted_rows(shifted), None)}
+    assert got["edge"].verdict == NOT_LOCATED and "edge" in got["edge"].measured
+    assert got["inside"].verdict == NOT_LOCATED  # a claim at 0.2 is not "one step away" from an edge argmin
+    # 0.2 still beats 1.0, but now so does the control (3.0 in 0.2's place): the check cannot tell
+    assert got["clear"].verdict == UNINFORMATIVE and "meets the claim" in got["clear"].control
+    text = render_report(Report("verdicts", None, "verdicts", paper, verdicts=list(got.values())), width=200)
+    assert "control" in text and "none named" in text and "uninformative" in text
+
+
+def test_control_must_name_a_group_of_the_order(tmp_path):
+    text = VERDICT_SUITE.replace('replaces = "kde[bandwidth=0.2]"', 'replaces = "kde[bandwidth=0.5]"')
+    path = tmp_path / "bad.toml"
+    path.write_text(text)
+    with pytest.raises(genbench.GenbenchError, match=r"control\.replaces: 'kde\[bandwidth=0\.5\]' is not a group"):
+        load_suite(path, get_registry())

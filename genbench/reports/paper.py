@@ -1,14 +1,27 @@
 """Paper vs measured: each claim of a suite's ``[paper]`` table (:mod:`genbench.spec.claims`) checked
 against the stored results of one profile — ``genbench report SUITE``.
 
-A verdict is ``reproduced``, ``not reproduced`` or ``not run`` (no finished cell the claim needs,
-or a claim the profile does not check). Measured values are the mean ± std over the selected
-cells (repetitions); an argmin claim also gives the argmin of each repetition. A claim that does
-not reproduce shows the cause its suite states; a known slip of the paper is shown beside it.
+Verdicts:
+
+* ``reproduced`` — the measurement meets the claim, and its negative control (if named) does not;
+* ``not reproduced`` — it does not meet the claim; ``not reproduced (tie)`` — an ordering whose
+  means go the claimed way but which the paired bootstrap over repetitions cannot separate (a
+  neighbour is better in fewer than 97.5 % of the draws);
+* ``not located`` — an argmin claim whose measured argmin lies on an edge of the swept grid: no
+  minimum was found, whatever the paper's value;
+* ``calibrated`` — met, but the claim's value was used to set a free parameter (``calibrates``);
+* ``uninformative`` — met, and the negative control meets it too: the check cannot tell;
+* ``not run`` — no finished cell the claim needs, or a claim the profile does not check.
+
+Measured values are the mean ± std over the selected cells (repetitions); an argmin claim also
+gives the argmin of each repetition. The ``control`` column shows the control's measurement and
+whether it meets the claim. A claim that does not reproduce shows the cause its suite states; a
+known slip of the paper is shown beside it.
 """
 
 from __future__ import annotations
 
+import itertools
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,6 +34,12 @@ from ..params import format_value
 from ..spec.claims import Claim, PaperTable
 
 REPRODUCED, NOT_REPRODUCED, NOT_RUN = "reproduced", "not reproduced", "not run"
+TIE, NOT_LOCATED = "not reproduced (tie)", "not located"
+CALIBRATED, UNINFORMATIVE = "calibrated", "uninformative"
+#: Every verdict, in the order the report counts them.
+VERDICTS = (REPRODUCED, CALIBRATED, UNINFORMATIVE, NOT_REPRODUCED, TIE, NOT_LOCATED, NOT_RUN)
+#: Paired bootstrap of an ordering: draws, and the share of draws a neighbour must win to be "better".
+N_BOOT, CLEARLY = 2000, 0.975
 
 
 @dataclass
@@ -32,6 +51,8 @@ class Verdict:
     measured: str
     value: float | None = None
     n: int = 0
+    #: the negative control's measurement and whether it meets the claim ("" without a control)
+    control: str = ""
 
 
 @dataclass
@@ -48,7 +69,7 @@ class Report:
 
     def counts(self) -> dict[str, int]:
         c = Counter(v.verdict for v in self.verdicts)
-        return {k: c.get(k, 0) for k in (REPRODUCED, NOT_REPRODUCED, NOT_RUN)}
+        return {k: c.get(k, 0) for k in VERDICTS if c.get(k) or k in (REPRODUCED, NOT_REPRODUCED, NOT_RUN)}
 
 
 def _fmt(x: float) -> str:
@@ -110,12 +131,16 @@ def _argmin(claim: Claim, rows: list[dict[str, Any]]) -> Verdict:
     exact = [i for i, x in enumerate(grid) if format_value(x) == format_value(paper)]
     pos = float(exact[0]) if exact else pos - 0.5
     ok = abs(best - pos) <= claim.steps
+    edge = len(grid) >= 2 and best in (0, len(grid) - 1)
     per_rep = Counter(format_value(min(d, key=d.get)) for d in by_rep.values() if len(d) == len(grid))
     spread = ", ".join(f"{k} ×{n}" for k, n in sorted(per_rep.items(), key=lambda kv: (-kv[1], float(kv[0]))))
     text = f"{format_value(grid[best])} (mean {claim.metric} {_fmt(means[best])}"
     text += f"; per rep: {spread})" if spread else ")"
     text += f" on {format_value(grid[0])}…{format_value(grid[-1])} ({len(grid)} values)"
-    return Verdict(claim, REPRODUCED if ok else NOT_REPRODUCED, text, grid[best], len(vals))
+    if edge:
+        text += "; on the grid's edge"
+    verdict = NOT_LOCATED if edge else (REPRODUCED if ok else NOT_REPRODUCED)
+    return Verdict(claim, verdict, text, grid[best], len(vals))
 
 
 def _value(claim: Claim, rows: list[dict[str, Any]]) -> Verdict:
@@ -137,7 +162,7 @@ def _value(claim: Claim, rows: list[dict[str, Any]]) -> Verdict:
 
 
 def _ordering(claim: Claim, rows: list[dict[str, Any]]) -> Verdict:
-    means, parts, n = [], [], 0
+    means, parts, n, by_rep = [], [], 0, []
     for g in claim.order:
         vals = _values(_select(rows, g.dataset, g.sampler), claim.metric)
         if not vals:
@@ -148,10 +173,49 @@ def _ordering(claim: Claim, rows: list[dict[str, Any]]) -> Verdict:
         xs = [v for _, v in vals]
         means.append(float(np.mean(xs)))
         parts.append(f"{g.label} {_mean_std(xs)}")
+        by_rep.append({int(r["rep"]): v for r, v in vals})
         n += len(xs)
-    diffs = np.diff(means)
-    ok = bool(np.all(diffs > 0) if claim.direction == "increasing" else np.all(diffs < 0))
-    return Verdict(claim, REPRODUCED if ok else NOT_REPRODUCED, "; ".join(parts), None, n)
+    sign = 1.0 if claim.direction == "increasing" else -1.0
+    if not all(sign * d > 0 for d in np.diff(means)):
+        return Verdict(claim, NOT_REPRODUCED, "; ".join(parts), None, n)
+    shares = [_paired_share(a, b, sign) for a, b in itertools.pairwise(by_rep)]
+    weakest = None if any(x is None for x in shares) else min(shares)
+    text = "; ".join(parts)
+    if weakest is None:
+        return Verdict(claim, REPRODUCED, text + " (one shared repetition: order of the means, no bootstrap)", None, n)
+    if weakest < CLEARLY:
+        return Verdict(claim, TIE, text + f"; weakest step holds in {weakest:.0%} of paired bootstrap draws", None, n)
+    return Verdict(claim, REPRODUCED, text, None, n)
+
+
+def _paired_share(a: dict[int, float], b: dict[int, float], sign: float) -> float | None:
+    """Share of paired bootstrap draws (repetitions resampled jointly) in which ``b`` follows ``a`` in the
+    claimed direction; ``None`` with fewer than two shared repetitions."""
+    reps = sorted(a.keys() & b.keys())
+    if len(reps) < 2:
+        return None
+    diff = np.array([sign * (b[r] - a[r]) for r in reps])
+    rng = np.random.default_rng(0)  # fixed: a report is a pure function of the stored rows
+    draws = diff[rng.integers(0, len(diff), size=(N_BOOT, len(diff)))].mean(axis=1)
+    return float(np.mean(draws > 0))
+
+
+def _with_control(claim: Claim, verdict: Verdict, run) -> Verdict:
+    """Run the negative control (the same check on the control's selection) and settle the verdict:
+    a met claim whose control meets it too is uninformative; a met calibration is calibrated."""
+    met = verdict.verdict == REPRODUCED
+    control = claim.control_claim()
+    if control is not None:
+        cv = run(control)
+        meets = cv.verdict == REPRODUCED
+        state = "not run" if cv.verdict == NOT_RUN else ("meets the claim" if meets else "fails the claim")
+        verdict.control = f"{claim.control.label}: {cv.measured} — {state}"
+        if met and meets:
+            verdict.verdict = UNINFORMATIVE
+            return verdict
+    if met and claim.calibrates:
+        verdict.verdict = CALIBRATED
+    return verdict
 
 
 def evaluate(paper: PaperTable, rows: list[dict[str, Any]], profile: str | None) -> list[Verdict]:
@@ -163,7 +227,7 @@ def evaluate(paper: PaperTable, rows: list[dict[str, Any]], profile: str | None)
             out.append(_not_run(claim, f"checked by the {', '.join(claim.profiles)} profile, not {shown}"))
             continue
         check = {"argmin": _argmin, "value": _value, "ordering": _ordering}[claim.check]
-        out.append(check(claim, rows))
+        out.append(_with_control(claim, check(claim, rows), lambda c, check=check: check(c, rows)))
     return out
 
 
@@ -206,7 +270,7 @@ def build_report(
 
 # ------------------------------------------------------------------------------ rendering
 
-HEADERS = ["claim", "source", "paper", "check", "measured", "verdict"]
+HEADERS = ["claim", "source", "paper", "check", "measured", "control", "verdict"]
 
 
 def report_rows(report: Report) -> list[list[str]]:
@@ -218,7 +282,8 @@ def report_rows(report: Report) -> list[list[str]]:
             format_value(v.claim.paper),
             f"{v.claim.metric}: {v.claim.criterion()}",
             v.measured,
-            v.verdict,
+            v.control or "— (none named)",
+            v.verdict + (f" ({v.claim.calibrates} set from it)" if v.verdict == CALIBRATED else ""),
         ]
         for v in report.verdicts
     ]
@@ -243,9 +308,14 @@ def report_notes(report: Report) -> list[str]:
     for v in report.verdicts:
         if v.claim.slip:
             out.append(f"{v.claim.id} — slip in the paper: {v.claim.slip}")
-        if v.verdict == NOT_REPRODUCED:
+        if v.verdict in (NOT_REPRODUCED, TIE, NOT_LOCATED):
             cause = v.claim.cause or "no cause stated yet"
-            out.append(f"{v.claim.id} — not reproduced; believed cause: {cause}")
+            out.append(f"{v.claim.id} — {v.verdict}; believed cause: {cause}")
+        if v.verdict == UNINFORMATIVE:
+            out.append(f"{v.claim.id} — uninformative: the negative control ({v.claim.control.label}) meets it too")
+    missing = [v.claim.id for v in report.verdicts if v.claim.control is None]
+    if missing:
+        out.append(f"No negative control named (these verdicts could not have been told apart): {', '.join(missing)}")
     return out
 
 
@@ -264,7 +334,7 @@ def render_report(report: Report, fmt: str = "terminal", width: int | None = Non
     from tabulate import tabulate
 
     width = width or shutil.get_terminal_size((120, 24)).columns
-    widths = [max(24, width // 4), 14, 10, max(18, width // 6), max(24, width // 4), 14]
+    widths = [max(20, width // 5), 12, 10, max(16, width // 7), max(20, width // 5), max(16, width // 7), 14]
     table = tabulate(rows, headers=HEADERS, tablefmt="simple_grid", maxcolwidths=widths)
     notes = [textwrap.fill(n, width=max(40, width), subsequent_indent="  ") for n in report_notes(report)]
     return "\n".join([report_heading(report), table, *notes]) + "\n"
@@ -277,7 +347,9 @@ def report_html(report: Report) -> str:
     head = "".join(f"<th class=l>{escape(h)}</th>" for h in HEADERS)
     body = []
     for row, v in zip(report_rows(report), report.verdicts, strict=True):
-        cls = {REPRODUCED: "ok", NOT_REPRODUCED: "bad", NOT_RUN: "novalue"}[v.verdict]
+        cls = {REPRODUCED: "ok", NOT_REPRODUCED: "bad", TIE: "bad", NOT_LOCATED: "bad", NOT_RUN: "novalue"}.get(
+            v.verdict, "copies"
+        )
         body.append(f'<tr class="{cls}">' + "".join(f"<td class=l>{escape(c)}</td>" for c in row) + "</tr>")
     notes = "".join(f"<li>{escape(n)}</li>" for n in report_notes(report))
     return (

@@ -24,7 +24,22 @@ profiles = ["paper"]                # only these profiles check it (default: eve
 within ``tolerance`` (absolute) or ``rel_tolerance``, or asks it to lie in ``bounds = [lo, hi]``.
 ``check = "ordering"`` lists ``order = [...]`` groups — a sampler selector, or a table
 ``{sampler = …, dataset = …, label = …}`` — whose means must increase (``direction =
-"decreasing"``: decrease) in that order. Validated when the suite loads, with one-line errors.
+"decreasing"``: decrease) in that order, judged by the paired bootstrap over repetitions.
+
+Every claim should be able to fail. ``control`` names a **negative control**: a sampler selector or
+``{sampler = …, dataset = …, label = …}`` that must *not* meet the claim — the same check with the
+control's selection in place of the claim's (for an ordering, in place of the group ``replaces``
+names, default the first: the claimed best). A claim whose control meets it too is
+``uninformative``. ``calibrates = "noise"`` marks a claim whose value was used to set a free
+parameter: met, it is ``calibrated``, never ``reproduced``.
+
+```toml
+control = {sampler = "kde[bandwidth=0.3]", label = "an over-smoothed KDE"}
+control = {sampler = "ula", replaces = "bridge"}     # an ordering: ula in bridge's place must fail
+calibrates = "noise"
+```
+
+Validated when the suite loads, with one-line errors.
 """
 
 from __future__ import annotations
@@ -42,7 +57,21 @@ if TYPE_CHECKING:
     from .suite import Suite
 
 CHECKS = ("argmin", "value", "ordering")
-_COMMON = {"id", "claim", "check", "metric", "paper", "source", "dataset", "sampler", "slip", "cause", "profiles"}
+_COMMON = {
+    "id",
+    "claim",
+    "check",
+    "metric",
+    "paper",
+    "source",
+    "dataset",
+    "sampler",
+    "slip",
+    "cause",
+    "profiles",
+    "control",
+    "calibrates",
+}
 _KEYS = {
     "argmin": _COMMON | {"over", "steps"},
     "value": _COMMON | {"expected", "tolerance", "rel_tolerance", "bounds"},
@@ -82,6 +111,25 @@ class Claim:
     slip: str = ""
     cause: str = ""
     profiles: tuple[str, ...] | None = None
+    #: the negative control: a selection that must not meet the claim (see the module docstring)
+    control: Group | None = None
+    #: for an ordering: the index of the group the control takes the place of
+    control_replaces: int = 0
+    #: the free parameter this claim's value was used to set ("" if none)
+    calibrates: str = ""
+
+    def control_claim(self) -> Claim | None:
+        """The same check on the control's selection (``None`` without a control)."""
+        import dataclasses
+
+        c = self.control
+        if c is None:
+            return None
+        if self.check == "ordering":
+            order = list(self.order)
+            order[self.control_replaces] = c
+            return dataclasses.replace(self, order=tuple(order), control=None)
+        return dataclasses.replace(self, dataset=c.dataset, sampler=c.sampler, control=None)
 
     def checked_by(self, profile: str | None) -> bool:
         """Whether a run of ``profile`` (``None``: no profile) checks this claim."""
@@ -166,7 +214,31 @@ def parse_claim(raw: Any, suite: Suite, registry: Registry, where: str) -> Claim
     where = f"{where} ({cid})"
     kw = _common_fields(raw, cid, suite, registry, where)
     kw.update(_CHECK_FIELDS[kw["check"]](raw, kw, suite, registry, where))
+    kw.update(_control_fields(raw, kw, suite, registry, where))
     return Claim(**kw)
+
+
+def _control_fields(raw: dict[str, Any], kw: dict[str, Any], suite: Suite, registry: Registry, where: str) -> dict:
+    """``control`` (a group, plus ``replaces`` for an ordering) and ``calibrates``."""
+    out: dict[str, Any] = {"calibrates": _text(raw, "calibrates", where)}
+    item = raw.get("control")
+    if item is None:
+        return out
+    replaces = 0
+    if isinstance(item, dict) and "replaces" in item:
+        item = dict(item)
+        target = item.pop("replaces")
+        labels = [g.label for g in kw.get("order", ())]
+        if kw["check"] != "ordering":
+            raise GenbenchError(f"{where}.control.replaces: only an ordering claim has groups to replace")
+        if target not in labels:
+            raise GenbenchError(
+                f"{where}.control.replaces: {target!r} is not a group of the order{did_you_mean(str(target), labels)}"
+            )
+        replaces = labels.index(target)
+    out["control"] = _group(item, raw, suite, registry, f"{where}.control")
+    out["control_replaces"] = replaces
+    return out
 
 
 def _common_fields(raw: dict[str, Any], cid: str, suite: Suite, registry: Registry, where: str) -> dict[str, Any]:
