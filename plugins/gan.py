@@ -13,7 +13,7 @@ Not stated in the thesis, chosen by measurement (README, neural section): batch 
 training, mapped back when sampling). Departing from the thesis, by measurement: the default
 latent is N(0, 1) and the discriminator has no dropout (see ``dropout``; the ``paper`` profile
 restores U[−5, 5] and 0.3). A GAN is a push-forward of a connected latent space, so
-its samples connect disconnected supports (thesis Theorem 4.1): read ``off_support`` beside
+its samples connect disconnected supports (thesis Theorem 3.1): read ``off_support`` beside
 the accuracy metrics.
 """
 

@@ -12,11 +12,14 @@ Seed 004 (the MEng thesis), §2.3 and App. B.1, with α = 0, σ = sqrt(2β):
   from Y_0 ~ N(0, I), Δt = 0.01. The thesis writes the score at ``jΔt`` in its discretisation
   (App. "Q_t^{p_T}"); the reverse SDE needs ``T − t``, which is what runs here.
 
-Not stated in the thesis, chosen by measurement (see the README's neural section): the loss
-weighting (``weighting="sigma2"``: each time's squared error times its conditional variance
-1 − e^{−2βt}, i.e. noise prediction, Song et al. 2021's λ(t) = σ_t²; ``"none"`` is eq. 2.16 as
-printed, dominated by the smallest t), learning rate, batch size and β (thesis Fig. 5.7: β
-trades forward convergence e^{−βT} against discretisation error ∝ βΔt).
+Chosen by measurement (see the README's neural section): the loss weighting
+(``weighting="sigma2"``: each time's squared error times its conditional variance 1 − e^{−2βt},
+i.e. noise prediction — the λ(t) ∝ 1/E‖∇log p(x_t|x_0)‖² = σ_t²/d that the thesis' §2.2.6 names
+as a good candidate, Song et al. 2021's λ(t) = σ_t²; ``"none"`` is eq. 2.16 as printed, with no
+weight, dominated by the smallest t), learning rate, batch size and β (thesis Fig. 5.7: β trades
+forward convergence e^{−βT} against discretisation error ∝ βΔt). A slip in the thesis: its
+printed conditional score (§2.2.6) has the opposite sign of ∇log p_t(x|x₀) = −(x − x₀e^{−βt}) /
+(1 − e^{−2βt}); the code uses the right sign.
 """
 
 from __future__ import annotations

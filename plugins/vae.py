@@ -9,7 +9,7 @@ U[−5, 5], thesis Fig. 5.15), without decoder noise.
 
 Not stated, chosen by measurement (README, neural section): ``kl_weight``, batch size and
 standardising the data. Like the GAN, the decoder is a continuous map of a connected latent
-space, so samples bridge disconnected supports (thesis Theorem 4.1).
+space, so samples bridge disconnected supports (thesis Theorem 3.1).
 """
 
 from __future__ import annotations
