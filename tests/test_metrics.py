@@ -297,3 +297,20 @@ def test_one_dimensional_distances_are_symmetric():
     x, y = rng(1).standard_normal((200, 3)), rng(2).standard_normal((300, 3)) * 2
     for name in ("sliced_w2", "marginal_w1"):
         assert metric(name)(x, y, rng=rng(7)) == pytest.approx(metric(name)(y, x, rng=rng(7)), rel=1e-12)
+
+
+def test_circle_gap_mass_separates_inferring_the_circle_from_copying_and_blurring():
+    ds = genbench.make_dataset("circle_grid", n_train=8)
+    m = genbench.make_metric("circle_gap_mass")
+    rng = np.random.default_rng(0)
+    train = ds.sample_train(8, rng=rng)
+    ref = ds.sample(2000, rng=rng)
+    uniform = m(ds.sample(4000, rng=rng), ref, train=train, dataset=ds)
+    assert abs(uniform - 0.5) < 0.03  # uniform on the circle: half of it lies between the training angles
+    copies = train[rng.integers(0, 8, 4000)] + 0.001 * rng.normal(size=(4000, 2))
+    assert m(copies, ref, train=train, dataset=ds) == 0.0  # a copier of the 8 points
+    blur = m(rng.normal(size=(4000, 2)), ref, train=train, dataset=ds)
+    assert blur < 0.1  # spread everywhere, mostly off the circle: not "inferring the circle"
+    assert np.isnan(m(rng.normal(size=(50, 3)), ref, train=train, dataset=ds))  # 3-D points: NaN with a reason
+    gauss = genbench.make_dataset("gauss_pair")
+    assert np.isnan(m(rng.normal(size=(50, 2)), ref, train=train, dataset=gauss))  # not a circle dataset

@@ -5,7 +5,7 @@ from __future__ import annotations
 from ..hookspecs import hookimpl
 from .covariance import CorrelationError, CovarianceError
 from .energy import MMD, Energy
-from .marginals import CircleC1, CircleC2, MarginalW1, RadialSpread
+from .marginals import CircleC1, CircleC2, CircleGapMass, MarginalW1, RadialSpread
 from .memorization import Memorization
 from .paths import Autocorrelation, TransitionRate, TransitionRateValue
 from .sinkhorn import Sinkhorn
@@ -29,6 +29,7 @@ def genbench_metrics() -> list[type]:
         OffSupport,
         CircleC1,
         CircleC2,
+        CircleGapMass,
         RadialSpread,
         TransitionRate,
         TransitionRateValue,

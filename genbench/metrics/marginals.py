@@ -7,6 +7,7 @@ from typing import Literal
 import numpy as np
 
 from ..contracts import Metric, nan_with_reason
+from ..params import param
 from .sliced import wasserstein_1d
 
 
@@ -122,6 +123,37 @@ class CircleC2(Metric):
             return nan_with_reason("circle_c2 needs a dataset uniform on its circles (angle ~ U[0, 2π))")
         r, theta = _polar(generated, centers)
         return float(np.abs(r - float(dataset.circle_radius)).mean() + w1_to_uniform(theta, 0.0, 2 * np.pi))
+
+
+class CircleGapMass(Metric):
+    """Mass generated *along* the circle between the training points (seed 004 §3.2, Fig. 3.3: an SGM
+    trained on 8 points of the circle infers the circle).
+
+    The fraction of generated points that lie on the circle (radius within ``delta`` of
+    ``circle_radius`` about the nearest centre) *and* in the gaps between the training angles
+    (circular distance to every training angle more than a quarter of their mean spacing, 2π/4M).
+    Uniform on the circle gives 1/2; a copier of the training points 0; mass off the circle, however
+    spread, 0. So it separates "infers the circle" from "does not copy" (memorization) and from
+    "puts mass near the circle" (off_support). Cost O(n M).
+    """
+
+    name = "circle_gap_mass"
+    higher_is_better = True
+
+    delta: float = param(0.05, gt=0, note="radial tolerance of 'on the circle'")
+
+    def __call__(self, generated, reference, *, train=None, dataset=None, rng=None) -> float:
+        centers = _centers(dataset, generated)
+        if isinstance(centers, str):
+            return nan_with_reason(f"circle_gap_mass {centers}")
+        if train is None or len(train) == 0:
+            return nan_with_reason("circle_gap_mass needs the training set")
+        r, theta = _polar(generated, centers)
+        _, t_theta = _polar(np.asarray(train, dtype=np.float64), centers)
+        on = np.abs(r - float(getattr(dataset, "circle_radius", 1.0))) <= self.delta
+        margin = np.pi / (2 * len(t_theta))  # a quarter of the mean spacing 2π / M
+        gap = np.abs(np.angle(np.exp(1j * (theta[:, None] - t_theta[None, :])))).min(axis=1) > margin
+        return float(np.mean(on & gap))
 
 
 class RadialSpread(Metric):
