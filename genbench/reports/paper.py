@@ -73,13 +73,25 @@ class Report:
 
 
 def _fmt(x: float) -> str:
-    return format(x, ".4g")
+    from .terminal import sig
+
+    return sig(x)
 
 
-def _mean_std(values: list[float]) -> str:
+def _percent(claim: Claim) -> bool:
+    """Whether the paper states the claim in percent ("0.9 %"): then measured values are shown in % too."""
+    return isinstance(claim.paper, str) and claim.paper.strip().endswith("%")
+
+
+def _mean_std(values: list[float], percent: bool = False) -> str:
+    """``0.0520 ± 0.0091 (3 reps)``: 3 significant figures, the spread 2; in % when the paper uses %."""
+    from .terminal import sig
+
+    k, unit = (100.0, " %") if percent else (1.0, "")
     if len(values) == 1:
-        return f"{_fmt(values[0])} (1 rep)"
-    return f"{_fmt(float(np.mean(values)))} ± {_fmt(float(np.std(values, ddof=1)))} ({len(values)} reps)"
+        return f"{sig(k * values[0])}{unit} (1 rep)"
+    mean, std = k * float(np.mean(values)), k * float(np.std(values, ddof=1))
+    return f"{sig(mean)} ± {sig(std, 2)}{unit} ({len(values)} reps)"
 
 
 def _matches(sel, name: str, config: dict[str, Any]) -> bool:
@@ -158,7 +170,7 @@ def _value(claim: Claim, rows: list[dict[str, Any]]) -> Verdict:
         ok = abs(mean - claim.expected) <= claim.tolerance
     else:
         ok = abs(mean - claim.expected) <= claim.rel_tolerance * abs(claim.expected)
-    return Verdict(claim, REPRODUCED if ok else NOT_REPRODUCED, _mean_std(xs), mean, len(xs))
+    return Verdict(claim, REPRODUCED if ok else NOT_REPRODUCED, _mean_std(xs, _percent(claim)), mean, len(xs))
 
 
 def _ordering(claim: Claim, rows: list[dict[str, Any]]) -> Verdict:
@@ -172,7 +184,7 @@ def _ordering(claim: Claim, rows: list[dict[str, Any]]) -> Verdict:
             return _not_run(claim, f"{g.label} matches {len(configs)} configurations: narrow its selectors")
         xs = [v for _, v in vals]
         means.append(float(np.mean(xs)))
-        parts.append(f"{g.label} {_mean_std(xs)}")
+        parts.append(f"{g.label} {_mean_std(xs, _percent(claim))}")
         by_rep.append({int(r["rep"]): v for r, v in vals})
         n += len(xs)
     sign = 1.0 if claim.direction == "increasing" else -1.0
@@ -280,7 +292,7 @@ def report_rows(report: Report) -> list[list[str]]:
             f"{v.claim.id}: {v.claim.claim}",
             v.claim.source,
             format_value(v.claim.paper),
-            f"{v.claim.metric}: {v.claim.criterion()}",
+            f"{v.claim.metric}: {v.claim.criterion(_percent(v.claim))}",
             v.measured,
             v.control or "— (none named)",
             v.verdict + (f" ({v.claim.calibrates} set from it)" if v.verdict == CALIBRATED else ""),

@@ -135,18 +135,24 @@ class Claim:
         """Whether a run of ``profile`` (``None``: no profile) checks this claim."""
         return self.profiles is None or (profile or "") in self.profiles
 
-    def criterion(self) -> str:
-        """The check in words: ``argmin within 1 grid step``, ``|mean − 0.5| ≤ 0.1``, …"""
+    def criterion(self, percent: bool = False) -> str:
+        """The check in words: ``argmin within 1 grid step``, ``|mean − 0.5| ≤ 0.1``, … (``percent``: values
+        in %, as a paper that states the claim in % reads them)."""
+        k, unit = (100.0, " %") if percent else (1.0, "")
+
+        def v(x: float) -> str:
+            return f"{k * x:g}{unit}"
+
         if self.check == "argmin":
             return f"argmin over {self.over} within {self.steps} grid step{'s' if self.steps != 1 else ''}"
         if self.check == "ordering":
             sign = " < " if self.direction == "increasing" else " > "
             return "mean " + sign.join(g.label for g in self.order)
         if self.bounds is not None:
-            return f"mean in [{self.bounds[0]:g}, {self.bounds[1]:g}]"
+            return f"mean in [{v(self.bounds[0])}, {v(self.bounds[1])}]"
         if self.tolerance is not None:
-            return f"|mean − {self.expected:g}| ≤ {self.tolerance:g}"
-        return f"|mean − {self.expected:g}| ≤ {self.rel_tolerance:g}·{abs(self.expected):g}"
+            return f"|mean − {v(self.expected)}| ≤ {v(self.tolerance)}"
+        return f"|mean − {v(self.expected)}| ≤ {self.rel_tolerance:g}·{v(abs(self.expected))}"
 
 
 @dataclass(frozen=True)
