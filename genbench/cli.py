@@ -387,7 +387,9 @@ def list_(kind, as_json, plugin_dirs) -> None:
         return textwrap.fill(text, width, subsequent_indent="    ", break_long_words=False, break_on_hyphens=False)
 
     for it in items:
-        click.echo(fill(it["name"] + (f"  — unavailable: {it['unavailable']}" if it.get("unavailable") else "")))
+        click.echo(it["name"])
+        if it.get("unavailable"):
+            click.echo(fill(f"    unavailable: {it['unavailable']}"))
         if kind == "suites":
             click.echo(fill(f"    {it.get('description', '')}"))
             profiles = ", ".join(it.get("profiles") or []) or "none"

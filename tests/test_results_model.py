@@ -119,7 +119,14 @@ def test_trial_runs_are_stored_apart_from_the_shipped_suite(tmp_path):
 
 def test_a_sampler_whose_package_is_missing_is_listed_and_skipped(tmp_path, write_suite):
     listing = run_cli("list", "samplers", "--plugin-dir", str(FAILING_PLUGINS))
-    line = next(x for x in listing.stdout.splitlines() if x.startswith("needs_missing_package"))
+    lines = listing.stdout.splitlines()
+    start = lines.index("needs_missing_package")
+    block = [lines[start]]
+    for x in lines[start + 1 :]:  # its indented lines, wrapped between words
+        if not x.startswith(" "):
+            break
+        block.append(x.strip())
+    line = " ".join(block)
     assert "unavailable: needs_missing_package needs genbench_no_such_package" in line
     assert "pip install 'genbench[neural]'" in line
     suite = write_suite(
