@@ -164,7 +164,7 @@ def write_leaderboard(
             f"genbench leaderboard --suite {board.suite}"
             + (f" --store {_shown_path(store)}" if store else "")
             + (f" --metric {metric}" if metric else "")
-            + f" --out {out}"
+            + f" --out {_shown_path(out)}"
         )
     finished = max((r.get("finished_at") or "" for r in board.rows), default="")
     generated = f"cells finished up to {finished[:16]} UTC" if finished else ""

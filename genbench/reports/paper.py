@@ -221,7 +221,8 @@ def _with_control(claim: Claim, verdict: Verdict, run) -> Verdict:
         cv = run(control)
         meets = cv.verdict == REPRODUCED
         state = "not run" if cv.verdict == NOT_RUN else ("meets the claim" if meets else "fails the claim")
-        verdict.control = f"{claim.control.label}: {cv.measured} — {state}"
+        measured = cv.measured if claim.check == "ordering" else f"{claim.control.label}: {cv.measured}"
+        verdict.control = f"{measured} — {state}"  # an ordering's measurement names its groups already
         if met and meets:
             verdict.verdict = UNINFORMATIVE
             return verdict
