@@ -10,8 +10,9 @@ metric computed exactly as a cell computes it; the floor is the mean over the dr
 the floor is indistinguishable from data at this sample size; no sampler can be told apart from it
 by less than the floor's own spread.
 
-Metric parameters come from the store's record of the suite's last run, else from the suite's
-definition (by its stored name); a board with neither has no floor. Values are cached in
+Configurations whose draws exceed :data:`MAX_POINTS` points get no floor. Metric parameters come
+from the store's record of the suite's last run, else from the suite's definition (by its stored
+name); a board with neither has no floor. Values are cached in
 ``<cache>/floors`` keyed by everything they depend on (dataset configuration, sizes, metric and
 parameters, seed, genbench's code version).
 """
@@ -28,6 +29,9 @@ from .frame import Board
 
 #: Draws the floor averages over.
 DRAWS = 3
+#: Above this many points per draw (generated + reference) no floor is computed: the leaderboard
+#: stays quick to render (path datasets simulate a model per point).
+MAX_POINTS = 20_000
 #: Shown in the rank column of a floor row.
 FLOOR = "data floor"
 #: The sentence every renderer uses to explain the floor row.
@@ -95,7 +99,8 @@ def data_floors(
     first: dict[str, dict[str, Any]] = {}
     for r in board.rows:
         did = component_id(r["dataset"], r["dataset_params"] or {})
-        if did not in first and r.get("n_samples") and r.get("n_reference"):
+        small = (r.get("n_samples") or 0) + (r.get("n_reference") or 0) <= MAX_POINTS
+        if did not in first and r.get("n_samples") and r.get("n_reference") and small:
             first[did] = {**r, "dataset_id": did}
     root = cache_dir() / "floors"
     out: dict[str, dict[str, float]] = {}
