@@ -1,34 +1,84 @@
 """Gaussian-mixture noising dynamics + nonlinear denoising score matching (seed 003; SPEC §2 item 8).
 
-Seed 003 (§2.1, §3, Algorithms 1–3):
+Seed 003 (Birrell et al.), §2.1, §3, Algorithms 1–3, §4:
 
-- prior η* = Σ w_k N(μ_k, Σ_k) fitted to the training points with scikit-learn
+- prior η* = Σ w_k N(μ_k, Σ_k) (eq. 2) fitted to the training points with scikit-learn
   (``GaussianMixture``, or ``BayesianGaussianMixture`` which infers the number of modes);
-- noising dynamics ``dY = −∇V(Y) dt + sqrt(2) dW``, V = −log η* (eq. 3), Euler–Maruyama on a grid of
-  ``n_forward`` steps of ``dt`` (Algorithm 1; 2-D examples: 50 steps of 0.00998);
-- the NDSM loss (eq. 9) at a random step N whose last increment is ``dt_loss`` (Fig. 3:
-  Δt_N = 0.001, the earlier steps 0.00998):
-  ``½|s(Y_N, t_N)|² + Z_N · (s(Y_N, t_N) − s(μ_{N−1}, t_N)) / σ_{N−1}``, μ the Euler–Maruyama mean
-  ``Y_{N−1} − ∇V(Y_{N−1}) Δt_N``, σ = sqrt(2 Δt_N); batches of ``paths`` paths × ``times_per_path``
-  random steps (Remark 3.1; 2-D: 50 × 5 = 250);
+- noising dynamics ``dY = −∇V(Y) dt + sqrt(2) dW``, V = −log η* (eq. 3), which leaves η* invariant,
+  simulated on a grid s_0 = 0 < s_1 < … < s_{n_f−1} (Algorithm 1; paper 2-D: 50 steps of 0.00998);
+- the NDSM loss (eq. 9) at a random step N ∈ {1, …, n_f} whose last increment is ``dt_loss``
+  (§4, Fig. 3: Δt_N = 0.001, the earlier steps 0.00998):
+  ``½|s(Y_N, t_N)|² + Z_N · (s(Y_N, t_N) − s(μ_{N−1}, t_N)) / σ_{N−1}``, with the Euler–Maruyama
+  step of eq. (6) for that last increment: μ_{N−1} = Y_{N−1} − ∇V(Y_{N−1}) Δt_N, σ = sqrt(2 Δt_N),
+  Y_N = μ_{N−1} + σ Z_N (eq. 12), t_N = s_{N−1} + Δt_N; batches of ``paths`` paths ×
+  ``times_per_path`` random steps (Remark 3.1; 2-D: 50 × 5 = 250). Theorem 3.1 needs only this
+  last transition to be Gaussian: the earlier steps may be any Markov chain (the paper's own
+  remark after Algorithm 3 lets them differ from Δt_N);
 - the neural control variate (Theorem 3.2, eq. 19–22): ``+ ε_φ(t_N) W_N``,
-  ``W_N = s(μ_{N−1}, t_N) · Z_N / σ_{N−1}``, with φ (an MLP of t) updated every ``cv_every`` = 20
-  steps by one Adam step on eq. (22), the mean squared deviation of the per-sample θ-gradients
-  from their mean (Algorithm 3, line 7). Writing a_i = ∇θL_i − mean ∇θL and b_i = ∇θW_i, (22) is
-  mean |a_i + ε_i b_i|² = const + mean(2 ε_i a_i·b_i + ε_i² |b_i|²): only the two scalars per sample
-  are kept (per-sample gradients by ``torch.func``);
-- sampling by Algorithm 2: x ~ η*, then ``n_denoise`` steps
-  ``x ← x + (∇V(x) + 2 s(x, T − t_n)) Δ + sqrt(2Δ) Z``, Δ = T / n_denoise, T the latest trained time
-  (n_forward − 1) · dt + Δt_N.
+  ``W_N = s(μ_{N−1}, t_N) · Z_N / σ_{N−1}`` (eq. 20), with φ (an MLP of t) updated every ``cv_every``
+  = 20 steps by one Adam step on eq. (22), the mean squared deviation of the per-sample
+  θ-gradients from their mean (Algorithm 3, line 7). Writing a_i = ∇θL_i − mean ∇θL and
+  b_i = ∇θW_i, (22) is mean |a_i + ε_i b_i|² = const + mean(2 ε_i a_i·b_i + ε_i² |b_i|²): only the
+  two scalars per sample are kept (per-sample gradients by ``torch.func``);
+- sampling by Algorithm 2: x ~ η*, then ``n_denoise`` steps of the reverse SDE
+  ``dx = (∇V(x) + 2 s(x, T − t)) dt + sqrt(2) dW`` from T (the latest trained time,
+  s_{n_f−1} + Δt_N) down to 0.
 
 ``nonlinear=False`` is the plain-DSM ablation on the same dynamics: the one-step Gaussian
 transition's score as the target, ``½|s(Y_N)|² + Z_N · s(Y_N) / σ`` — eq. (13) before Theorem 3.1's
 cancellation, i.e. ε ≡ 1 (seed 003 Fig. 2c: degraded, the variance diverges as Δt_N → 0).
 ``prior_only=True`` samples the fitted mixture itself (SPEC §2 item 8): what the denoiser adds.
 
-Not in the paper: ``reg_covar`` (added to each fitted covariance, default ``dt``): the explicit
-Euler step of ∇V is stable only while Δt · |Σ_k⁻¹| < 2, and a mixture fitted to data on a thin
-manifold has near-singular covariances (the forward paths then blow up to inf).
+**Departures from the paper** (the defaults; each has a parameter that restores the paper, and the
+``paper`` profile of the ``neural`` suite sets them all). Measured on two_circles (M = 500) and the
+2-D swiss roll (scale 0.1, M = 1,500); the numbers are in the issue-22 note and the README:
+
+1. ``integrator="component_ou"`` for the steps before the loss's last one: from y, draw a component
+   k with probability r_k(y) = w_k N_k(y) / η*(y) (its responsibility), then move y by the *exact*
+   transition of that component's Ornstein–Uhlenbeck process ``dY = −Σ_k⁻¹(Y − μ_k) dt + sqrt(2) dW``
+   over Δt_n: ``μ_k + e^{−Σ_k⁻¹Δt}(y − μ_k) + (Σ_k(I − e^{−2Σ_k⁻¹Δt}))^{1/2} Z``. The first move is
+   a Gibbs step on the joint law w_k N_k(y) of (k, y) and the second leaves N_k invariant, so the
+   chain leaves η* invariant *exactly*, for any step and any Σ_k (no stability bound); its mean
+   increment is −∇V(y) Δt + O(Δt²) and its covariance 2Δt I + O(Δt²), so it is a first-order
+   (weak) scheme of eq. (3), exact on each Gaussian component. ``"euler"`` is Algorithm 1 as
+   printed: y ← y − ∇V(y) Δt + sqrt(2Δt) Z, stable only while Δt·λ_max(Σ_k⁻¹) < 2 and, with the
+   old ``reg_covar = dt`` (Δt·λ_max ≈ 0.5–0.6 on two_circles), not invariant: in 1-D its chain
+   variance went to 0.0260 against η*'s 0.0200, and NDSM learnt that chain's score.
+2. ``reg_covar`` (not in the paper; added by scikit-learn to each fitted covariance): default
+   ``2 · dt_loss`` with ``component_ou``, so that the loss's one Euler step (eq. 6) has
+   Δt_N · λ_max(Σ_k⁻¹) ≤ 0.5 (with 1e-4 the thin swiss-roll components reach Δt_N·λ ≈ 1.7 and the
+   fit degrades); ``dt`` with ``euler`` (its stability bound; the previous default).
+3. ``time_grid="geometric"``: s_1 … s_{n_f−1} geometric from 2Δt_N to (n_f − 1)·dt (so T is the
+   paper's), and the reverse steps geometric from T to Δt_N. A thin component relaxes in time
+   ~λ_min(Σ_k)/2 (0.003–0.006 on two_circles), so on the paper's uniform grid every training time
+   but t_1 = Δt_N sees the thin directions already at equilibrium, where the score *is* the
+   prior's; all that the prior misses about a thin support is learnt at t ≲ 0.02. ``"uniform"``:
+   the paper's n_f − 1 steps of ``dt`` and Algorithm 2's n_denoise equal steps.
+4. ``reverse_step="split"``: each reverse step is the ``component_ou`` move of the prior's own
+   Langevin dynamics (exact for η*) followed by the correction's drift 2(s + ∇V)Δ, a Lie
+   splitting of the same reverse SDE (with s = −∇V, i.e. no learnt correction, it samples η*
+   exactly). ``"euler"``: Algorithm 2 as printed.
+5. ``denoise_last=True``: the reverse chain stops at τ = Δt_N, the smallest trained time, and the
+   last step is Tweedie's posterior mean of the loss's Gaussian step (eq. 12):
+   E[μ | Y = y] = y + 2τ s(y, τ), then x = μ + τ ∇V(μ) undoes the drift to first order.
+   ``False``: a last ordinary step with t held at Δt_N (the network is never evaluated below it).
+6. The score network: ``parametrization="residual"``, s = −∇V(x) + MLP(x, t) / sqrt(2t) (the prior's
+   score, exact once the forward process has equilibrated, plus a correction scaled like the
+   score of a transition of duration t); log-Fourier time features; and ``x_features`` random
+   Fourier features of x, [x, sin(Bx), cos(Bx)], fixed B with uniform random directions and
+   log-uniform frequencies between 1/L (L the training points' RMS distance to their mean) and
+   1/sqrt(2Δt_N) (the finest length the smallest trained time resolves). Measured cause of the
+   old default learning nothing: at t = Δt_N the exact score of the training set differs from
+   the prior's by 15 (|∇V| ≈ 4), a ramp across a band of width ~0.1 around each circle; the paper's
+   7 × 32 GELU MLP, regressing that correction *directly* (clean targets, no NDSM noise), explained
+   0.1 % of its mean square after 750 steps and 4.9 % after 3,000 at lr 1e-3 (the same MLP
+   without time inputs 36 % after 1,500: the time features' constant inputs at fixed t make it
+   worse), against 97 % after 375 steps with 32 Fourier features — the spectral bias of MLPs
+   (Tancik et al. 2020). ``x_features=0`` is the paper's MLP on [x, t].
+7. Budget: 4,000 Adam steps at lr 3e-3 with cosine decay (paper: 50,000 at 1e-3, constant).
+
+Not changed: the NDSM loss (9), W (20), the ε_φ objective (22) and its update period; the
+paper's ``n_forward`` = 50, Δt_N = 0.001, 50 × 5 batches and 1,000 reverse steps.
 """
 
 from __future__ import annotations
@@ -54,7 +104,8 @@ class GMNDSM(TorchSampler):
     prior:
         ``"gmm"`` (scikit-learn ``GaussianMixture``) or ``"bayesian"`` (``BayesianGaussianMixture``).
     reg_covar:
-        Added to each component's covariance diagonal; ``None``: ``dt`` (see the module docstring).
+        Added to each component's covariance diagonal; ``None``: ``2 · dt_loss`` with the
+        ``component_ou`` integrator, ``dt`` with ``euler`` (module docstring, item 2).
     control_variate:
         Train ε_φ (eq. 22) and add ε_φ(t) W to the loss; ``False``: ε = 0 (NDSM alone).
     nonlinear:
@@ -64,29 +115,41 @@ class GMNDSM(TorchSampler):
     hidden, cv_hidden:
         Widths of the score MLP (GELU; paper 2-D: 7 × 32) and of ε_φ (ReLU; paper: 3 × 10).
     parametrization:
-        ``"plain"``: s = MLP(x, t) (the paper); ``"residual"`` (default): s = −∇V(x) + MLP(x, t) / sqrt(2t),
-        the prior's score (exact where the forward process has equilibrated) plus a correction scaled
-        like the score of a transition of duration t. Measured on two_circles (M = 500, 2,000 steps):
-        the plain network put 96 % of samples more than 0.1 off the circles (the steep score at
-        t ~ 0.001 is not learned and wrecks the last denoising steps).
+        ``"residual"`` (default): s = −∇V(x) + MLP / sqrt(2t); ``"plain"``: s = MLP(x, t) (the paper).
+        Measured on two_circles (M = 500, 2,000 steps, the old defaults otherwise): the plain
+        network put 96 % of samples more than 0.1 off the circles.
     time_embedding:
         How t enters the MLP: ``"raw"`` (the paper), ``"fourier"``, ``"log_fourier"`` (default; see
         ``_torchkit.TimeMLP``).
+    x_features:
+        Random Fourier features of x fed to the MLP beside x (module docstring, item 6); 0: x alone
+        (the paper).
+    integrator:
+        The forward steps before the loss's last one: ``"component_ou"`` (default, leaves η*
+        invariant exactly) or ``"euler"`` (Algorithm 1 as printed); module docstring, item 1.
+    time_grid:
+        ``"geometric"`` (default) or ``"uniform"`` (the paper): the forward grid and the reverse
+        steps (item 3).
+    reverse_step:
+        ``"split"`` (default; item 4) or ``"euler"`` (Algorithm 2 as printed).
+    denoise_last:
+        End with Tweedie's posterior mean at t = Δt_N (item 5); ``False``: the paper's last step.
     n_forward, dt, dt_loss:
-        Forward grid (paper: 50 steps of 0.00998) and the last increment Δt_N in the loss (0.001).
+        Forward grid (paper: 50 steps of 0.00998; with ``time_grid="geometric"`` ``dt`` only sets
+        its end, (n_forward − 1) · dt) and the last increment Δt_N in the loss (0.001).
     n_denoise:
         Reverse steps in ``sample`` (paper: 1,000).
     paths, times_per_path:
         Forward paths per step and random steps per path (paper: 50 × 5).
     steps:
-        Adam steps on θ (the budget; paper: 50,000, the ``paper`` profile). 750 by measurement (3
-        seeds, README neural section): the metrics at 375 and 750 steps agree to the third digit;
-        longer training makes a few samples of the swiss roll diverge (from 1,500 steps; at 3,000
-        sliced W2 1.7 ± 1.7, 4 % of one seed's samples run off as far as |x| = 64: draws in the mixture's
-        tails that the network, extrapolating, pushes outward; evaluating it only at its trained
-        times does not help).
+        Adam steps on θ (the budget; paper: 50,000, the ``paper`` profile). 4,000 by measurement
+        (3 seeds, M = 500 / 1,500, README neural section): mass more than 0.1 off two_circles
+        7.0 / 0.7 / 0.6 / 0.3 % at 1,000 / 2,000 / 4,000 / 8,000 steps, off the 2-D swiss roll
+        5.0 / 5.7 / 1.2 / 0.6 %; about 22 s per fit on one core here.
     lr, cv_lr, cv_every:
-        Adam learning rates of θ (paper: 1e-3) and φ, and the φ-update period (paper: 20).
+        Adam learning rates of θ (paper: 1e-3; default 3e-3: at 1e-3 and 1,500 steps the mass off
+        the support fell less, 18 % / 15 % against 12 % / 13 % on two_circles / swiss roll, one
+        seed) and φ, and the φ-update period (paper: 20).
     schedule:
         ``"cosine"``: decay θ's learning rate to 0 over the budget; ``"constant"`` (the paper).
 
@@ -109,13 +172,19 @@ class GMNDSM(TorchSampler):
     cv_hidden: tuple[int, ...] = (10, 10, 10)
     parametrization: Literal["residual", "plain"] = "residual"
     time_embedding: TimeEmbedding = "log_fourier"
+    x_features: int = param(32, ge=0)
+    integrator: Literal["component_ou", "euler"] = "component_ou"
+    time_grid: Literal["geometric", "uniform"] = "geometric"
+    reverse_step: Literal["split", "euler"] = "split"
+    denoise_last: bool = True
     n_forward: int = 50
     dt: float = param(0.01, gt=0)
     dt_loss: float = param(0.001, gt=0)
     n_denoise: int = 1000
     paths: int = param(50, gt=0)
     times_per_path: int = param(5, gt=0)
-    steps: int = 750
+    steps: int = 4000
+    lr: float = param(3e-3, gt=0)
     cv_lr: float = param(1e-3, gt=0)
     cv_every: int = param(20, gt=0)
 
@@ -125,19 +194,40 @@ class GMNDSM(TorchSampler):
         denoising starts from the mixture."""
         return (self.n_forward - 1) * float(self.dt) + float(self.dt_loss)
 
+    def forward_grid(self) -> np.ndarray:
+        """s_0 = 0 < s_1 < … < s_{n_forward−1} = (n_forward − 1) · dt: the forward chain's times
+        (Algorithm 1); a training time is t_N = s_{N−1} + dt_loss. ``"uniform"``: steps of ``dt``
+        (the paper); ``"geometric"``: s_1 … geometric from 2 · dt_loss (module docstring, item 3)."""
+        n, end = int(self.n_forward), (int(self.n_forward) - 1) * float(self.dt)
+        if self.time_grid == "uniform" or n <= 2:
+            return np.arange(n) * float(self.dt)
+        return np.concatenate([[0.0], np.geomspace(min(2.0 * float(self.dt_loss), end), end, n - 1)])
+
+    def reverse_grid(self) -> np.ndarray:
+        """τ_0 = T > τ_1 > … > τ_{n_denoise} = 0, the times of Algorithm 2's steps: ``n_denoise``
+        equal steps (``"uniform"``), or geometric from T to dt_loss and a last step to 0."""
+        horizon, n = self.horizon, int(self.n_denoise)
+        if self.time_grid == "uniform" or n < 2:
+            return np.linspace(horizon, 0.0, n + 1)
+        return np.concatenate([np.geomspace(horizon, float(self.dt_loss), n), [0.0]])
+
     # --- the mixture prior -------------------------------------------------------------------
+    def _reg_covar(self) -> float:
+        if self.reg_covar is not None:
+            return float(self.reg_covar)
+        return float(self.dt) if self.integrator == "euler" else 2.0 * float(self.dt_loss)
+
     def _fit_prior(self, X: np.ndarray, rng: np.random.Generator) -> None:
         """Fit η* to ``X`` with scikit-learn (one draw from ``rng``): ``weights_``, ``means_``, ``covariances_``."""
         from sklearn.mixture import BayesianGaussianMixture, GaussianMixture
 
         k = int(min(self.n_components, len(X)))
-        reg = float(self.dt if self.reg_covar is None else self.reg_covar)
         kind = GaussianMixture if self.prior == "gmm" else BayesianGaussianMixture
         extra = {"weight_concentration_prior": 1.0 / k} if self.prior == "bayesian" else {}
         gm = kind(
             n_components=k,
             covariance_type="full",
-            reg_covar=reg,
+            reg_covar=self._reg_covar(),
             max_iter=500,
             n_init=1,
             random_state=int(rng.integers(0, 2**31 - 1)),
@@ -149,27 +239,63 @@ class GMNDSM(TorchSampler):
         self.covariances_ = gm.covariances_[keep]
 
     def _prior_tensors(self, device):
-        """η*'s means, precisions and log-normalisers as tensors on ``device`` (for :meth:`grad_V`)."""
+        """η*'s means, precisions, log-normalisers and eigendecompositions as tensors on ``device``
+        (for :meth:`grad_V` and :meth:`component_ou_step`)."""
         import torch
 
         prec = np.linalg.inv(self.covariances_)
         _, logdet = np.linalg.slogdet(self.covariances_)
+        evals, evecs = np.linalg.eigh(self.covariances_)
         as_t = lambda a: torch.as_tensor(np.asarray(a, dtype=np.float32), device=device)  # noqa: E731
         self._means_t, self._prec_t = as_t(self.means_), as_t(prec)
         self._logc_t = as_t(np.log(self.weights_) - 0.5 * logdet)
+        self._evals_t, self._evecs_t = as_t(evals), as_t(evecs)
 
-    def grad_V(self, y):
-        """∇V(y) = −∇ log η*(y) = Σ_k r_k(y) Σ_k⁻¹ (y − μ_k), on a tensor of shape (n, d)."""
+    def _responsibilities(self, y):
+        """(r_k(y), Σ_k⁻¹(y − μ_k)) for a tensor of shape (n, d): shapes (n, K) and (n, K, d)."""
         import torch
 
         diff = y[:, None, :] - self._means_t[None]
         pd = torch.einsum("kij,nkj->nki", self._prec_t, diff)
-        resp = torch.softmax(self._logc_t[None] - 0.5 * (diff * pd).sum(-1), dim=1)
+        return torch.softmax(self._logc_t[None] - 0.5 * (diff * pd).sum(-1), dim=1), pd
+
+    def grad_V(self, y):
+        """∇V(y) = −∇ log η*(y) = Σ_k r_k(y) Σ_k⁻¹ (y − μ_k) (eq. 3), on a tensor of shape (n, d)."""
+        resp, pd = self._responsibilities(y)
         return (resp[..., None] * pd).sum(dim=1)
+
+    def component_ou_step(self, y, h: float, gen):
+        """One step of duration ``h`` of the noising dynamics (3) that leaves η* invariant exactly:
+        k ~ r_k(y), then the exact transition of component k's OU process (module docstring, item 1)."""
+        import torch
+
+        k = torch.multinomial(self._responsibilities(y)[0], 1, generator=gen)[:, 0]
+        evecs, evals, mean = self._evecs_t[k], self._evals_t[k], self._means_t[k]
+        decay = torch.exp(-h / evals)
+        coords = torch.einsum("nji,nj->ni", evecs, y - mean)  # y − μ_k in Σ_k's eigenbasis
+        z = torch.randn(y.shape, generator=gen, device=y.device)
+        coords = decay * coords + torch.sqrt(evals * (1.0 - decay * decay)) * z
+        return mean + torch.einsum("nij,nj->ni", evecs, coords)
+
+    def euler_step(self, y, h: float, gen):
+        """One Euler–Maruyama step of (3) (Algorithm 1, line 5)."""
+        import torch
+
+        noise = torch.randn(y.shape, generator=gen, device=y.device)
+        return y - self.grad_V(y) * h + float(np.sqrt(2.0 * h)) * noise
+
+    def _features(self, x):
+        """The MLP's input: x, and [sin(Bx), cos(Bx)] with ``x_features`` > 0."""
+        import torch
+
+        if not int(self.x_features):
+            return x
+        xb = x @ self._freqs_t
+        return torch.cat([x, xb.sin(), xb.cos()], dim=1)
 
     def _score_with(self, net, x, t):
         """The score s(x, t) from the network's output (see ``parametrization``)."""
-        out = net(x, t)
+        out = net(self._features(x), t)
         if self.parametrization == "residual":
             out = out / (2.0 * t).sqrt() - self.grad_V(x)
         return out
@@ -193,22 +319,43 @@ class GMNDSM(TorchSampler):
         self._fit_prior(X, rng)
         device, gen = self._start(rng)
         self._prior_tensors(device)
+        lam = 1.0 / np.linalg.eigvalsh(self.covariances_).min()
+        stiffness = {"dt_loss_lambda_max": round(float(lam * self.dt_loss), 4)}
         if self.prior_only:
-            self.diagnostics_ = {"components": len(self.weights_), "steps": 0, "device": str(device)}
+            self.diagnostics_ = {"components": len(self.weights_), "steps": 0, "device": str(device), **stiffness}
             return self
 
         data = tk.to_tensor(X, device)
-        self.net_ = tk.TimeMLP(data.shape[1], self.hidden, "gelu", self.time_embedding).to(device)
+        self._freqs_t = self._fourier_frequencies(X, gen, device)
+        dim = data.shape[1]
+        self.net_ = tk.TimeMLP(dim + 2 * int(self.x_features), self.hidden, "gelu", self.time_embedding)
+        self.net_.net[-1] = torch.nn.Linear(int(self.hidden[-1]), dim)  # the score has x's dimension
+        self.net_ = self.net_.to(device)
         eps_net = self._control_variate_net(device)
         opt = torch.optim.Adam(self.net_.parameters(), lr=self.lr)
         opt_cv = torch.optim.Adam(eps_net.parameters(), lr=self.cv_lr) if eps_net is not None else None
         step = self._training_step(self._forward_samples(data, gen), opt, eps_net, opt_cv)
         self._train(step, [opt])
         self.diagnostics_["components"] = len(self.weights_)
+        self.diagnostics_.update(stiffness)
+        self.cv_net_ = eps_net  # ε_φ (None without a control variate)
         if eps_net is not None:
             self.diagnostics_["cv_epsilon"] = self._cv_curve(eps_net)
         self.net_.eval()
         return self
+
+    def _fourier_frequencies(self, X: np.ndarray, gen, device):
+        """B (d × x_features): uniform random directions, frequencies log-uniform between 1/L (L the
+        points' RMS distance to their mean) and 1/sqrt(2 dt_loss), drawn from ``gen``."""
+        import torch
+
+        d, m = X.shape[1], int(self.x_features)
+        spread = float(np.sqrt(((X - X.mean(axis=0)) ** 2).sum(axis=1).mean())) or 1.0
+        lo, hi = np.log(1.0 / spread), np.log(1.0 / np.sqrt(2.0 * float(self.dt_loss)))
+        dirs = torch.randn((d, m), generator=gen, device=device)
+        dirs = dirs / dirs.norm(dim=0, keepdim=True)
+        u = torch.rand(m, generator=gen, device=device)
+        return dirs * torch.exp(lo + (hi - lo) * u)[None]
 
     @property
     def _sigma(self) -> float:
@@ -237,29 +384,32 @@ class GMNDSM(TorchSampler):
 
     def _simulate(self, data, gen, m: int) -> list[tuple]:
         """(Y_N, μ_{N−1}, Z_N, t_N) for m steps of paths × times_per_path samples each: fresh
-        forward paths (Algorithm 1) for every step, simulated in one batch (Remark 3.1)."""
+        forward paths (Algorithm 1, with ``integrator``) for every step, simulated in one batch
+        (Remark 3.1), then the loss's Euler step of dt_loss (eq. 6, 12) from a random Y_{N−1}."""
         import torch
 
-        device, dt, dt_loss = self._device, float(self.dt), float(self.dt_loss)
-        n_forward, k_times = int(self.n_forward), int(self.times_per_path)
+        device, dt_loss = self._device, float(self.dt_loss)
+        grid = self.forward_grid()
+        n_forward, k_times = len(grid), int(self.times_per_path)
         paths = min(int(self.paths), len(data))
-        noise_grid = float(np.sqrt(2.0 * dt))
+        move = self.component_ou_step if self.integrator == "component_ou" else self.euler_step
         with torch.no_grad():
             n_paths = m * paths
             idx = torch.randint(0, len(data), (n_paths,), generator=gen, device=device)
             y = data[idx]
-            grid = [y]
-            for _ in range(n_forward - 1):
-                y = y - self.grad_V(y) * dt + noise_grid * torch.randn(y.shape, generator=gen, device=device)
-                grid.append(y)
-            grid_t = torch.stack(grid)  # (n_forward, n_paths, d): Y_0 … Y_{n_forward−1}
+            states = [y]
+            for h in np.diff(grid):
+                y = move(y, float(h), gen)
+                states.append(y)
+            grid_y = torch.stack(states)  # (n_forward, n_paths, d): Y_0 … Y_{n_forward−1}
             n = torch.randint(1, n_forward + 1, (n_paths, k_times), generator=gen, device=device)
             which = torch.arange(n_paths, device=device).repeat_interleave(k_times)
-            prev = grid_t[(n - 1).reshape(-1), which]
+            prev = grid_y[(n - 1).reshape(-1), which]
             mu = prev - self.grad_V(prev) * dt_loss
             z = torch.randn(mu.shape, generator=gen, device=device)
             y_n = mu + self._sigma * z
-            t_n = ((n - 1).reshape(-1, 1).to(mu.dtype) * dt) + dt_loss
+            times = torch.as_tensor(grid, dtype=mu.dtype, device=device)
+            t_n = (times[(n - 1).reshape(-1)] + dt_loss).reshape(-1, 1)
         size = paths * k_times
         return [tuple(a[i * size : (i + 1) * size] for a in (y_n, mu, z, t_n)) for i in range(m)]
 
@@ -288,8 +438,9 @@ class GMNDSM(TorchSampler):
 
         return step
 
-    def _update_cv(self, eps_net, opt_cv, y_n, mu, z, t_n) -> None:
-        """One Adam step of φ on eq. (22) from per-sample θ-gradients."""
+    def per_sample_gradients(self, y_n, mu, z, t_n):
+        """a_i = ∇θL_i − mean_i ∇θL_i and b_i = ∇θW_i, flattened (n × parameters): the two terms
+        of eq. (22)'s per-sample gradient ∇θ(L_i + ε W_i) − mean ∇θL."""
         import torch
         from torch.func import functional_call, grad, vmap
 
@@ -306,6 +457,11 @@ class GMNDSM(TorchSampler):
         g_w = vmap(grad(lambda p, *a: one(p, *a)[1]), in_dims=(None, 0, 0, 0, 0))(params, y_n, mu, z, t_n)
         a = torch.cat([(g_l[k] - g_l[k].mean(0)).flatten(1) for k in params], dim=1)
         b = torch.cat([g_w[k].flatten(1) for k in params], dim=1)
+        return a, b
+
+    def _update_cv(self, eps_net, opt_cv, y_n, mu, z, t_n) -> None:
+        """One Adam step of φ on eq. (22) from per-sample θ-gradients."""
+        a, b = self.per_sample_gradients(y_n, mu, z, t_n)
         ab, bb = (a * b).sum(1), (b * b).sum(1)
         eps = eps_net(t_n).squeeze(1)
         cv_loss = (2.0 * eps * ab + eps**2 * bb).mean()
@@ -321,8 +477,20 @@ class GMNDSM(TorchSampler):
         with torch.no_grad():
             return [[float(t), float(e)] for t, e in zip(grid[:, 0], eps_net(grid)[:, 0], strict=True)]
 
+    def score(self, x: np.ndarray, t: float) -> np.ndarray:
+        """The fitted score s(x, t) at points ``x`` (n × d) and one time t (after :meth:`fit`)."""
+        import torch
+
+        from . import _torchkit as tk
+
+        with torch.no_grad():
+            xt = tk.to_tensor(np.atleast_2d(x), self._device)
+            tt = torch.full((len(xt), 1), float(t), device=self._device)
+            return tk.to_numpy(self._score_with(self.net_, xt, tt))
+
     def sample(self, n: int, *, rng: np.random.Generator) -> np.ndarray:
-        """Algorithm 2: draws from η*, then ``n_denoise`` reverse Euler–Maruyama steps."""
+        """Algorithm 2: draws from η*, then reverse steps on :meth:`reverse_grid` (``reverse_step``),
+        the last one Tweedie's posterior mean when ``denoise_last``."""
         x0 = self._sample_prior(n, rng)
         if self.prior_only:
             return x0
@@ -331,17 +499,22 @@ class GMNDSM(TorchSampler):
         from . import _torchkit as tk
 
         gen = tk.generator(rng, self._device)
-        horizon, steps = self.horizon, int(self.n_denoise)
-        delta = horizon / steps
-        noise = float(np.sqrt(2.0 * delta))
+        taus, dt_loss = self.reverse_grid(), float(self.dt_loss)
         with torch.no_grad():
             x = tk.to_tensor(x0, self._device)
-            for j in range(steps):
-                # The network was trained on t ∈ [Δt_N, T]: the last steps (t < Δt_N) reuse t = Δt_N
-                # rather than extrapolate (the residual form divides by sqrt(2t)).
-                t = torch.full((n, 1), max(horizon - j * delta, float(self.dt_loss)), device=self._device)
-                x = x + (self.grad_V(x) + 2.0 * self._score_with(self.net_, x, t)) * delta
-                x = x + noise * torch.randn(x.shape, generator=gen, device=self._device)
+            for j in range(len(taus) - 1):
+                tau, delta = float(taus[j]), float(taus[j] - taus[j + 1])
+                # The network was trained on t ∈ [Δt_N, T]: never evaluated below Δt_N.
+                t = torch.full((n, 1), max(tau, dt_loss), device=self._device)
+                s = self._score_with(self.net_, x, t)
+                if self.denoise_last and j == len(taus) - 2:
+                    mean = x + 2.0 * tau * s  # Tweedie: E[μ | Y = x] for Y = μ + sqrt(2τ) Z
+                    x = mean + tau * self.grad_V(mean)
+                elif self.reverse_step == "split":
+                    x = self.component_ou_step(x, delta, gen) + 2.0 * (s + self.grad_V(x)) * delta
+                else:
+                    x = x + (self.grad_V(x) + 2.0 * s) * delta
+                    x = x + float(np.sqrt(2.0 * delta)) * torch.randn(x.shape, generator=gen, device=self._device)
         return tk.to_numpy(x)
 
 
