@@ -53,16 +53,12 @@ def _suite_metrics(suite: str, plugin_dirs) -> list[tuple[str, dict[str, Any]]] 
         return None
 
 
-def _words(text: str) -> list[int]:
-    digest = hashlib.sha256(text.encode()).digest()
-    return [int.from_bytes(digest[i : i + 4], "little") for i in range(0, 16, 4)]
-
-
 def _compute(row: dict[str, Any], metrics: list[tuple[str, dict[str, Any]]], plugin_dirs) -> dict[str, float]:
     import numpy as np
 
     from ..executors.worker import compute_metric, metric_seed
     from ..plugins import get_registry
+    from ..results.schema import _words
 
     reg = get_registry(plugin_dirs)
     dataset = reg.get("dataset", row["dataset"])(**(row["dataset_params"] or {}))
