@@ -24,8 +24,7 @@ import json
 from typing import Any
 
 from ..config import cache_dir
-from ..errors import GenbenchError
-from .frame import Board
+from .frame import Board, stored_suite
 
 #: Draws the floor averages over.
 DRAWS = 3
@@ -40,17 +39,6 @@ FLOOR_NOTE = (
     f"draws from the data itself; mean of {DRAWS} draws). A sampler at or below the floor is indistinguishable "
     "from fresh data at this sample size; the floor is not ranked."
 )
-
-
-def _suite_metrics(suite: str, plugin_dirs) -> list[tuple[str, dict[str, Any]]] | None:
-    from ..plugins import get_registry
-    from ..spec.suite import load_suite
-
-    name, _, profile = suite.split("+", 1)[0].partition(":")
-    try:
-        return load_suite(name, get_registry(plugin_dirs), profile or None).metrics
-    except (GenbenchError, OSError):
-        return None
 
 
 def _compute(row: dict[str, Any], metrics: list[tuple[str, dict[str, Any]]], plugin_dirs) -> dict[str, float]:
@@ -89,7 +77,10 @@ def data_floors(
     from ..results.schema import component_id
     from ..results.versions import code_version
 
-    metrics = [(str(m), dict(p or {})) for m, p in metrics] if metrics else _suite_metrics(board.suite, plugin_dirs)
+    if metrics:
+        metrics = [(str(m), dict(p or {})) for m, p in metrics]
+    else:
+        metrics = getattr(stored_suite(board.suite, plugin_dirs), "metrics", None)
     if not metrics:
         return {}
     first: dict[str, dict[str, Any]] = {}

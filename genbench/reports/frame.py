@@ -390,17 +390,23 @@ def metric_directions(names: list[str], plugin_dirs=()) -> dict[str, bool | None
     return out
 
 
-def suite_primary_metric(suite: str, plugin_dirs=()) -> str | None:
-    """The ``primary_metric`` of a shipped suite (by the stored name: ``manifolds:quick``), if it sets one."""
+def stored_suite(suite: str, plugin_dirs=()):
+    """The shipped suite a stored name refers to (``manifolds:quick``, ``name+adhoc``), or ``None``
+    when it cannot be loaded (a suite file that is gone, a plugin suite not on the path)."""
     from ..plugins import get_registry
     from ..spec.suite import load_suite
 
-    base = suite.split("+", 1)[0]
-    name, _, profile = base.partition(":")
+    name, _, profile = suite.split("+", 1)[0].partition(":")
     try:
-        return load_suite(name, get_registry(plugin_dirs), profile or None).primary_metric
-    except (GenbenchError, AttributeError):
+        return load_suite(name, get_registry(plugin_dirs), profile or None)
+    except (GenbenchError, OSError):
         return None
+
+
+def suite_primary_metric(suite: str, plugin_dirs=()) -> str | None:
+    """The ``primary_metric`` of a shipped suite (by the stored name: ``manifolds:quick``), if it sets one."""
+    loaded = stored_suite(suite, plugin_dirs)
+    return getattr(loaded, "primary_metric", None)
 
 
 def choose_metric(metrics: list[str], directions: dict[str, bool | None], wanted: str | None, default: str | None):

@@ -46,13 +46,17 @@ def _mean(xs: list[float]) -> float | None:
     return sum(xs) / len(xs) if xs else None
 
 
+def metric_header(board: Board, metric: str) -> str:
+    """A metric's column header: its name and direction mark (``sinkhorn ↓``)."""
+    return f"{metric} {ARROWS[board.directions.get(metric, False)]}"
+
+
 def floor_row(board: Board, group: Group, headers: list[str], metrics: list[str]) -> list[list[str]]:
     """The ``data floor`` line of a table (``[]`` when the board has no floor for this group)."""
     floor = board.floors.get(group.dataset_id)
     if not floor:
         return []
-    values = {f"{m} {ARROWS[board.directions.get(m, False)]}": fmt_mean_std(floor.get(m, math.nan), math.nan)
-              for m in metrics}  # fmt: skip
+    values = {metric_header(board, m): fmt_mean_std(floor.get(m, math.nan), math.nan) for m in metrics}
     row = [values.get(h, "") for h in headers]
     row[0] = FLOOR
     row[headers.index("sampler") if "sampler" in headers else 2] = "fresh data"
@@ -63,7 +67,7 @@ def sampler_table(board: Board, group: Group) -> tuple[list[str], list[list[str]
     """Samplers at their best setting: rank, interval, setting, the ranking metric, cost, the other
     metrics, tuning sensitivity, failures; the data's floor last."""
     metrics = _metrics_shown(board, group)
-    head = [f"{m} {ARROWS[board.directions.get(m, False)]}" for m in metrics]
+    head = [metric_header(board, m) for m in metrics]
     headers = [
         "rank",
         "rank 95% CI",
@@ -152,7 +156,7 @@ def config_table(board: Board, group: Group) -> tuple[list[str], list[list[str]]
         "rank 95% CI",
         "configuration",
         "ok",
-        *[f"{m} {ARROWS[board.directions.get(m, False)]}" for m in metrics],
+        *[metric_header(board, m) for m in metrics],
         "fit+sample s",
         "peak MB",
         "first failure",
