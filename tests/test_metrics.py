@@ -177,6 +177,26 @@ def test_covariance_error_uses_the_reference_without_an_exact_covariance():
     assert math.isnan(metric("covariance_error", band=4)(x, y))
 
 
+def _periodic_ar(n, k, rho, seed):
+    """Stationary periodic field: z_k = (e_k + ρ e_{k+1}) / sqrt(1 + ρ²); Cov(z_k, z_{k+1}) = ρ / (1 + ρ²)."""
+    e = rng(seed).standard_normal((n, k))
+    return (e + rho * np.roll(e, -1, axis=1)) / np.sqrt(1 + rho**2)
+
+
+def test_covariance_rows_measures_the_largest_row_entry_error():
+    k = 12
+    ref, same = _periodic_ar(20000, k, 0.5, 1), _periodic_ar(20000, k, 0.5, 2)
+    m = metric("covariance_rows", coords=k)
+    tail = rng(3).standard_normal((20000, 4))  # trailing coordinates (ψ) that the metric must ignore
+    assert m(np.hstack([same, 9 * tail]), np.hstack([ref, tail])) < 0.03
+    # band 1 is 0.4 for ρ = 0.5, 0 for independent coordinates: the error is 0.4 / variance 1
+    white = rng(4).standard_normal((20000, k))
+    assert m(white, ref) == pytest.approx(0.4, abs=0.03)
+    # a doubled variance errs by 1 × the variance at band 0
+    assert m(np.sqrt(2) * same, ref) == pytest.approx(1.0, abs=0.05)
+    assert math.isnan(metric("covariance_rows", coords=k + 1)(ref, ref))
+
+
 # ----------------------------------------------------------------------------- support, modes, circles
 
 
@@ -314,3 +334,17 @@ def test_circle_gap_mass_separates_inferring_the_circle_from_copying_and_blurrin
     assert np.isnan(m(rng.normal(size=(50, 3)), ref, train=train, dataset=ds))  # 3-D points: NaN with a reason
     gauss = genbench.make_dataset("gauss_pair")
     assert np.isnan(m(rng.normal(size=(50, 2)), ref, train=train, dataset=gauss))  # not a circle dataset
+
+
+def test_between_mass_counts_only_the_corridor_between_two_circles():
+    ds = genbench.make_dataset("two_circles")  # unit circles at (±2, 0): the corridor is |x| < 0.95, |y| ≤ 1
+    m = metric("between_mass")
+    data = ds.sample(4000, rng=rng(1))
+    assert m(data, data, dataset=ds) == 0.0
+    bridge = np.column_stack([rng(2).uniform(-0.9, 0.9, 1000), rng(3).uniform(-0.9, 0.9, 1000)])
+    inside = np.column_stack([rng(4).uniform(1.6, 2.4, 1000), rng(5).uniform(-0.4, 0.4, 1000)])  # in a disc
+    outside = np.column_stack([rng(6).uniform(-0.9, 0.9, 1000), rng(7).uniform(1.5, 3.0, 1000)])  # above
+    assert m(np.vstack([data[:1000], bridge]), data, dataset=ds) == pytest.approx(0.5)
+    assert m(np.vstack([inside, outside]), data, dataset=ds) == 0.0
+    assert metric("off_support")(np.vstack([inside, outside]), data, dataset=ds) > 0.9  # off_support counts them
+    assert math.isnan(m(data, data, dataset=genbench.make_dataset("circle_grid")))

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from ..hookspecs import hookimpl
-from .covariance import CorrelationError, CovarianceError
+from .covariance import CorrelationError, CovarianceError, CovarianceRows
 from .energy import MMD, Energy
-from .marginals import CircleC1, CircleC2, CircleGapMass, MarginalW1, RadialSpread
+from .marginals import BetweenMass, CircleC1, CircleC2, CircleGapMass, MarginalW1, RadialSpread
 from .memorization import Memorization
 from .paths import Autocorrelation, TransitionRate, TransitionRateValue
 from .sinkhorn import Sinkhorn
@@ -25,11 +25,13 @@ def genbench_metrics() -> list[type]:
         MarginalW1,
         CovarianceError,
         CorrelationError,
+        CovarianceRows,
         ModeBalance,
         OffSupport,
         CircleC1,
         CircleC2,
         CircleGapMass,
+        BetweenMass,
         RadialSpread,
         TransitionRate,
         TransitionRateValue,

@@ -81,3 +81,40 @@ class CorrelationError(Metric):
             return band_mean(c, self.band, periodic=periodic) / band_mean(c, 0, periodic=periodic)
 
         return float(abs(ratio(cov) - ratio(target)))
+
+
+class CovarianceRows(Metric):
+    """Error in the centred rows of the spatial covariance (seed 001, Figs. 1 and 4).
+
+    Seed 001 compares ``Cov(z_k, z_{k+j})`` — the rows of the empirical covariance of the leading
+    ``coords`` coordinates (for the Lorenz-96 closure pairs (z, ψ): the K slow variables),
+    centred with the periodicity and averaged over the rows — between generated and given
+    samples (Fig. 4, left; Fig. 1, top). This metric is ``max_j |b̂_j − b_j| / b_0`` over
+    ``j = 0 … max_band`` (default ⌊K/2⌋, the whole centred row), ``b_j = mean_k Σ_{k,k+j}``
+    (cyclic in k when ``periodic``), ``b`` of the reference sample: the largest error in a
+    covariance row entry relative to the variance. Scale-free; cost O(n K²).
+    """
+
+    name = "covariance_rows"
+    higher_is_better = False
+
+    coords: int | None = param(None, ge=2, note="leading coordinates; default all")
+    max_band: int | None = param(None, ge=0, note="default ⌊K/2⌋")
+    periodic: bool = True
+
+    def __call__(self, generated, reference, *, train=None, dataset=None, rng=None) -> float:
+        k = generated.shape[1] if self.coords is None else int(self.coords)
+        if k > generated.shape[1]:
+            return nan_with_reason(f"covariance_rows: coords = {k} > d = {generated.shape[1]}")
+        if len(generated) < 2 or len(reference) < 2:
+            return nan_with_reason("covariance_rows needs at least 2 generated and 2 reference points")
+        top = k // 2 if self.max_band is None else int(self.max_band)
+        if top >= k:
+            return nan_with_reason(f"covariance_rows: max_band {top} out of range for K = {k}")
+        gen = np.atleast_2d(np.cov(generated[:, :k], rowvar=False))
+        ref = np.atleast_2d(np.cov(reference[:, :k], rowvar=False))
+        b_ref = np.array([band_mean(ref, j, periodic=self.periodic) for j in range(top + 1)])
+        b_gen = np.array([band_mean(gen, j, periodic=self.periodic) for j in range(top + 1)])
+        if b_ref[0] <= 0:
+            return nan_with_reason("covariance_rows: the reference variance is 0")
+        return float(np.max(np.abs(b_gen - b_ref)) / b_ref[0])

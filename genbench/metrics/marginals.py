@@ -156,6 +156,42 @@ class CircleGapMass(Metric):
         return float(np.mean(on & gap))
 
 
+class BetweenMass(Metric):
+    """Mass generated *between* two circles (seed 004, Theorem 3.1 and §4.2.4: a push-forward of a
+    connected latent has a connected support, so a GAN or VAE fit to two disjoint circles must put
+    mass on a path joining them).
+
+    The fraction of generated points in the corridor between the two circles of the dataset
+    (``circle_centers``, exactly two, radius ``circle_radius``): along the axis joining the centres,
+    strictly between the circles' facing edges with a margin ``delta`` (``|t| < s − r − δ``, t the
+    coordinate from the midpoint, s the half-distance between the centres), and within one radius
+    of that axis. Unlike ``off_support`` it does not count mass inside a circle or scattered
+    outside both: only the mass that connects them. Data and a copier give 0. Cost O(n).
+    """
+
+    name = "between_mass"
+    higher_is_better = False
+
+    delta: float = param(0.05, gt=0, note="margin from each circle's facing edge")
+
+    def __call__(self, generated, reference, *, train=None, dataset=None, rng=None) -> float:
+        centers = _centers(dataset, generated)
+        if isinstance(centers, str):
+            return nan_with_reason(f"between_mass {centers}")
+        if len(centers) != 2:
+            return nan_with_reason(f"between_mass needs exactly two circles, the dataset has {len(centers)}")
+        radius = float(getattr(dataset, "circle_radius", 1.0))
+        mid, axis = centers.mean(axis=0), centers[1] - centers[0]
+        half = float(np.linalg.norm(axis)) / 2
+        if half - radius - self.delta <= 0:
+            return nan_with_reason("between_mass: the circles leave no corridor wider than delta")
+        axis = axis / (2 * half)
+        rel = np.asarray(generated, dtype=np.float64) - mid
+        t = rel @ axis
+        u = rel @ np.array([-axis[1], axis[0]])
+        return float(np.mean((np.abs(t) < half - radius - self.delta) & (np.abs(u) <= radius)))
+
+
 class RadialSpread(Metric):
     """Radial spread ratio ``std(r_generated) / std(r_reference)``, r the distance to the nearest
     circle centre (seed 000 §6.1, Figs. 1 and 4: the arc's radial histogram). ≈ 1 reproduces the
