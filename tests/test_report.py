@@ -204,6 +204,8 @@ PAPER_SUITES = [
     "paper-ndsm",
     "paper-sgm",
     "paper-dmps",
+    "paper-closure",
+    "paper-l96",
 ]
 
 
@@ -217,6 +219,9 @@ def test_shipped_paper_suites_have_quick_and_paper_profiles_and_claims(name):
         assert suite.name == f"{name}:{profile}" and suite.paper == base.paper
     for claim in base.paper.claims:  # a claim that can fail says why when it does, or its check is obvious
         assert claim.claim and claim.source and claim.criterion()
+        # every claim names a negative control that the suite runs (issue 22): a check that cannot fail
+        # is exposed as `uninformative`
+        assert claim.control is not None, f"{name}: claim {claim.id} names no control"
 
 
 # Synthetic rows with planted values: each verdict of the vocabulary has a case that must give it.
