@@ -142,9 +142,11 @@ def summary_explanation(board: Board) -> str:
         f"Summary over the {len(board.groups)} dataset configurations, each sampler at its best setting in each: "
         "`mean rank` is 1 + the samplers with a better mean, averaged over the configurations where it is ranked "
         "(`ranked`; copying or valueless lines are not), "
-        "`95% CI` the 2.5–97.5 % range of its mean rank over the paired bootstrap draws, `wins` the configurations "
-        "where its per-dataset `rank` is 1 alone, `top tie` where it is 1 or `1=`, `fit+sample s` and `peak MB` "
-        "medians over configurations, `copies` its configurations flagged as copying, `failed` failed / run cells."
+        "`95% CI` the 2.5–97.5 % range of its mean rank over the paired bootstrap draws (a resample re-ranks "
+        "near-ties both ways, so the mean rank of the measured means can sit just outside it), `wins` the "
+        "configurations where its per-dataset `rank` is 1 alone, `top tie` where it is 1 or `1=`, "
+        "`fit+sample s` and `peak MB` medians over configurations, `copies` its configurations flagged as copying, "
+        "`failed` failed / run cells."
     )
 
 
