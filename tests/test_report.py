@@ -337,6 +337,13 @@ def test_every_verdict_has_a_case_that_gives_it(tmp_path):
     assert got["clear"].verdict == UNINFORMATIVE and "meets the claim" in got["clear"].control
     text = render_report(Report("verdicts", None, "verdicts", paper, verdicts=list(got.values())), width=200)
     assert "control" in text and "none named" in text and "uninformative" in text
+    # a claim another profile checks still names its control, marked not run
+    from genbench.reports.paper import Verdict, report_rows
+
+    useless = next(c for c in paper.claims if c.id == "useless")
+    skipped = Verdict(useless, NOT_RUN, "checked by the paper profile, not quick")
+    (row,) = report_rows(Report("verdicts", None, "verdicts", paper, verdicts=[skipped]))
+    assert row[-1] == NOT_RUN and row[5] == "the broadest kernel (not run)"
 
 
 def test_control_must_name_a_group_of_the_order(tmp_path):

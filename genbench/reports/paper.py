@@ -295,7 +295,7 @@ def report_rows(report: Report) -> list[list[str]]:
             format_value(v.claim.paper),
             f"{v.claim.metric}: {v.claim.criterion(_percent(v.claim))}",
             v.measured,
-            v.control or "— (none named)",
+            v.control or (f"{v.claim.control.label} (not run)" if v.claim.control is not None else "— (none named)"),
             v.verdict + (f" ({v.claim.calibrates} set from it)" if v.verdict == CALIBRATED else ""),
         ]
         for v in report.verdicts
