@@ -203,6 +203,7 @@ PAPER_SUITES = [
     "paper-generalisation",
     "paper-ndsm",
     "paper-sgm",
+    "paper-sgm-beta",
     "paper-dmps",
     "paper-closure",
     "paper-l96",

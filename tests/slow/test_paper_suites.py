@@ -38,6 +38,7 @@ SUITES = [
     "paper-sb-beta",
     "paper-sb-table1",
     "paper-sgm",
+    "paper-sgm-beta",
 ]
 
 
