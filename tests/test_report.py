@@ -339,11 +339,14 @@ def test_every_verdict_has_a_case_that_gives_it(tmp_path):
     text = render_report(Report("verdicts", None, "verdicts", paper, verdicts=list(got.values())), width=200)
     assert "control" in text and "none named" in text and "uninformative" in text
     # a claim another profile checks still names its control, marked not run
-    from genbench.reports.paper import Verdict, report_rows
+    import dataclasses
+
+    from genbench.reports.paper import report_rows
 
     useless = next(c for c in paper.claims if c.id == "useless")
-    skipped = Verdict(useless, NOT_RUN, "checked by the paper profile, not quick")
-    (row,) = report_rows(Report("verdicts", None, "verdicts", paper, verdicts=[skipped]))
+    only_paper = dataclasses.replace(paper, claims=(dataclasses.replace(useless, profiles=("paper",)),))
+    skipped = evaluate(only_paper, _planted_rows(PLANTED), "quick")
+    (row,) = report_rows(Report("verdicts", None, "verdicts", only_paper, verdicts=skipped))
     assert row[-1] == NOT_RUN and row[5] == "the broadest kernel (not run)"
 
 

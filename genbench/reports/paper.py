@@ -120,7 +120,9 @@ def _configs(rows: list[dict[str, Any]]) -> set[str]:
 
 
 def _not_run(claim: Claim, why: str) -> Verdict:
-    return Verdict(claim, NOT_RUN, why)
+    """A claim left unjudged; its control, if it names one, is shown as not run either."""
+    control = f"{claim.control.label} (not run)" if claim.control is not None else ""
+    return Verdict(claim, NOT_RUN, why, control=control)
 
 
 def _argmin(claim: Claim, rows: list[dict[str, Any]]) -> Verdict:
@@ -295,7 +297,7 @@ def report_rows(report: Report) -> list[list[str]]:
             format_value(v.claim.paper),
             f"{v.claim.metric}: {v.claim.criterion(_percent(v.claim))}",
             v.measured,
-            v.control or (f"{v.claim.control.label} (not run)" if v.claim.control is not None else "— (none named)"),
+            v.control or "— (none named)",
             v.verdict + (f" ({v.claim.calibrates} set from it)" if v.verdict == CALIBRATED else ""),
         ]
         for v in report.verdicts
