@@ -7,6 +7,11 @@ decoder of fixed variance; the thesis states "MSE + KL" without a weight); Adam 
 in the thesis (the ``paper`` profile). Samples: the decoder's output for z ~ N(0, I) (or
 U[−5, 5], thesis Fig. 5.15), without decoder noise.
 
+Training runs the networks' forward and backward by hand (``_torchkit.Dense``) with Adam on one
+flat parameter vector (``_torchkit.FlatAdam``): the same loss and updates as autograd and
+``torch.optim.Adam``, at about half the cost per step on one CPU thread (issue 24;
+``benchmarks/bench_neural_step.py``).
+
 Not stated, chosen by measurement (README, neural section): ``kl_weight``, batch size and
 standardising the data. Like the GAN, the decoder is a continuous map of a connected latent
 space, so samples bridge disconnected supports (thesis Theorem 3.1).
@@ -72,21 +77,30 @@ class VAE(LatentSampler):
         d, k = data.shape[1], int(self.latent_dim)
         enc = tk.mlp(d, self.encoder, 2 * k, "leaky_relu").to(device)
         self.decoder_ = tk.mlp(k, self.decoder, d, "leaky_relu").to(device)
-        opt = torch.optim.Adam([*enc.parameters(), *self.decoder_.parameters()], lr=self.lr)
+        flat = tk.flatten_parameters(enc, self.decoder_)
+        opt = tk.FlatAdam(flat, lr=self.lr)
+        enc_d, dec_d = tk.Dense(enc, flat), tk.Dense(self.decoder_, flat)
         batches = tk.Batches(data, self.batch_size, gen)
         kl_weight = float(self.kl_weight)
+        scale = 1.0 / batches.batch_size
 
         def step(_: int) -> dict[str, torch.Tensor]:
+            # By hand (module docstring): the gradients of recon + kl_weight · kl, with
+            # z = μ + e^{logvar/2} ε (the reparameterisation trick).
             x = batches.next()
-            mu, logvar = enc(x).chunk(2, dim=1)
-            z = mu + (0.5 * logvar).exp() * torch.randn(mu.shape, generator=gen, device=device)
-            recon = ((self.decoder_(z) - x) ** 2).sum(dim=1).mean()
-            kl = 0.5 * (mu**2 + logvar.exp() - 1.0 - logvar).sum(dim=1).mean()
-            loss = recon + kl_weight * kl
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
+            mu, logvar = enc_d.forward(x).split(k, dim=1)
+            std = (0.5 * logvar).exp()
+            eps = torch.randn(mu.shape, generator=gen, device=device)
+            diff = dec_d.forward(torch.addcmul(mu, std, eps)) - x
+            recon = diff.square().sum() * scale
+            var = std.square()
+            kl = 0.5 * scale * (mu.square() + var - 1.0 - logvar).sum()
+            g_z = dec_d.backward(diff.mul_(2.0 * scale), input_grad=True)
+            g_mu = g_z + (kl_weight * scale) * mu
+            g_logvar = 0.5 * (g_z * eps * std + (kl_weight * scale) * (var - 1.0))
+            enc_d.backward(torch.cat([g_mu, g_logvar], dim=1))
             opt.step()
-            return {"loss": loss, "reconstruction": recon, "kl": kl}
+            return {"loss": recon + kl_weight * kl, "reconstruction": recon, "kl": kl}
 
         self._train(step, [opt], batches)
         self.decoder_.eval()

@@ -232,3 +232,21 @@ def test_default_samples_beat_the_prior_alone(circles_fit):
         for name, m in {"default": s, "prior": prior}.items()
     }
     assert off["prior"] > 0.3 and off["default"] < 0.25 * off["prior"], off
+
+
+def test_control_variate_terms_match_per_sample_gradients(circles_fit):
+    """The training step's closed form of eq. (22)'s two scalars per sample (a_i·b_i, |b_i|²:
+    ``_cv_terms``, from per-row back-propagated factors) equals the one from ``torch.func``'s
+    per-sample gradients (``per_sample_gradients``) on the trained network."""
+    from genbench_plugins import _torchkit as tk
+
+    _, X, s = circles_fit
+    data = torch.as_tensor(X, dtype=torch.float32)
+    y_n, mu, z, t_n = s._simulate(data, torch.Generator().manual_seed(3), 25)[0]
+    z2, _, inp, scale, shift = next(s._forward_samples(data, torch.Generator().manual_seed(3)))
+    assert torch.equal(z, z2)
+    dense = tk.Dense(s.net_.net, tk.flatten_parameters(s.net_))
+    ab, bb = s._cv_terms(dense, inp, scale, shift, z / s._sigma)
+    a, b = s.per_sample_gradients(y_n, mu, z, t_n)
+    for fast, exact in ((ab, (a * b).sum(1)), (bb, (b * b).sum(1))):
+        torch.testing.assert_close(fast, exact, rtol=1e-4, atol=1e-5 * float(exact.abs().max()))
