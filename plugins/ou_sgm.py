@@ -28,8 +28,8 @@ learns the score finer than 0.2 and the chain ends on Tweedie's mean at that noi
 support thinner than 0.2 (the 2-D swiss roll at scale 0.1, two circles) lies off it: 34 % of the
 roll's samples more than 0.1 off (seed 0, 16,000 steps). On a grid geometric in t from
 ``t_min`` = 1e-5 (σ = 0.006) to T, the same network, budget and β put 0.1 % there (two circles
-5.1 % → 0 %); ancestral steps instead of Euler's, on the uniform grid, leave 36 % (README,
-neural section, 3 seeds).
+5.1 % → 0 %); ancestral steps instead of Euler's, on the uniform grid, leave 36 % (seed 0; 3
+seeds and budgets in the README, neural section).
 
 Training (issue 24): the network's forward and backward by hand (``_torchkit.Dense``), Adam in one
 fused kernel on a flat parameter vector (``_torchkit.FlatAdam``), the per-time factors and time
@@ -204,7 +204,7 @@ class OUSGM(TorchSampler):
             yield from zip(inp, out_scale, z * target_scale, weight, grad_scale, strict=True)
 
     def _time_table(self, batch_size: int, device) -> tuple:
-        """Per grid time t = jΔt (row j; row 0 unused), what a training step needs, computed once
+        """Per grid time t_j (row j, :meth:`time_grid_points`; row 0 unused), what a training step needs, computed once
         instead of every step: ``(n_times + 1, 6, 1)``: e^{−βt}, σ_t = sqrt(1 − e^{−2βt}), the
         output's factor to the score (−1/σ_t for ``"noise"``), 1/σ_t (the target is −z/σ_t, so
         S − target = out·factor + z/σ_t), the loss weight (σ_t² or 1) and
