@@ -75,14 +75,18 @@ class GAN(LatentSampler):
         Adam's β₁ for both (0.9 is Adam's default; DCGAN's 0.5 is common for GANs).
 
     precision:
-        ``"float32"`` (default), ``"bfloat16"`` or ``"auto"`` (bfloat16 on a CPU with AMX tiles,
-        ``_torchkit.fast_bf16``): bfloat16 products (float32 accumulation, parameters, gradients
-        and Adam) in the layers with at least 65,536 weights (the discriminator's 512 → 256).
-        Measured on this repository's machine (issue 24): the step 3.6 → 3.0 ms (2.2× the plain
-        float32 loop, against 1.95× in float32), but on the 2-D swiss roll (×0.1, M = 1,500, 5
-        seeds, 4,000 steps) 23.5 ± 21 % of the samples lay more than 0.1 off against 9.5 ± 7 % in
-        float32 (per seed 49 / 38 / 2 / 3 / 25 % against 5 / 16 / 2 / 7 / 18 %): not shown to be
-        harmless, so not the default. The choice made is in ``diagnostics_["precision"]``.
+        ``"auto"`` (default: bfloat16 on a CPU with AMX tiles, ``_torchkit.fast_bf16``, float32
+        elsewhere), ``"float32"`` or ``"bfloat16"``: mixed precision in the layers with at least
+        65,536 weights (the discriminator's 512 → 256): their three products take bfloat16 inputs,
+        accumulate in float32 and round the product to bfloat16; parameters, the other layers,
+        the losses and Adam stay float32 (the usual mixed-precision recipe). Measured on this
+        repository's machine (issue 24, one thread): the step 3.4 → 2.8 ms, 2.2–2.3× the plain
+        float32 loop against 1.8–1.9× in float32. At the default 8,000 steps (seeds 0–4, paired
+        by seed) bfloat16 moves the results no more than the reduction order of float32 on two
+        threads instead of one does: off the 2-D swiss roll (×0.1, M = 1,500) 3.0 % in bfloat16,
+        2.9 % in float32, 1.0 % in float32 on two threads; off two_circles 1.2 %, 1.9 %, 2.4 %;
+        two_circles' sliced W2 0.37, 0.27, 0.39 (README, "The training step"). The choice made
+        is in ``diagnostics_["precision"]``; ``"float32"`` keeps it off the hardware.
 
     ``latent_dim``, ``standardize``, ``schedule`` and ``max_seconds``: see
     :class:`~._neural.LatentSampler` and :class:`~._neural.TorchSampler`.
@@ -99,7 +103,7 @@ class GAN(LatentSampler):
     d_steps: int = param(1, gt=0)
     lr: float = param(5e-4, gt=0)
     beta1: float = param(0.5, ge=0, lt=1)
-    precision: Literal["float32", "bfloat16", "auto"] = "float32"
+    precision: Literal["auto", "float32", "bfloat16"] = "auto"
 
     def fit(self, X: np.ndarray, *, rng: np.random.Generator) -> GAN:
         """Adversarial training, one D and one G Adam step per step."""
@@ -119,26 +123,28 @@ class GAN(LatentSampler):
         opt_d = tk.FlatAdam(flat_d, lr=self.lr, betas=betas)
         low = self.precision == "bfloat16" or (self.precision == "auto" and tk.fast_bf16(device))
         big = BF16_MIN_WEIGHTS if low else None
-        gen_d = tk.Dense(self.generator_, flat_g, bf16_min_weights=big)
-        disc_d = tk.Dense(disc, flat_d, gen, bf16_min_weights=big)
+        gen_d = tk.Dense(self.generator_, flat_g, bf16_min_weights=big, optimizer=opt_g)
+        disc_d = tk.Dense(disc, flat_d, gen, bf16_min_weights=big, optimizer=opt_d)
         batches = tk.Batches(data, self.batch_size, gen)
         n = batches.batch_size
         # D's targets and the sign that turns BCE-with-logits into softplus, real rows then fake.
         target = torch.cat([torch.ones((n, 1), device=device), torch.zeros((n, 1), device=device)])
         sign = 1.0 - 2.0 * target
+        both = data.new_empty((2 * n, d))  # D's input: the real batch, then G's output, written in place
+        real, fake = both[:n], both[n:]
 
         def step(_: int) -> dict[str, torch.Tensor]:
             # BCE(ℓ, y) = softplus(ℓ) − yℓ, ∂/∂ℓ = sigmoid(ℓ) − y (means over n rows each).
             for _k in range(int(self.d_steps)):
-                real = batches.next()
-                fake = gen_d.forward(self._latent(n, gen, device))
-                logits = disc_d.forward(torch.cat([real, fake]))  # one pass over both halves
+                batches.next(out=real)
+                gen_d.forward(self._latent(n, gen, device), out=fake)
+                logits = disc_d.forward(both)  # one pass over both halves
                 loss_d = torch.nn.functional.softplus(logits * sign).sum() / n
-                disc_d.backward((torch.sigmoid(logits) - target).div_(n))
+                disc_d.backward(torch.sigmoid(logits).sub_(target).div_(n))
                 opt_d.step()
             logits = disc_d.forward(fake)  # the updated D on the last fake batch
             loss_g = torch.nn.functional.softplus(-logits).mean()  # non-saturating: −log D(G(z))
-            g_fake = disc_d.backward((torch.sigmoid(logits) - 1.0).div_(n), weights=False, input_grad=True)
+            g_fake = disc_d.backward(torch.sigmoid(logits).sub_(1.0).div_(n), weights=False, input_grad=True)
             gen_d.backward(g_fake)
             opt_g.step()
             return {"loss": loss_g, "loss_discriminator": loss_d}

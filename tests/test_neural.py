@@ -182,21 +182,26 @@ def test_a_neural_run_stores_training_curves_and_a_wall_clock_stop(tmp_path, wri
     assert rows["ou_sgm-50"].message == ""
 
 
-@pytest.mark.parametrize("activation", ["relu", "leaky_relu", "gelu", "tanh", "silu"])
-def test_dense_backward_is_autograds(activation):
+@pytest.mark.parametrize(
+    ("activation", "in_dim", "widths"),
+    [(a, 3, [16, 8]) for a in ["relu", "leaky_relu", "gelu", "tanh", "silu"]] + [("leaky_relu", 2, [256, 8])],
+)
+def test_dense_backward_is_autograds(activation, in_dim, widths):
     """``_torchkit.Dense`` (the samplers' forward and backward by hand, on flat parameters) gives
-    autograd's output, parameter gradients and input gradient for every activation."""
+    autograd's output, parameter gradients and input gradient for every activation, and for a wide
+    layer on a narrow input (``gan``'s 2 → 512), whose weight gradient it forms as xᵀg."""
     import torch
     from genbench_plugins import _torchkit as tk
 
     torch.manual_seed(0)
-    net = tk.mlp(3, [16, 8], 2, activation)
-    x, g = torch.randn(32, 3, requires_grad=True), torch.randn(32, 2)
+    net = tk.mlp(in_dim, widths, 2, activation)
+    x, g = torch.randn(32, in_dim, requires_grad=True), torch.randn(32, 2)
     out = net(x)
     out.backward(g)
     expected = [p.grad.clone() for p in net.parameters()]
     flat = tk.flatten_parameters(net)
     dense = tk.Dense(net, flat)
+    assert (dense._wgrad_t[0] is not None) == (widths[0] >= 64 * in_dim)  # which path this case runs
     torch.testing.assert_close(dense.forward(x.detach()), out.detach())
     torch.testing.assert_close(dense.backward(g, input_grad=True), x.grad)
     for p, want in zip(net.parameters(), expected, strict=True):
@@ -226,6 +231,29 @@ def test_dense_bfloat16_layers_agree_with_float32_to_bfloat16_precision():
     torch.testing.assert_close(dense.backward(g, input_grad=True), x.grad, rtol=3e-2, atol=3e-2)
     for p, want in zip(net.parameters(), expected, strict=True):
         torch.testing.assert_close(tk.flat_grad(flat, p), want, rtol=3e-2, atol=3e-2 * want.abs().max().item())
+
+
+def test_dense_bfloat16_weights_are_recast_after_each_optimizer_step():
+    """The bfloat16 copy of a weight is cached per update of the ``optimizer`` given to ``Dense``:
+    after a step the next forward uses the new weights (a fresh ``Dense`` agrees exactly), and
+    without a step it reuses the cast (the output changed, so a stale copy would be caught)."""
+    import torch
+    from genbench_plugins import _torchkit as tk
+
+    torch.manual_seed(0)
+    net = tk.mlp(3, [64, 32], 2, "leaky_relu")
+    flat = tk.flatten_parameters(net)
+    opt = tk.FlatAdam(flat, lr=1e-2)
+    dense = tk.Dense(net, flat, bf16_min_weights=64 * 32, optimizer=opt)
+    x = torch.randn(16, 3)
+    before = dense.forward(x).clone()
+    torch.testing.assert_close(dense.forward(x), before, rtol=0, atol=0)
+    flat.grad.normal_()
+    opt.step()
+    after = dense.forward(x).clone()
+    assert (after - before).abs().max() > 1e-3
+    fresh = tk.Dense(net, flat, bf16_min_weights=64 * 32).forward(x)
+    torch.testing.assert_close(after, fresh, rtol=0, atol=0)
 
 
 @pytest.mark.parametrize(
