@@ -85,7 +85,9 @@ class GAN(LatentSampler):
         by seed) bfloat16 moves the results no more than the reduction order of float32 on two
         threads instead of one does: off the 2-D swiss roll (×0.1, M = 1,500) 3.0 % in bfloat16,
         2.9 % in float32, 1.0 % in float32 on two threads; off two_circles 1.2 %, 1.9 %, 2.4 %;
-        two_circles' sliced W2 0.37, 0.27, 0.39 (README, "The training step"). The choice made
+        two_circles' sliced W2 0.37, 0.27, 0.39 (README, "The training step"). At half the
+        budget mixed precision lags (off the roll 29.8 % against 7.5 % over 3 seeds; float32 on
+        two threads 11.7 %: the GAN is still chaotic there). The choice made
         is in ``diagnostics_["precision"]``; ``"float32"`` keeps it off the hardware.
 
     ``latent_dim``, ``standardize``, ``schedule`` and ``max_seconds``: see
