@@ -53,7 +53,7 @@ def test_generator_on_gaussian_data_is_ornstein_uhlenbeck_and_outlier_modes_are_
 def test_log_generator_at_the_default_eps_matches_too(circle):
     """At the default ε (0.16) (1 − λ) is far from linear in k², −log λ / ε is not (3.9, 8.9, 15.5)."""
     s = DMPS().fit(circle, rng=np.random.default_rng(0))
-    log_gen = -np.log(s.eigenvalues_)
+    log_gen = -np.log(s.eigenvalues_[:8])  # the four leading pairs (the tail may hold eigenvalues ≤ 0)
     np.testing.assert_allclose(pair_ratios(log_gen), [1, 4, 9, 16], rtol=0.10)
     assert pair_ratios(s.generator_eigenvalues())[3] < 12  # the first-order generator saturates
 
