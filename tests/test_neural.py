@@ -70,6 +70,28 @@ def test_gan_generator_moves_towards_the_data(circles):
     assert distance(600) < 0.75 * distance(1)
 
 
+@pytest.mark.parametrize("precision", ["auto", "float32"])
+def test_gan_same_seed_same_numbers_at_the_default_sizes(precision, circles):
+    """At the default sizes (``"auto"`` mixes precisions on AMX CPUs) two fits with one seed give
+    bit-identical samples, and the choice made is recorded; another seed gives other numbers."""
+    import torch
+    from genbench_plugins import _torchkit as tk
+
+    _, X = circles
+
+    def fit(seed: int):
+        s = make("gan", steps=50, precision=precision).fit(X, rng=np.random.default_rng(seed))
+        return s, s.sample(200, rng=np.random.default_rng(2))
+
+    a, Ya = fit(1)
+    _, Yb = fit(1)
+    _, Yc = fit(2)
+    np.testing.assert_array_equal(Ya, Yb)
+    assert not np.array_equal(Ya, Yc)
+    low = precision == "auto" and tk.fast_bf16(torch.device("cpu"))
+    assert a.diagnostics_["precision"] == ("bfloat16" if low else "float32")
+
+
 def test_ou_sgm_learns_the_exact_score_of_a_standard_normal():
     """For N(0, 1) data the OU marginals stay N(0, 1): the exact score is −x at every t. The score
     is averaged over three fits (seeds 1–3): one fit's slope misses −1 by 0.00–0.05 from seed to
