@@ -23,7 +23,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("genbench.params", "genbench.devices"),
     ("genbench.contracts", "genbench.hookspecs"),
     ("genbench.plugins",),
-    ("genbench.numerics", "genbench.metrics", "genbench.suites"),
+    ("genbench.numerics", "genbench.metrics", "genbench.suites", "genbench.stats"),
     ("genbench.results",),
     ("genbench.spec",),
     ("genbench.executors",),

@@ -116,7 +116,7 @@ def _title(key: tuple) -> str:
 
 
 def axis_figures(board: Board, axis: str, label: str) -> list[Figure]:
-    """Metric against a dataset axis (``n_train`` = M, ``dim`` = d), each sampler at its best setting."""
+    """Metric against a dataset axis (``n_train`` = M, ``dim`` = d), each sampler at its selected setting."""
     out = []
     for key, per in _axis_groups(board, axis).items():
         series = [
@@ -128,7 +128,7 @@ def axis_figures(board: Board, axis: str, label: str) -> list[Figure]:
             series.append(_floor_series(floor))
         out.append(
             (
-                f"{_title(key)}: {board.metric} against {label}, each sampler at its best setting"
+                f"{_title(key)}: {board.metric} against {label}, each sampler at its selected setting"
                 + ("; grey dashed: the data floor" if floor else ""),
                 plot(series, title=_title(key), xlabel=label, ylabel=_ylabel(board), xlog=_uselog(xs)),
             )

@@ -2,10 +2,15 @@
 
 A :class:`Config` is one dataset configuration × one sampler configuration over its repetitions.
 Per dataset configuration (a :class:`Group`: the dataset and the parameters the suite sets, so
-one group per M and d where the suite varies them) the board ranks
+one group per M and d where the suite varies them) the board ranks, with the one rank of
+:mod:`genbench.stats`,
 
-* *samplers*, each at its best setting over its grid (its best ε, bandwidth, …), with the tuning
-  sensitivity: how much worse its grid is on average than that best setting;
+* *samplers*, each tuned over its grid (its ε, bandwidth, …) without looking at the score it is
+  judged by: repetition ``r`` is scored at the setting with the best mean over the *other*
+  repetitions (leave-one-repetition-out), with the tuning sensitivity: how much worse its grid is
+  on average than its best setting;
+* *samplers at their defaults* (the setting the sampler's class declares, where its grid has it;
+  a sampler run at one setting, at that setting), ranked on their own;
 * *configurations*, every grid point on its own (the terminal table and the HTML's full table).
 
 A configuration whose ``memorization`` mean is below the copying threshold (see
@@ -16,6 +21,7 @@ not ranked either.
 
 from __future__ import annotations
 
+import json
 import math
 from collections import Counter
 from dataclasses import dataclass, field
@@ -24,7 +30,7 @@ from typing import Any
 from ..errors import GenbenchError, did_you_mean
 from ..metrics.memorization import COPYING_THRESHOLD, flags_copying
 from ..results.schema import component_id
-from .ranking import RankResult, rank_values
+from ..stats import MIN_REPS, RankResult, rank_values
 
 #: Shown instead of a rank for a configuration that copies its training set.
 COPIES = "⚠ copies"
@@ -55,6 +61,8 @@ class Config:
     sampler_id: str
     sampler: str
     sampler_params: dict[str, Any]
+    #: every parameter of the sampler as it ran (the suite's and the class defaults)
+    sampler_config: dict[str, Any] = field(default_factory=dict)
     statuses: Counter = field(default_factory=Counter)
     #: metric → repetition → value, from ok cells that gave one
     values: dict[str, dict[int, float]] = field(default_factory=dict)
@@ -102,7 +110,7 @@ class Config:
 
 @dataclass
 class Standing:
-    """One line of a ranked table: a sampler at its best setting, or one configuration."""
+    """One line of a ranked table: a sampler at its selected setting, or one configuration."""
 
     config: Config
     rank: RankResult | None  # None: not ranked (see ``note``)
@@ -115,17 +123,34 @@ class Standing:
     #: cells and failed cells over every setting of the sampler (sampler lines) or this configuration
     cells: int = 0
     failed: int = 0
+    #: how the setting was chosen: ``fixed`` (one setting), ``cross-validated`` (leave one repetition
+    #: out), ``default`` (one repetition: nothing to select on honestly), or "" (a configuration line)
+    selection: str = ""
+    #: repetitions scored at the shown setting, of those scored (cross-validated lines)
+    chosen: tuple[int, int] = (0, 0)
+    #: the grid's best mean chosen on every repetition at once (the old, optimistic selection)
+    in_sample: float | None = None
+    #: the same sampler at its default setting, ranked among the defaults (``None``: not on the grid)
+    default: Standing | None = None
 
     @property
     def rank_label(self) -> str:
         return self.rank.label() if self.rank else self.note
 
     def best_setting(self) -> str:
-        """The tuned parameters at this line's configuration: ``eps=0.01`` (``—`` if none vary)."""
+        """The setting this line shows: the tuned parameters (``eps=0.01``, with ``4/5 reps`` when
+        leave-one-out selection did not pick it every time), else every parameter the suite sets
+        (``eps=0.025``), else ``defaults``."""
         params = self.config.sampler_params
-        if not self.tuned:
-            return "—"
-        return component_id("", {k: params[k] for k in self.tuned if k in params})[1:-1]
+        keys = self.tuned or tuple(params)
+        if not keys:
+            return "defaults"
+        text = component_id("", {k: params[k] for k in keys if k in params})[1:-1]
+        if self.selection == "cross-validated" and self.chosen[0] != self.chosen[1]:
+            text += f" ({self.chosen[0]}/{self.chosen[1]} reps)"
+        elif self.selection == "default":
+            text += " (default)"
+        return text
 
 
 @dataclass
@@ -137,6 +162,8 @@ class Group:
     dataset_params: dict[str, Any]
     samplers: list[Standing]
     configs: list[Standing]
+    #: each sampler at its default setting (see the module docstring), ranked on their own
+    defaults: list[Standing] = field(default_factory=list)
 
 
 @dataclass
@@ -168,28 +195,35 @@ class Board:
 
 @dataclass
 class SummaryLine:
-    """One sampler across every dataset configuration of a board (at its best setting in each)."""
+    """One sampler across every dataset configuration of a board: the mean of its per-dataset ranks
+    (the very ranks the tables show), tuned and at defaults."""
 
     sampler: str
-    mean_rank: float  # mean over the configurations where it is ranked of 1 + samplers with a better mean
-    lo: float | None  # 95 % bootstrap interval of the mean rank (None with one repetition)
+    mean_rank: float  # mean of its per-dataset ranks, over the configurations where it is ranked
+    lo: float | None  # mean of the per-dataset rank intervals' ends (None with one repetition)
     hi: float | None
     ranked: int  # configurations where it is ranked (not copying, has a value)
     groups: int  # configurations where it ran
-    wins: int  # rank 1, alone
-    top: int  # rank 1, alone or in the top tie
+    wins: int  # separated from, and better than, every other sampler (rank interval 1–1)
+    top: int  # no sampler separated from it and better (rank interval starts at 1)
     time_s: float  # median over configurations of mean fit + sample seconds
     peak_mb: float  # median over configurations of mean peak memory
     copies: int  # configurations of the sampler flagged as copying
     failed: int
     cells: int
     budget: str = ""  # the budget limit, where every ranked line is budget-limited alike
+    settings: int = 1  # settings tried per configuration (the largest grid)
+    default_rank: float = math.nan  # mean of its per-dataset ranks among the samplers at their defaults
+    default_ranked: int = 0
 
     def rank_text(self) -> str:
         return "—" if self.ranked == 0 else f"{self.mean_rank:.2f}"
 
     def interval_text(self) -> str:
         return "—" if self.lo is None else f"{self.lo:.1f}–{self.hi:.1f}"
+
+    def default_text(self) -> str:
+        return "—" if self.default_ranked == 0 else f"{self.default_rank:.2f}"
 
 
 def _median(xs: list[float]) -> float:
@@ -201,53 +235,42 @@ def _median(xs: list[float]) -> float:
 
 
 def summarize(board: Board) -> list[SummaryLine]:
-    """The cross-dataset summary: per sampler its mean rank (1 + the samplers with a better mean, averaged
-    over configurations) with a bootstrap interval (the same average per draw, draws paired across
-    configurations), wins and top ties (the conservative per-dataset ranks), cost, copying flags and
-    failures — ordered by mean rank, samplers never ranked last."""
-    sign = -1.0 if board.higher_is_better else 1.0
-    ordinal: dict[int, int] = {}  # 1 + samplers strictly better on the means: what the draws estimate
-    for g in board.groups:
-        means = {id(s): sign * s.config.mean(board.metric) for s in g.samplers if s.rank is not None}
-        for key, m in means.items():
-            ordinal[key] = 1 + sum(1 for other in means.values() if other < m)
+    """The cross-dataset summary: per sampler the mean of its per-dataset ranks (the tables' own)
+    with the mean of their intervals' ends, wins and top places (from the same intervals), the mean
+    rank at defaults, cost, copying flags and failures — ordered by mean rank, samplers never
+    ranked last."""
     lines = []
     for sampler in dict.fromkeys(c.sampler for c in board.configs):
         standings = [s for g in board.groups for s in g.samplers if s.config.sampler == sampler]
         ranked = [s for s in standings if s.rank is not None]
-        ranks = [ordinal[id(s)] for s in ranked]
+        defaults = [s.default for s in standings if s.default is not None and s.default.rank is not None]
         lo = hi = None
-        draws = [s.rank.draws for s in ranked]
-        if ranked and all(d is not None and len(d) == len(draws[0]) for d in draws):
-            per_draw = sum(draws) / len(draws)
-            lo, hi = (float(q) for q in _quantiles(per_draw))
+        if ranked and all(s.rank.lo is not None for s in ranked):
+            lo, hi = _mean([s.rank.lo for s in ranked]), _mean([s.rank.hi for s in ranked])
         configs = [c for c in board.configs if c.sampler == sampler]
         budgets = {s.config.budget for s in ranked}
         lines.append(
             SummaryLine(
                 sampler=sampler,
-                mean_rank=_mean(ranks) if ranks else math.inf,
+                mean_rank=_mean([s.rank.rank for s in ranked]) if ranked else math.inf,
                 lo=lo,
                 hi=hi,
                 ranked=len(ranked),
                 groups=len(standings),
-                wins=sum(1 for s in ranked if s.rank.rank == 1 and not s.rank.tied),
-                top=sum(1 for s in ranked if s.rank.rank == 1),
+                wins=sum(1 for s in ranked if s.rank.best),
+                top=sum(1 for s in ranked if s.rank.top),
                 time_s=_median([s.config.time_s() for s in standings]),
                 peak_mb=_median([_mean(s.config.peak_mem_mb) for s in standings]),
                 copies=sum(1 for c in configs if c.copies),
                 failed=sum(s.failed for s in standings),
                 cells=sum(s.cells for s in standings),
                 budget=budgets.pop() if len(budgets) == 1 else "",
+                settings=max((s.settings for s in standings), default=1),
+                default_rank=_mean([s.rank.rank for s in defaults]) if defaults else math.nan,
+                default_ranked=len(defaults),
             )
         )
     return sorted(lines, key=lambda x: (x.mean_rank, x.sampler))
-
-
-def _quantiles(values: Any) -> tuple[float, float]:
-    import numpy as np
-
-    return float(np.quantile(values, 0.025)), float(np.quantile(values, 0.975))
 
 
 def collect_configs(rows: list[dict[str, Any]]) -> list[Config]:
@@ -259,7 +282,13 @@ def collect_configs(rows: list[dict[str, Any]]) -> list[Config]:
         c = out.get((did, sid))
         if c is None:
             c = out[(did, sid)] = Config(
-                did, r["dataset"], dict(r["dataset_params"] or {}), sid, r["sampler"], dict(r["sampler_params"] or {})
+                did,
+                r["dataset"],
+                dict(r["dataset_params"] or {}),
+                sid,
+                r["sampler"],
+                dict(r["sampler_params"] or {}),
+                dict(r.get("sampler_config") or {}),
             )
         c.statuses[r["status"]] += 1
         if r["status"] == "ok":
@@ -332,46 +361,134 @@ def _note(c: Config, metric: str) -> str:
     return ""
 
 
-def _group(configs: list[Config], metric: str, higher: bool) -> Group:
-    first = configs[0]
+def is_default(c: Config, defaults: dict[str, Any] | None) -> bool:
+    """Whether ``c`` ran at its sampler's declared defaults (``defaults``: the class's; ``None``
+    when the sampler is not registered here)."""
+    if defaults is None:
+        return False
+
+    def same(a: Any, b: Any) -> bool:  # the store's JSON has lists where the class has tuples
+        return json.dumps(a, sort_keys=True, default=str) == json.dumps(b, sort_keys=True, default=str)
+
+    return all(same(c.sampler_config.get(k, v), v) for k, v in defaults.items())
+
+
+def select_without_peeking(grid: list[Config], metric: str, higher: bool) -> tuple[dict[int, Config], Counter]:
+    """Leave-one-repetition-out selection: for each repetition ``r``, the setting of ``grid`` with the
+    best mean over the *other* repetitions (ties: the first in grid order). Returns ``{r: setting}``
+    and how often each setting (by id) was chosen; ``{}`` with fewer than two repetitions."""
     sign = -1.0 if higher else 1.0
+    reps = sorted({r for c in grid for r in c.values.get(metric, {})})
+    picks: dict[int, Config] = {}
+    if len(reps) < MIN_REPS:
+        return picks, Counter()
+    for r in reps:
+        scored = []
+        for c in grid:
+            vals = c.values.get(metric, {})
+            others = [v for q, v in vals.items() if q != r]
+            if r in vals and others:
+                scored.append((sign * _mean(others), len(scored), c))
+        if scored:
+            picks[r] = min(scored, key=lambda t: t[:2])[2]
+    return picks, Counter(c.sampler_id for c in picks.values())
+
+
+def _selected_config(grid: list[Config], picks: dict[int, Config], counts: Counter) -> Config:
+    """A line whose repetition ``r`` is the value of ``picks[r]`` at ``r`` (every metric), shown under
+    the setting picked most often (its costs, thumbnails and diagnostics)."""
+    order = {c.sampler_id: i for i, c in enumerate(grid)}
+    shown_id = min(counts, key=lambda sid: (-counts[sid], order[sid]))
+    shown = next(c for c in grid if c.sampler_id == shown_id)
+    values: dict[str, dict[int, float]] = {m: {} for m in shown.values}
+    for r, c in picks.items():
+        for m, vals in c.values.items():
+            if r in vals:
+                values.setdefault(m, {})[r] = vals[r]
+    line = Config(**{**shown.__dict__, "values": values})
+    return line
+
+
+def _sampler_line(grid: list[Config], metric: str, higher: bool, defaults: dict[str, Any] | None) -> Standing:
+    """One sampler in one group: its setting chosen without peeking (or its one setting), with the
+    tuning sensitivity and the old in-sample best kept for comparison."""
+    sign = -1.0 if higher else 1.0
+    keys = sorted({k for c in grid for k in c.sampler_params})
+    tuned = tuple(k for k in keys if len({repr(c.sampler_params.get(k)) for c in grid}) > 1)
+    usable = [c for c in grid if _note(c, metric) == ""]
+    common = {
+        "settings": len(grid),
+        "tuned": tuned,
+        "cells": sum(c.n_cells for c in grid),
+        "failed": sum(c.n_failed for c in grid),
+    }
+    if not usable:  # every setting copies or has no value: show the one that copies, if any
+        copying = [c for c in grid if c.copies]
+        best, note = (copying[0], COPIES) if copying else (grid[0], NO_VALUE)
+        return Standing(best, None, note, selection="fixed" if len(grid) == 1 else "", **common)
+    in_sample = min(usable, key=lambda c: sign * c.mean(metric))
+    sens = None
+    if len(usable) > 1:
+        b = sign * in_sample.mean(metric)
+        sens = _mean([sign * c.mean(metric) - b for c in usable])
+    if len(usable) == 1:
+        line, selection, chosen = usable[0], "fixed" if len(grid) == 1 else "only usable", (0, 0)
+    else:
+        picks, counts = select_without_peeking(usable, metric, higher)
+        if picks:
+            line = _selected_config(usable, picks, counts)
+            selection, chosen = "cross-validated", (max(counts.values()), len(picks))
+        else:  # one repetition: choosing on it would score the choice on the data it was made on
+            at_default = [c for c in usable if is_default(c, defaults)]
+            line, selection, chosen = (at_default or usable)[0], "default", (0, 0)
+    return Standing(
+        line,
+        None,
+        "",
+        sensitivity=sens,
+        selection=selection,
+        chosen=chosen,
+        in_sample=in_sample.mean(metric),
+        **common,
+    )
+
+
+def _default_line(grid: list[Config], metric: str, defaults: dict[str, Any] | None) -> Standing | None:
+    """The sampler at its default setting (its one setting when it ran at one), or ``None``."""
+    if len(grid) == 1:
+        c = grid[0]
+    else:
+        at_default = [c for c in grid if is_default(c, defaults)]
+        if not at_default:
+            return None
+        c = at_default[0]
+    return Standing(c, None, _note(c, metric), settings=1, cells=c.n_cells, failed=c.n_failed, selection="default")
+
+
+def _group(
+    configs: list[Config], metric: str, higher: bool, param_defaults: dict[str, dict[str, Any]] | None = None
+) -> Group:
+    first = configs[0]
+    param_defaults = param_defaults or {}
     config_lines = [Standing(c, None, _note(c, metric), cells=c.n_cells, failed=c.n_failed) for c in configs]
-    sampler_lines = []
     by_sampler: dict[str, list[Config]] = {}
     for c in configs:
         by_sampler.setdefault(c.sampler, []).append(c)
-    for grid in by_sampler.values():
-        keys = sorted({k for c in grid for k in c.sampler_params})
-        tuned = tuple(k for k in keys if len({repr(c.sampler_params.get(k)) for c in grid}) > 1)
-        usable = [c for c in grid if _note(c, metric) == ""]
-        if usable:
-            best = min(usable, key=lambda c: sign * c.mean(metric))
-            note = ""
-        else:  # every setting copies or has no value: show the one that copies, if any
-            copying = [c for c in grid if c.copies]
-            best, note = (copying[0], COPIES) if copying else (grid[0], NO_VALUE)
-        sens = None
-        if len(usable) > 1:
-            b = sign * best.mean(metric)
-            sens = _mean([sign * c.mean(metric) - b for c in usable])
-        sampler_lines.append(
-            Standing(
-                best,
-                None,
-                note,
-                settings=len(grid),
-                tuned=tuned,
-                sensitivity=sens,
-                cells=sum(c.n_cells for c in grid),
-                failed=sum(c.n_failed for c in grid),
-            )
-        )
+    sampler_lines, default_lines = [], []
+    for name, grid in by_sampler.items():
+        line = _sampler_line(grid, metric, higher, param_defaults.get(name))
+        default = _default_line(grid, metric, param_defaults.get(name))
+        if default is not None:
+            line.default = default
+            default_lines.append(default)
+        sampler_lines.append(line)
     return Group(
         first.dataset_id,
         first.dataset,
         first.dataset_params,
         _rank(sampler_lines, metric, higher),
         _rank(config_lines, metric, higher),
+        _rank(default_lines, metric, higher),
     )
 
 
@@ -434,9 +551,11 @@ def build_board(
     directions: dict[str, bool | None] | None = None,
     primary_metric: str | None = None,
     budget_defaults: dict[str, dict[str, Any]] | None = None,
+    param_defaults: dict[str, dict[str, Any]] | None = None,
 ) -> Board:
     """Rank the stored ``rows`` of ``suite`` by ``metric`` (default: ``primary_metric``, else the
-    first metric with a direction); :class:`GenbenchError` if nothing can be ranked."""
+    first metric with a direction); ``param_defaults`` (sampler → its declared defaults) marks each
+    sampler's default setting. :class:`GenbenchError` if nothing can be ranked."""
     metrics: list[str] = []
     for r in rows:
         metrics += [m for m in r["metrics"] or {} if m not in metrics]
@@ -451,7 +570,7 @@ def build_board(
     by_dataset: dict[str, list[Config]] = {}
     for c in configs:
         by_dataset.setdefault(c.dataset_id, []).append(c)
-    groups = [_group(cs, chosen, higher) for cs in by_dataset.values()]
+    groups = [_group(cs, chosen, higher, param_defaults) for cs in by_dataset.values()]
     groups.sort(key=lambda g: (order[g.dataset], [(k, _sort_key(v)) for k, v in sorted(g.dataset_params.items())]))
     negative = [m for m in metrics if any(c.mean(m) < 0 for c in configs)]
     return Board(
@@ -505,6 +624,7 @@ def repetition_warning(board: Board) -> str:
     if board.repetitions >= 2:
         return ""
     return (
-        "Warning: one repetition per cell — ranks are strict orderings of single runs, with no interval and no "
-        "ties; a difference here may be noise. Run a profile with repetitions ≥ 3 before drawing conclusions."
+        "Warning: one repetition per cell — ranks are orderings of single runs: nothing is separated, no interval "
+        "(a paired comparison needs ≥ 2 repetitions), no setting is tuned (each sampler shown at its default). "
+        "Run a profile with repetitions ≥ 5 before drawing conclusions."
     )

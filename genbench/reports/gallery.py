@@ -1,6 +1,6 @@
 """The gallery: what each sampler generated, drawn over its training points (small multiples).
 
-Per dataset configuration of dimension ≤ 3, one picture per sampler at its best setting (the
+Per dataset configuration of dimension ≤ 3, one picture per sampler at its selected setting (the
 setting its ranked line shows), from the thumbnail its cell stored (first repetition that has
 one): generated points in the sampler's colour over the training points in grey. 2-D data is
 drawn as is (equal axes); 3-D data in one fixed oblique projection (azimuth −60°, elevation 30°),
@@ -107,7 +107,7 @@ def gallery_html(board: Board) -> str:
     if not parts:
         return ""
     return (
-        '<section id="samples"><h2>Samples</h2><p>What each sampler generated at its best setting (first '
+        '<section id="samples"><h2>Samples</h2><p>What each sampler generated at its selected setting (first '
         "repetition, first 500 points) over the training points, per dataset of dimension ≤ 3.</p>"
         + "".join(parts)
         + "</section>"

@@ -58,7 +58,7 @@ svg .t{font-weight:bold;font-size:12px}svg .tick{fill:#555}
 details{margin:.4rem 0 1rem}div.scroll{overflow-x:auto}
 """
 
-_LEFT = {"sampler", "best setting", "configuration", "first failure"}
+_LEFT = {"sampler", "setting", "at default", "configuration", "first failure"}
 #: Columns that stay in view while a wide table scrolls sideways.
 _PIN = {"sampler", "configuration"}
 

@@ -1,7 +1,7 @@
 """The leaderboard: one data step (:func:`build_board`, stored rows → ranked :class:`Board`) and
 its renderers — the terminal table (:mod:`.terminal`), ``README.md`` (:mod:`.markdown`),
 ``index.html`` with inline SVG plots (:mod:`.html`, :mod:`.figures`) and ``results.csv`` (the
-result model's flat rows). Ranks come with paired-bootstrap intervals (:mod:`.ranking`); a setting
+result model's flat rows). Ranks come with rank intervals from paired t-tests (:mod:`genbench.stats`); a setting
 that copies its training set is marked and never ranked (:mod:`.frame`).
 """
 
@@ -79,6 +79,7 @@ def load_board(
         directions=metric_directions(metrics, plugin_dirs),
         primary_metric=suite_primary_metric(suite, plugin_dirs),
         budget_defaults=budget_defaults({r["sampler"] for r in rows}, plugin_dirs),
+        param_defaults=param_defaults({r["sampler"] for r in rows}, plugin_dirs),
     )
     if floors:
         from .floor import data_floors
@@ -87,20 +88,30 @@ def load_board(
     return board
 
 
-def budget_defaults(samplers: set[str], plugin_dirs=()) -> dict[str, dict[str, Any]]:
-    """Each registered sampler's ``budget_params`` with their defaults (unregistered: none)."""
+def _sampler_classes(samplers: set[str], plugin_dirs=()) -> dict[str, Any]:
+    """The registered class of each of ``samplers`` (unregistered ones left out; none without a registry)."""
     from ..plugins import get_registry
 
     try:
         reg = get_registry(plugin_dirs)
     except GenbenchError:
         return {}
+    entries = {name: reg.components["sampler"].get(name) for name in samplers}
+    return {name: e.obj for name, e in entries.items() if e is not None}
+
+
+def param_defaults(samplers: set[str], plugin_dirs=()) -> dict[str, dict[str, Any]]:
+    """Each registered sampler's declared parameter defaults (unregistered samplers: left out)."""
+    return {name: dict(cls.param_defaults()) for name, cls in _sampler_classes(samplers, plugin_dirs).items()}
+
+
+def budget_defaults(samplers: set[str], plugin_dirs=()) -> dict[str, dict[str, Any]]:
+    """Each registered sampler's ``budget_params`` with their defaults (unregistered: none)."""
     out = {}
-    for name in samplers:
-        entry = reg.components["sampler"].get(name)
-        if entry is not None and entry.obj.budget_params:
-            defaults = entry.obj.param_defaults()
-            out[name] = {k: defaults[k] for k in entry.obj.budget_params if k in defaults}
+    for name, cls in _sampler_classes(samplers, plugin_dirs).items():
+        if cls.budget_params:
+            defaults = cls.param_defaults()
+            out[name] = {k: defaults[k] for k in cls.budget_params if k in defaults}
     return out
 
 

@@ -1,22 +1,33 @@
 """Paper vs measured: each claim of a suite's ``[paper]`` table (:mod:`genbench.spec.claims`) checked
-against the stored results of one profile — ``genbench report SUITE``.
+against the stored results of one profile — ``genbench report SUITE``. Every test and interval
+comes from :mod:`genbench.stats`.
 
 Verdicts:
 
-* ``reproduced`` — the measurement meets the claim, and its negative control (if named) does not;
-* ``not reproduced`` — it does not meet the claim; ``not reproduced (tie)`` — an ordering whose
-  means go the claimed way but which the paired bootstrap over repetitions cannot separate (a
-  neighbour is better in fewer than 97.5 % of the draws);
+* ``reproduced`` — the measurement meets the claim, and its negative control (if named) does not:
+  an ordering whose every step is separated the claimed way by a paired t-test over the shared
+  repetitions (two-sided 5 %); a value whose 95 % t-interval of the mean lies inside the claim's
+  bounds; an argmin within the claim's tolerance in ≥ 90 % of paired bootstrap draws of the
+  repetitions (and not on the grid's edge);
+* ``not reproduced`` — the measurement contradicts it: a step separated the other way, an interval
+  wholly outside the bounds, an argmin within tolerance in ≤ 10 % of the draws;
+* ``not reproduced (tie)`` — an ordering with a step the test cannot separate, whichever way its
+  means go;
+* ``undetermined`` — a value whose interval straddles a bound, an argmin within tolerance in
+  between 10 % and 90 % of the draws;
+* ``too few repetitions`` — fewer than the check needs (2 for orderings and values, 3 for an
+  argmin): no verdict is drawn from one run;
 * ``not located`` — an argmin claim whose measured argmin lies on an edge of the swept grid: no
   minimum was found, whatever the paper's value;
 * ``calibrated`` — met, but the claim's value was used to set a free parameter (``calibrates``);
 * ``uninformative`` — met, and the negative control meets it too: the check cannot tell;
 * ``not run`` — no finished cell the claim needs, or a claim the profile does not check.
 
-Measured values are the mean ± std over the selected cells (repetitions); an argmin claim also
-gives the argmin of each repetition. The ``control`` column shows the control's measurement and
-whether it meets the claim. A claim that does not reproduce shows the cause its suite states; a
-known slip of the paper is shown beside it.
+Each claim is one test at 5 %, not corrected for the other claims of a report. Measured values are
+the mean ± std over the selected cells (repetitions); an argmin claim also gives the argmin of
+each repetition. The ``control`` column shows the control's measurement and whether it meets the
+claim. A claim that does not reproduce shows the cause its suite states; a known slip of the paper
+is shown beside it.
 """
 
 from __future__ import annotations
@@ -29,6 +40,7 @@ from typing import Any
 
 import numpy as np
 
+from .. import stats
 from ..errors import GenbenchError
 from ..params import format_value
 from ..spec.claims import Claim, PaperTable
@@ -36,10 +48,19 @@ from ..spec.claims import Claim, PaperTable
 REPRODUCED, NOT_REPRODUCED, NOT_RUN = "reproduced", "not reproduced", "not run"
 TIE, NOT_LOCATED = "not reproduced (tie)", "not located"
 CALIBRATED, UNINFORMATIVE = "calibrated", "uninformative"
+UNDETERMINED, TOO_FEW = "undetermined", "too few repetitions"
 #: Every verdict, in the order the report counts them.
-VERDICTS = (REPRODUCED, CALIBRATED, UNINFORMATIVE, NOT_REPRODUCED, TIE, NOT_LOCATED, NOT_RUN)
-#: Paired bootstrap of an ordering: draws, and the share of draws a neighbour must win to be "better".
-N_BOOT, CLEARLY = 2000, 0.975
+VERDICTS = (
+    REPRODUCED,
+    CALIBRATED,
+    UNINFORMATIVE,
+    NOT_REPRODUCED,
+    TIE,
+    UNDETERMINED,
+    NOT_LOCATED,
+    TOO_FEW,
+    NOT_RUN,
+)
 
 
 @dataclass
@@ -144,16 +165,30 @@ def _argmin(claim: Claim, rows: list[dict[str, Any]]) -> Verdict:
     pos = float(np.searchsorted(grid, paper))  # between two grid points: half a step from each
     exact = [i for i, x in enumerate(grid) if format_value(x) == format_value(paper)]
     pos = float(exact[0]) if exact else pos - 0.5
-    ok = abs(best - pos) <= claim.steps
+
+    def within(x: float) -> bool:
+        return abs(grid.index(x) - pos) <= claim.steps
+
     edge = len(grid) >= 2 and best in (0, len(grid) - 1)
-    per_rep = Counter(format_value(min(d, key=d.get)) for d in by_rep.values() if len(d) == len(grid))
+    complete = {r: d for r, d in by_rep.items() if len(d) == len(grid)}
+    per_rep = Counter(format_value(min(d, key=d.get)) for d in complete.values())
     spread = ", ".join(f"{k} ×{n}" for k, n in sorted(per_rep.items(), key=lambda kv: (-kv[1], float(kv[0]))))
     text = f"{format_value(grid[best])} (mean {claim.metric} {_fmt(means[best])}"
     text += f"; per rep: {spread})" if spread else ")"
     text += f" on {format_value(grid[0])}…{format_value(grid[-1])} ({len(grid)} values)"
     if edge:
-        text += "; on the grid's edge"
-    verdict = NOT_LOCATED if edge else (REPRODUCED if ok else NOT_REPRODUCED)
+        return Verdict(claim, NOT_LOCATED, text + "; on the grid's edge", grid[best], len(vals))
+    if len(complete) < stats.MIN_REPS_ARGMIN:
+        few = stats.too_few(len(complete), stats.MIN_REPS_ARGMIN)
+        return Verdict(claim, TOO_FEW, f"{text}; {few}", None, len(vals))
+    share = stats.argmin_share(complete, within)
+    text += f"; within tolerance in {share:.0%} of {stats.N_BOOT} paired bootstrap draws"
+    if share >= stats.ARGMIN_ROBUST:
+        verdict = REPRODUCED
+    elif share <= 1 - stats.ARGMIN_ROBUST:
+        verdict = NOT_REPRODUCED
+    else:
+        verdict = UNDETERMINED
     return Verdict(claim, verdict, text, grid[best], len(vals))
 
 
@@ -167,16 +202,25 @@ def _value(claim: Claim, rows: list[dict[str, Any]]) -> Verdict:
     xs = [v for _, v in vals]
     mean = float(np.mean(xs))
     if claim.bounds is not None:
-        ok = claim.bounds[0] <= mean <= claim.bounds[1]
+        lo, hi = claim.bounds
     elif claim.tolerance is not None:
-        ok = abs(mean - claim.expected) <= claim.tolerance
+        lo, hi = claim.expected - claim.tolerance, claim.expected + claim.tolerance
     else:
-        ok = abs(mean - claim.expected) <= claim.rel_tolerance * abs(claim.expected)
-    return Verdict(claim, REPRODUCED if ok else NOT_REPRODUCED, _mean_std(xs, _percent(claim)), mean, len(xs))
+        tol = claim.rel_tolerance * abs(claim.expected)
+        lo, hi = claim.expected - tol, claim.expected + tol
+    where, iv = stats.interval_verdict(xs, lo, hi)
+    percent = _percent(claim)
+    text = _mean_std(xs, percent)
+    if iv is None:
+        return Verdict(claim, TOO_FEW, text + f"; {stats.too_few(len(xs))}", mean, len(xs))
+    k, unit = (100.0, " %") if percent else (1.0, "")
+    text += f"; 95 % interval of the mean {_fmt(k * iv[1])}–{_fmt(k * iv[2])}{unit}"
+    verdict = {"inside": REPRODUCED, "outside": NOT_REPRODUCED}.get(where, UNDETERMINED)
+    return Verdict(claim, verdict, text, mean, len(xs))
 
 
 def _ordering(claim: Claim, rows: list[dict[str, Any]]) -> Verdict:
-    means, parts, n, by_rep = [], [], 0, []
+    parts, n, by_rep = [], 0, []
     for g in claim.order:
         vals = _values(_select(rows, g.dataset, g.sampler), claim.metric)
         if not vals:
@@ -185,33 +229,23 @@ def _ordering(claim: Claim, rows: list[dict[str, Any]]) -> Verdict:
         if len(configs) > 1:
             return _not_run(claim, f"{g.label} matches {len(configs)} configurations: narrow its selectors")
         xs = [v for _, v in vals]
-        means.append(float(np.mean(xs)))
         parts.append(f"{g.label} {_mean_std(xs, _percent(claim))}")
         by_rep.append({int(r["rep"]): v for r, v in vals})
         n += len(xs)
-    sign = 1.0 if claim.direction == "increasing" else -1.0
-    if not all(sign * d > 0 for d in np.diff(means)):
-        return Verdict(claim, NOT_REPRODUCED, "; ".join(parts), None, n)
-    shares = [_paired_share(a, b, sign) for a, b in itertools.pairwise(by_rep)]
-    weakest = None if any(x is None for x in shares) else min(shares)
     text = "; ".join(parts)
-    if weakest is None:
-        return Verdict(claim, REPRODUCED, text + " (one shared repetition: order of the means, no bootstrap)", None, n)
-    if weakest < CLEARLY:
-        return Verdict(claim, TIE, text + f"; weakest step holds in {weakest:.0%} of paired bootstrap draws", None, n)
+    increasing = claim.direction == "increasing"
+    steps = [stats.step(a, b, increasing) for a, b in itertools.pairwise(by_rep)]
+    outcomes = [o for o, _ in steps]
+    if stats.FEW in outcomes:
+        shared = min(c.n for _, c in steps)
+        return Verdict(claim, TOO_FEW, text + f"; {stats.too_few(shared)} shared by neighbours", None, n)
+    weakest = max(c.p for _, c in steps)
+    text += f"; paired t-test, weakest step p = {weakest:.2g} (n = {min(c.n for _, c in steps)})"
+    if stats.REVERSED in outcomes:
+        return Verdict(claim, NOT_REPRODUCED, text + "; a step is separated the other way", None, n)
+    if stats.TIE in outcomes:
+        return Verdict(claim, TIE, text, None, n)
     return Verdict(claim, REPRODUCED, text, None, n)
-
-
-def _paired_share(a: dict[int, float], b: dict[int, float], sign: float) -> float | None:
-    """Share of paired bootstrap draws (repetitions resampled jointly) in which ``b`` follows ``a`` in the
-    claimed direction; ``None`` with fewer than two shared repetitions."""
-    reps = sorted(a.keys() & b.keys())
-    if len(reps) < 2:
-        return None
-    diff = np.array([sign * (b[r] - a[r]) for r in reps])
-    rng = np.random.default_rng(0)  # fixed: a report is a pure function of the stored rows
-    draws = diff[rng.integers(0, len(diff), size=(N_BOOT, len(diff)))].mean(axis=1)
-    return float(np.mean(draws > 0))
 
 
 def _with_control(claim: Claim, verdict: Verdict, run) -> Verdict:
@@ -222,7 +256,9 @@ def _with_control(claim: Claim, verdict: Verdict, run) -> Verdict:
     if control is not None:
         cv = run(control)
         meets = cv.verdict == REPRODUCED
-        state = "not run" if cv.verdict == NOT_RUN else ("meets the claim" if meets else "fails the claim")
+        state = {NOT_RUN: "not run", UNDETERMINED: "undetermined", TOO_FEW: TOO_FEW}.get(
+            cv.verdict, "meets the claim" if meets else "fails the claim"
+        )
         measured = cv.measured if claim.check == "ordering" else f"{claim.control.label}: {cv.measured}"
         verdict.control = f"{measured} — {state}"  # an ordering's measurement names its groups already
         if met and meets:
@@ -323,7 +359,7 @@ def report_notes(report: Report) -> list[str]:
     for v in report.verdicts:
         if v.claim.slip:
             out.append(f"{v.claim.id} — slip in the paper: {v.claim.slip}")
-        if v.verdict in (NOT_REPRODUCED, TIE, NOT_LOCATED):
+        if v.verdict in (NOT_REPRODUCED, TIE, NOT_LOCATED, UNDETERMINED):
             cause = v.claim.cause or "no cause stated yet"
             out.append(f"{v.claim.id} — {v.verdict}; believed cause: {cause}")
         if v.verdict == UNINFORMATIVE:
@@ -362,9 +398,14 @@ def report_html(report: Report) -> str:
     head = "".join(f"<th class=l>{escape(h)}</th>" for h in HEADERS)
     body = []
     for row, v in zip(report_rows(report), report.verdicts, strict=True):
-        cls = {REPRODUCED: "ok", NOT_REPRODUCED: "bad", TIE: "bad", NOT_LOCATED: "bad", NOT_RUN: "novalue"}.get(
-            v.verdict, "copies"
-        )
+        cls = {
+            REPRODUCED: "ok",
+            NOT_REPRODUCED: "bad",
+            TIE: "bad",
+            NOT_LOCATED: "bad",
+            NOT_RUN: "novalue",
+            TOO_FEW: "novalue",
+        }.get(v.verdict, "copies")
         body.append(f'<tr class="{cls}">' + "".join(f"<td class=l>{escape(c)}</td>" for c in row) + "</tr>")
     notes = "".join(f"<li>{escape(n)}</li>" for n in report_notes(report))
     return (

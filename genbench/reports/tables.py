@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 
+from ..stats import ALPHA
 from .floor import FLOOR, FLOOR_NOTE
 from .frame import (
     BUDGET,
@@ -19,7 +20,6 @@ from .frame import (
     negative_note,
     summarize,
 )
-from .ranking import CLEARLY_BETTER, N_BOOT
 from .terminal import ARROWS, fmt_mean_std, fmt_num
 
 
@@ -63,21 +63,40 @@ def floor_row(board: Board, group: Group, headers: list[str], metrics: list[str]
     return [row]
 
 
+def _setting(s: Standing) -> str:
+    """The line's setting and how many were tried: ``eps=0.01 (4/5 reps) · 5 tried``."""
+    return f"{s.best_setting()} · {s.settings} tried" if s.settings > 1 else s.best_setting()
+
+
+def _at_default(board: Board, s: Standing) -> str:
+    """The sampler at its default setting: ``0.102 ± 0.004 (rank 3)``; ``same`` when the line is that
+    setting; ``—`` when its grid does not have it."""
+    d = s.default
+    if d is None:
+        return "—"
+    if d.config is s.config or (s.settings == 1 and d.config.sampler_id == s.config.sampler_id):
+        return f"same (rank {d.rank_label})"
+    c = d.config
+    return f"{fmt_mean_std(c.mean(board.metric), c.std(board.metric))} (rank {d.rank_label})"
+
+
 def sampler_table(board: Board, group: Group) -> tuple[list[str], list[list[str]]]:
-    """Samplers at their best setting: rank, interval, setting, the ranking metric, cost, the other
-    metrics, tuning sensitivity, failures; the data's floor last."""
+    """Samplers at their selected setting: rank, interval, setting, the ranking metric, the default
+    setting's value and rank, cost, the other metrics, tuning sensitivity, failures; the data's floor
+    last."""
     metrics = _metrics_shown(board, group)
     head = [metric_header(board, m) for m in metrics]
     headers = [
         "rank",
         "rank 95% CI",
         "sampler",
-        "best setting",
+        "setting",
         head[0],
+        "at default",
         "fit+sample s",
         "peak MB",
         *head[1:],
-        "tuning Δ (settings)",
+        "tuning Δ",
         "failed",
     ]
     rows = []
@@ -89,12 +108,13 @@ def sampler_table(board: Board, group: Group) -> tuple[list[str], list[list[str]
                 s.rank_label,
                 s.rank.interval() if s.rank else "—",
                 budget_label(c, c.sampler),
-                s.best_setting(),
+                _setting(s),
                 values[0],
+                _at_default(board, s),
                 fmt_num(c.time_s()),
                 _mem(s),
                 *values[1:],
-                f"{_sensitivity(board, s)} ({s.settings})",
+                _sensitivity(board, s),
                 f"{s.failed}/{s.cells}",
             ]
         )
@@ -107,9 +127,11 @@ def summary_table(board: Board) -> tuple[list[str], list[list[str]]]:
     headers = [
         "sampler",
         "mean rank",
-        "95% CI",
-        "wins",
-        "top tie",
+        "CI ends",
+        "at defaults",
+        "settings",
+        "top",
+        "best",
         "ranked",
         "fit+sample s",
         "peak MB",
@@ -124,8 +146,10 @@ def summary_table(board: Board) -> tuple[list[str], list[list[str]]]:
                 name,
                 x.rank_text(),
                 x.interval_text(),
-                f"{x.wins}/{n}",
+                x.default_text(),
+                str(x.settings),
                 f"{x.top}/{n}",
+                f"{x.wins}/{n}",
                 f"{x.ranked}/{x.groups}",
                 fmt_num(x.time_s),
                 fmt_num(x.peak_mb, ".0f"),
@@ -138,15 +162,40 @@ def summary_table(board: Board) -> tuple[list[str], list[list[str]]]:
 
 def summary_explanation(board: Board) -> str:
     """What the summary's columns mean (one paragraph)."""
+    text = (
+        f"Summary over the {len(board.groups)} dataset configurations: `mean rank` is the mean of the sampler's "
+        "per-dataset `rank` below (the same numbers), over the configurations where it is ranked (`ranked`; copying "
+        "or valueless lines are not); `CI ends` the means of the per-dataset rank intervals' two ends; "
+        "`at defaults` its mean rank when every sampler runs at its default setting (ranked among the defaults); "
+        "`settings` how many settings its grid tried per configuration; `top` the configurations where no sampler "
+        "is separated from it and better (its rank interval starts at 1), `best` those where it is separated from "
+        "and better than every other sampler (interval 1–1); `fit+sample s` and `peak MB` medians over "
+        "configurations, `copies` its configurations flagged as copying, `failed` failed / run cells."
+    )
+    friedman = cross_dataset_test(board)
+    return text + (" " + friedman if friedman else "")
+
+
+def cross_dataset_test(board: Board) -> str:
+    """Demšar's (JMLR 7, 2006) Friedman test over the configurations where every sampler is ranked,
+    with the Nemenyi critical difference of mean ranks, as one sentence ("" with fewer than 2
+    configurations or 3 samplers)."""
+    from ..stats import friedman
+
+    names = sorted({c.sampler for c in board.configs})
+    table = []
+    for g in board.groups:
+        ranks = {s.config.sampler: s.rank.rank for s in g.samplers if s.rank is not None}
+        if set(ranks) == set(names):
+            table.append([ranks[n] for n in names])
+    result = friedman(table)
+    if result is None:
+        return ""
+    p, cd = result
     return (
-        f"Summary over the {len(board.groups)} dataset configurations, each sampler at its best setting in each: "
-        "`mean rank` is 1 + the samplers with a better mean, averaged over the configurations where it is ranked "
-        "(`ranked`; copying or valueless lines are not), "
-        "`95% CI` the 2.5–97.5 % range of its mean rank over the paired bootstrap draws (a resample re-ranks "
-        "near-ties both ways, so the mean rank of the measured means can sit just outside it), `wins` the "
-        "configurations where its per-dataset `rank` is 1 alone, `top tie` where it is 1 or `1=`, "
-        "`fit+sample s` and `peak MB` medians over configurations, `copies` its configurations flagged as copying, "
-        "`failed` failed / run cells."
+        f"Across the {len(table)} configurations where all {len(names)} samplers are ranked, Friedman's test of "
+        f"equal mean ranks gives p = {p:.2g}; by Nemenyi's test two mean ranks closer than {cd:.2f} are not "
+        "separated (Demšar, JMLR 2006)."
     )
 
 
@@ -187,18 +236,20 @@ def explanations(board: Board) -> list[str]:
     reps = board.repetitions
     out = [
         f"Ranked by `{board.metric}` ({direction} is better), mean ± standard deviation over {reps} "
-        f"repetition{'s' if reps != 1 else ''}. Each sampler is shown at its best setting over its grid "
-        "(`best setting`: the tuned parameters there), chosen on these same repetitions, so slightly optimistic.",
-        f"`rank` is 1 + the number of samplers that are clearly better: better in at least {CLEARLY_BETTER:.1%} of "
-        f"{N_BOOT} paired bootstrap resamples of the repetitions (every sampler sees the same training set in a "
-        "repetition). Samplers that nothing separates share a rank, shown as a tie (`1=`). `rank 95% CI` is the "
-        "2.5–97.5 % range of the sampler's rank over the resamples; since `rank` counts only samplers that are "
-        "clearly better, it can lie below that range (usually 3rd but never clearly beaten: `1=` with `3–4`)"
-        + (" — with one repetition there is nothing to resample: no interval, no ties." if reps < 2 else "."),
+        f"repetition{'s' if reps != 1 else ''}. A sampler with a grid is tuned without peeking: repetition r is "
+        "scored at the setting with the best mean over the other repetitions (`setting`: the one chosen most "
+        "often, with how often when not always, and how many were tried); `at default` is the same sampler at "
+        "its default setting, with its rank among every sampler at its default.",
+        "`rank` is the position by mean (equal means share one), and `rank 95% CI` the ranks the data cannot "
+        "exclude: 1 + the samplers separated from it and better, to the number of samplers − those separated and "
+        "worse. Two samplers are separated when a paired t-test over the repetitions they share (every sampler "
+        f"sees the same training set in a repetition) rejects equal means at {ALPHA:.0%} / (samplers − 1), so "
+        "each interval holds its sampler's true rank with ≥ 95 % probability (genbench.stats)"
+        + (" — with one repetition nothing can be separated: no interval." if reps < 2 else "."),
         "`tuning Δ` is how much worse the sampler is on average over its grid than at its best setting (in units "
-        f"of `{board.metric}`, and relative to the best value when that is positive), with the number of settings; "
-        "a large Δ means the result depends on tuning.",
-        "`fit+sample s` and `peak MB` are means over the ok repetitions of the best setting (peak MB: resident "
+        f"of `{board.metric}`, and relative to the best value when that is positive); a large Δ means the result "
+        "depends on tuning.",
+        "`fit+sample s` and `peak MB` are means over the ok repetitions of the shown setting (peak MB: resident "
         "memory the cell added); `failed` counts cells that errored, timed out, crashed or returned invalid "
         "samples, over every setting. Values: mean ± standard deviation, 3 significant figures (± 2).",
         "After a metric's name: `↓` lower is better, `↑` higher is better, `·` no direction — a flag, not a "

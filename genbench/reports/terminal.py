@@ -1,7 +1,8 @@
 """The terminal leaderboard: every configuration ranked per dataset, fitted to the terminal width.
 
-Columns (``--columns`` picks them by these names): ``dataset``, ``rank``, ``ci`` (95 % bootstrap
-interval of the rank), ``sampler``, ``ok``, one per metric (mean ± std over repetitions),
+Columns (``--columns`` picks them by these names): ``dataset``, ``rank``, ``ci`` (95 % interval
+of the rank, from paired t-tests: :mod:`genbench.stats`), ``sampler``, ``ok``, one per metric
+(mean ± std over repetitions),
 ``time`` (fit + sample seconds) and ``mem`` (peak MB). Metric columns with no value anywhere are
 dropped; when the table is still wider than the terminal, the least important columns go first
 (metrics after the ranking one, then memory, the interval, ok, memorization — a copying configuration
@@ -165,7 +166,7 @@ def terminal_table(board: Board, *, columns: list[str] | None = None, width: int
     title = (
         f"leaderboard: suite {board.suite} ({board.n_cells} cells, {board.repetitions} repetition"
         f"{'s' if board.repetitions != 1 else ''}; ranked by {board.metric} ({arrow} is better), "
-        "mean ± std over repetitions; 1= is a tie)"
+        "mean ± std over repetitions; rank: position by mean, CI: the ranks paired t-tests cannot exclude)"
     )
     notes = []
     if any(s.note == COPIES for s in lines):
@@ -196,14 +197,18 @@ def _summary_text(board: Board, fmt: str, width: int | None) -> str:
     lines = summarize(board)
     columns = {
         "mean rank": [x.rank_text() for x in lines],
-        "95% CI": [x.interval_text() for x in lines],
-        "wins": [f"{x.wins}/{n}" for x in lines],
-        "top tie": [f"{x.top}/{n}" for x in lines],
+        "CI ends": [x.interval_text() for x in lines],
+        "at defaults": [x.default_text() for x in lines],
+        "top": [f"{x.top}/{n}" for x in lines],
+        "best": [f"{x.wins}/{n}" for x in lines],
         "fit+sample s": [fmt_num(x.time_s) for x in lines],
     }
     names = [f"{x.sampler} {BUDGET}" if x.budget else x.sampler for x in lines]
     wanted = list(columns)
-    head = f"summary over {n} dataset configurations (mean rank: 1 + samplers with a better mean):"
+    head = (
+        f"summary over {n} dataset configurations (mean rank: the mean of the per-dataset ranks of the samplers "
+        "at their selected setting; top: no sampler separated and better; best: separated from every other):"
+    )
     while True:
         body = [[name, *(columns[c][i] for c in wanted)] for i, name in enumerate(names)]
         table = tabulate(body, headers=["sampler", *wanted], tablefmt=fmt, disable_numparse=True)

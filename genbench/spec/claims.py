@@ -24,7 +24,8 @@ profiles = ["paper"]                # only these profiles check it (default: eve
 within ``tolerance`` (absolute) or ``rel_tolerance``, or asks it to lie in ``bounds = [lo, hi]``.
 ``check = "ordering"`` lists ``order = [...]`` groups — a sampler selector, or a table
 ``{sampler = …, dataset = …, label = …}`` — whose means must increase (``direction =
-"decreasing"``: decrease) in that order, judged by the paired bootstrap over repetitions.
+"decreasing"``: decrease) in that order, each step judged by a paired t-test over the shared
+repetitions (:mod:`genbench.stats`).
 
 Every claim should be able to fail. ``control`` names a **negative control**: a sampler selector or
 ``{sampler = …, dataset = …, label = …}`` that must *not* meet the claim — the same check with the
