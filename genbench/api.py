@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import uuid
 from dataclasses import dataclass, field
@@ -10,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from .config import check_device
 from .contracts import Component, Dataset, Metric, Sampler
-from .errors import GenbenchError
+from .errors import GenbenchError, StoreWriteError
 from .params import validate_params
 from .plugins import get_registry
 
@@ -284,7 +285,6 @@ def _record_results(
         bar.update(cell.cell_id, result)
 
     interrupted = False
-    status = "failed"  # unless the loop ends or is interrupted: an error propagates
     try:
         for c in skipped:
             record(c, CellResult.empty(c, "skipped", plan.skipped[c.cell_id]))
@@ -300,9 +300,17 @@ def _record_results(
     except KeyboardInterrupt:
         interrupted = True
         status = "interrupted"
+    except StoreWriteError as exc:  # the machine, not a plugin: running cells are stopped (above)
+        with contextlib.suppress(StoreWriteError):
+            db.finish_run(run_id, "failed")
+        exc.kept = db.count_finished(plan.suite.name)
+        raise
+    except BaseException:
+        db.finish_run(run_id, "failed")
+        raise
     finally:
         bar.close()
-        db.finish_run(run_id, status)
+    db.finish_run(run_id, status)
     return bar.counts, interrupted
 
 

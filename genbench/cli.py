@@ -14,7 +14,7 @@ from typing import Any
 import click
 
 from .config import DASK_SCHEDULER_ENV, DEVICES, PLUGIN_DIRS_ENV
-from .errors import GenbenchError
+from .errors import EXIT_IOERR, FileWriteError, GenbenchError, StoreWriteError
 
 EXIT_USAGE = 2
 
@@ -35,9 +35,19 @@ def _plugin_dir_option(f: Callable) -> Callable:
 _stop_status = 130
 
 
+def _fault_line(exc: StoreWriteError) -> str:
+    """One line for a store the machine stopped writing: what failed, what is kept, how to resume."""
+    import shlex
+
+    kept = "its finished cells are kept" if exc.kept is None else f"{exc.kept} finished cells are kept"
+    again = shlex.join(["genbench", *sys.argv[1:]])
+    return f"{exc}; {kept}. Free space or fix the store's file, then resume with: {again}"
+
+
 def _friendly(f: Callable) -> Callable:
-    """Turn GenbenchError into one line on stderr and exit status 2; an interruption outside the
-    run loop (e.g. while a suite is planned) into one line and 130 / 143, not a traceback."""
+    """Turn GenbenchError into one line on stderr and exit status 2; a store the machine stopped
+    writing (disk full, I/O error, deleted) into one line and exit status 74; an interruption outside
+    the run loop (e.g. while a suite is planned) into one line and 130 / 143, not a traceback."""
 
     @functools.wraps(f)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -46,6 +56,12 @@ def _friendly(f: Callable) -> Callable:
         except GenbenchError as exc:
             click.echo(f"genbench: error: {exc}", err=True)
             sys.exit(EXIT_USAGE)
+        except StoreWriteError as exc:
+            click.echo(f"genbench: error: {_fault_line(exc)}", err=True)
+            sys.exit(EXIT_IOERR)
+        except FileWriteError as exc:
+            click.echo(f"genbench: error: {exc}; the file there, if any, is the previous one, whole", err=True)
+            sys.exit(EXIT_IOERR)
         except KeyboardInterrupt:
             click.echo("genbench: interrupted", err=True)
             sys.exit(_stop_status)

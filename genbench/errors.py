@@ -14,6 +14,32 @@ class GenbenchError(ValueError):
     """
 
 
+class FileWriteError(OSError):
+    """The machine refused a write genbench needed: a full disk, an I/O error, a read-only or
+    deleted file. Not bad input: the CLI prints one line and exits with :data:`EXIT_IOERR`; the API
+    lets it propagate (it is an :class:`OSError`)."""
+
+    def __init__(self, path: str, what: str, cause: str) -> None:
+        super().__init__(f"{path}: {what} failed ({cause})")
+        self.path, self.what, self.cause = path, what, cause
+
+
+class StoreWriteError(FileWriteError):
+    """The results store could not record a result (disk full, I/O error, a store deleted or locked
+    mid-run); the CLI's line adds the finished cells kept and the command that resumes."""
+
+    def __init__(self, store: str, what: str, cause: str) -> None:
+        super().__init__(f"results store {store}", what, cause)
+        self.store = store
+        #: finished cells of the suite that the store holds (``None``: could not be counted)
+        self.kept: int | None = None
+
+
+#: Exit status of a run the machine stopped (sysexits.h ``EX_IOERR``); bad input is 2, an
+#: interruption 128 + the signal (130 for Ctrl-C, 143 for SIGTERM).
+EXIT_IOERR = 74
+
+
 def did_you_mean(word: str, choices: Iterable[str]) -> str:
     """Return ``" — did you mean 'x'?"`` for the closest choice, or list what exists."""
     choices = sorted(set(choices))

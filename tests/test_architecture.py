@@ -19,7 +19,7 @@ CORE = ROOT / "genbench"
 
 # Lowest first. A module may import its own layer or lower ones (ARCHITECTURE.md).
 LAYERS: list[tuple[str, ...]] = [
-    ("genbench._version", "genbench.errors", "genbench.config"),
+    ("genbench._version", "genbench.errors", "genbench.config", "genbench.fileio"),
     ("genbench.params", "genbench.devices"),
     ("genbench.contracts", "genbench.hookspecs"),
     ("genbench.plugins",),

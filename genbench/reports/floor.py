@@ -24,6 +24,7 @@ import json
 from typing import Any
 
 from ..config import cache_dir
+from ..fileio import atomic_write_text, warn_once
 from .frame import Board, stored_suite
 
 #: Draws the floor averages over.
@@ -107,9 +108,9 @@ def data_floors(
                 continue
             try:
                 root.mkdir(parents=True, exist_ok=True)
-                path.write_text(json.dumps(out[did]))
-            except OSError:
-                pass
+                atomic_write_text(path, json.dumps(out[did]))
+            except OSError as exc:  # full or unwritable cache: compute without it, and say so once
+                warn_once("floor-cache", f"data-floor cache {root} not written ({exc}); floors are recomputed")
         if progress is not None:
             progress(i + 1, len(first))
     return out

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import GenbenchError
+from ..fileio import atomic_write_text
 from .frame import Board, build_board, metric_directions, suite_primary_metric
 
 __all__ = ["Board", "build_board", "leaderboard_frame", "leaderboard_table", "load_board", "write_leaderboard"]
@@ -197,6 +198,6 @@ def write_leaderboard(
     paths = []
     for name, text in files.items():
         path = out / name
-        path.write_text(text, encoding="utf-8")
+        atomic_write_text(path, text)
         paths.append(path)
     return paths

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from ..config import default_store_path
-from ..errors import GenbenchError
+from ..errors import GenbenchError, StoreWriteError
 from .schema import ROW_FIELDS, Cell, CellResult, json_fields
 
 SCHEMA_VERSION = 2
@@ -57,6 +57,21 @@ def _now() -> str:
 def _json(key: str, value: Any) -> str:
     """A JSON column's text: metrics keep the suite's order (the leaderboard ranks by the first)."""
     return json.dumps(value, sort_keys=key not in ("metrics", "metric_notes"), default=str)
+
+
+def _cause(exc: BaseException) -> str:
+    """What the machine said, in words a user can act on."""
+    text = str(exc) or type(exc).__name__
+    hints = {
+        "disk I/O error": "disk I/O error: the disk may be full or failing",
+        "database or disk is full": "the disk is full",
+        "readonly database": "the store was made read-only",
+        "database is locked": "another process held the store's lock past the 30 s timeout",
+    }
+    for key, hint in hints.items():
+        if key in text:
+            return hint
+    return text
 
 
 def _clean_float(x: Any) -> float | None:
@@ -138,13 +153,43 @@ class Store:
         versions: dict[str, str],
         options: dict[str, Any],
     ) -> None:
-        self.conn.execute(
-            "INSERT INTO runs VALUES (?, ?, ?, NULL, 'running', ?, ?, ?, ?)",
-            (run_id, suite, _now(), n_cells, code_version, json.dumps(versions), json.dumps(options)),
-        )
+        with self._writing("starting the run"):
+            self.conn.execute(
+                "INSERT INTO runs VALUES (?, ?, ?, NULL, 'running', ?, ?, ?, ?)",
+                (run_id, suite, _now(), n_cells, code_version, json.dumps(versions), json.dumps(options)),
+            )
 
     def finish_run(self, run_id: str, status: str) -> None:
-        self.conn.execute("UPDATE runs SET finished_at = ?, status = ? WHERE run_id = ?", (_now(), status, run_id))
+        with self._writing("marking the run finished"):
+            self.conn.execute("UPDATE runs SET finished_at = ?, status = ? WHERE run_id = ?", (_now(), status, run_id))
+
+    def _writing(self, what: str):
+        """A context in which a failed write (disk full, I/O error, read-only or deleted file, a lock held
+        past the timeout) raises :class:`StoreWriteError` naming this store and ``what`` failed."""
+        import contextlib
+
+        @contextlib.contextmanager
+        def guard():
+            try:
+                yield
+            except (sqlite3.OperationalError, sqlite3.DatabaseError, OSError) as exc:
+                raise StoreWriteError(str(self.path), what, _cause(exc)) from exc
+
+        return guard()
+
+    def count_finished(self, suite: str) -> int | None:
+        """Cells of ``suite`` whose current row is final (``ok`` or ``skipped``); ``None`` if the store
+        cannot be read; 0 when its file was deleted, whatever the open connection still sees)."""
+        if not self.path.exists():
+            return 0
+        try:
+            row = self.conn.execute(
+                "SELECT COUNT(*) FROM results WHERE suite = ? AND current = 1 AND status IN ('ok', 'skipped')",
+                (suite,),
+            ).fetchone()
+        except (sqlite3.Error, OSError):
+            return None
+        return int(row[0])
 
     def run_options(self, suite: str) -> dict[str, Any]:
         """The options of the latest run of ``suite`` (``{}`` if none was recorded)."""
@@ -180,7 +225,9 @@ class Store:
         values = {k: _json(k, row[k]) if k in _JSON_COLUMNS else row[k] for k in COLUMNS}
         values["config_hash"] = cell.config_hash()
         names = ", ".join(values)
-        with self.conn:
+        if not self.path.exists():  # deleted mid-run: SQLite would write on into the unlinked file
+            raise StoreWriteError(str(self.path), f"recording {cell.cell_id}", "the store file was deleted")
+        with self._writing(f"recording {cell.cell_id}"), self.conn:
             self.conn.execute("BEGIN IMMEDIATE")
             self.conn.execute(
                 "UPDATE results SET current = 0 WHERE suite = ? AND cell_id = ? AND current = 1",
