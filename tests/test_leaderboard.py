@@ -569,7 +569,9 @@ def test_the_committed_leaderboard_has_one_consistent_rank():
     planted = readme.replace("| at defaults |", "| at the defaults |", 1)
     first = next(i for i, ln in enumerate(planted.splitlines()) if ln.startswith("| 1 | "))
     lines = planted.splitlines()
-    lines[first], lines[first + 1] = lines[first + 1], lines[first]  # a worse mean above a better one
+    assert lines[first + 1].startswith("| 2 | ")
+    lines[first] = "| 2 | " + lines[first][len("| 1 | ") :]  # the better mean ranked below the worse one
+    lines[first + 1] = "| 1 | " + lines[first + 1][len("| 2 | ") :]
     found = rank_violations("\n".join(lines))
     assert any("summary: no mean rank at defaults" in b for b in found)
     assert any(" vs " in b for b in found)
