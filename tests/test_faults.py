@@ -6,7 +6,6 @@ finished is lost, and that the same command resumes to completion with no duplic
 from __future__ import annotations
 
 import os
-import resource
 import subprocess
 import sys
 
@@ -14,30 +13,18 @@ import pytest
 
 from .conftest import FIXTURES, GENBENCH, results_json, run_cli
 
-pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX resource limits and permissions")
+pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX ulimit and permissions")
 
 EX_IOERR = 74
 
 
-def _limited(kb: int):
-    """A ``preexec_fn`` that caps the size of any file the child writes at ``kb`` kB (a full disk)."""
-
-    def limit() -> None:
-        resource.setrlimit(resource.RLIMIT_FSIZE, (kb * 1024, kb * 1024))
-
-    return limit
-
-
 def _run(args: list[str], cwd, *, kb: int | None = None, env: dict | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [*GENBENCH, *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env={**os.environ, **(env or {})},
-        preexec_fn=_limited(kb) if kb else None,
-    )
+    """``genbench ARGS`` in a subprocess; with ``kb``, under ``ulimit -f`` (no file written past ``kb``
+    kB: a full disk) — set by the shell, not a ``preexec_fn``, which would fork this JAX-threaded process."""
+    cmd = [*GENBENCH, *args]
+    if kb:
+        cmd = ["bash", "-c", f'ulimit -f {kb} && exec "$0" "$@"', *cmd]
+    return subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, timeout=300, env={**os.environ, **(env or {})})
 
 
 def _umask() -> int:
