@@ -16,7 +16,7 @@ a false "better" in a given direction has probability ≤ 2.5 %. Why this test:
 * an exact sign-flip permutation test or the Wilcoxon signed-rank test cannot reject at 5 %
   two-sided below n = 6 (their smallest p-value is 2 / 2ⁿ), and the percentile bootstrap of a
   mean is far too confident at small n (the rule this module replaced called equal samplers
-  different in 26 % of pairs at n = 2 and 13 % at n = 3; Hall, *The Bootstrap and Edgeworth
+  different, one way or the other, in 50 % of pairs at n = 2 and 27 % at n = 3; Hall, *The Bootstrap and Edgeworth
   Expansion*, 1992, §3.10).
 
 What no test can do at n ≤ 10: when two samplers have equal means but differently *shaped*
