@@ -373,6 +373,11 @@ def is_default(c: Config, defaults: dict[str, Any] | None) -> bool:
     return all(same(c.sampler_config.get(k, v), v) for k, v in defaults.items())
 
 
+def _first_default(grid: list[Config], defaults: dict[str, Any] | None) -> Config | None:
+    """The first setting of ``grid`` at the sampler's declared defaults, if it has one."""
+    return next((c for c in grid if is_default(c, defaults)), None)
+
+
 def select_without_peeking(grid: list[Config], metric: str, higher: bool) -> tuple[dict[int, Config], Counter]:
     """Leave-one-repetition-out selection: for each repetition ``r``, the setting of ``grid`` with the
     best mean over the *other* repetitions (ties: the first in grid order). Returns ``{r: setting}``
@@ -405,8 +410,7 @@ def _selected_config(grid: list[Config], picks: dict[int, Config], counts: Count
         for m, vals in c.values.items():
             if r in vals:
                 values.setdefault(m, {})[r] = vals[r]
-    line = Config(**{**shown.__dict__, "values": values})
-    return line
+    return Config(**{**shown.__dict__, "values": values})
 
 
 def _sampler_line(grid: list[Config], metric: str, higher: bool, defaults: dict[str, Any] | None) -> Standing:
@@ -439,8 +443,7 @@ def _sampler_line(grid: list[Config], metric: str, higher: bool, defaults: dict[
             line = _selected_config(usable, picks, counts)
             selection, chosen = "cross-validated", (max(counts.values()), len(picks))
         else:  # one repetition: choosing on it would score the choice on the data it was made on
-            at_default = [c for c in usable if is_default(c, defaults)]
-            line, selection, chosen = (at_default or usable)[0], "default", (0, 0)
+            line, selection, chosen = _first_default(usable, defaults) or usable[0], "default", (0, 0)
     return Standing(
         line,
         None,
@@ -455,13 +458,9 @@ def _sampler_line(grid: list[Config], metric: str, higher: bool, defaults: dict[
 
 def _default_line(grid: list[Config], metric: str, defaults: dict[str, Any] | None) -> Standing | None:
     """The sampler at its default setting (its one setting when it ran at one), or ``None``."""
-    if len(grid) == 1:
-        c = grid[0]
-    else:
-        at_default = [c for c in grid if is_default(c, defaults)]
-        if not at_default:
-            return None
-        c = at_default[0]
+    c = grid[0] if len(grid) == 1 else _first_default(grid, defaults)
+    if c is None:
+        return None
     return Standing(c, None, _note(c, metric), settings=1, cells=c.n_cells, failed=c.n_failed, selection="default")
 
 

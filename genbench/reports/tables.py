@@ -74,7 +74,7 @@ def _at_default(board: Board, s: Standing) -> str:
     d = s.default
     if d is None:
         return "—"
-    if d.config is s.config or (s.settings == 1 and d.config.sampler_id == s.config.sampler_id):
+    if d.config is s.config:
         return f"same (rank {d.rank_label})"
     c = d.config
     return f"{fmt_mean_std(c.mean(board.metric), c.std(board.metric))} (rank {d.rank_label})"
