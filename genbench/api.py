@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from .config import check_device
 from .contracts import Component, Dataset, Metric, Sampler
-from .errors import GenbenchError, StoreWriteError
+from .errors import ClusterLostError, GenbenchError, StoreWriteError
 from .params import validate_params
 from .plugins import get_registry
 
@@ -303,6 +303,10 @@ def _record_results(
     except StoreWriteError as exc:  # the machine, not a plugin: running cells are stopped (above)
         with contextlib.suppress(StoreWriteError):
             db.finish_run(run_id, "failed")
+        exc.kept = db.count_finished(plan.suite.name)
+        raise
+    except ClusterLostError as exc:  # the cluster, not a plugin: every finished cell is stored
+        db.finish_run(run_id, "failed")
         exc.kept = db.count_finished(plan.suite.name)
         raise
     except BaseException:

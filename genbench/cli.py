@@ -14,7 +14,7 @@ from typing import Any
 import click
 
 from .config import DASK_SCHEDULER_ENV, DEVICES, PLUGIN_DIRS_ENV
-from .errors import EXIT_IOERR, FileWriteError, GenbenchError, StoreWriteError
+from .errors import EXIT_IOERR, EXIT_UNAVAILABLE, ClusterLostError, FileWriteError, GenbenchError, StoreWriteError
 
 EXIT_USAGE = 2
 
@@ -35,18 +35,22 @@ def _plugin_dir_option(f: Callable) -> Callable:
 _stop_status = 130
 
 
-def _fault_line(exc: StoreWriteError) -> str:
-    """One line for a store the machine stopped writing: what failed, what is kept, how to resume."""
+def _fault_line(exc: StoreWriteError | ClusterLostError) -> str:
+    """One line for a run the machine stopped (a store it could not write, a cluster that went away):
+    what failed, what is kept, how to resume."""
     import shlex
 
     kept = "its finished cells are kept" if exc.kept is None else f"{exc.kept} finished cells are kept"
     again = shlex.join(["genbench", *sys.argv[1:]])
+    if isinstance(exc, ClusterLostError):
+        return f"{exc}; {kept}. Bring the cluster back (or drop --scheduler), then resume with: {again}"
     return f"{exc}; {kept}. Free space or fix the store's file, then resume with: {again}"
 
 
 def _friendly(f: Callable) -> Callable:
     """Turn GenbenchError into one line on stderr and exit status 2; a store the machine stopped
-    writing (disk full, I/O error, deleted) into one line and exit status 74; an interruption outside
+    writing (disk full, I/O error, deleted) into one line and exit status 74; a cluster that went away
+    (the Dask scheduler, or every worker) into one line and 69; an interruption outside
     the run loop (e.g. while a suite is planned) into one line and 130 / 143, not a traceback."""
 
     @functools.wraps(f)
@@ -59,6 +63,9 @@ def _friendly(f: Callable) -> Callable:
         except StoreWriteError as exc:
             click.echo(f"genbench: error: {_fault_line(exc)}", err=True)
             sys.exit(EXIT_IOERR)
+        except ClusterLostError as exc:
+            click.echo(f"genbench: error: {_fault_line(exc)}", err=True)
+            sys.exit(EXIT_UNAVAILABLE)
         except FileWriteError as exc:
             click.echo(f"genbench: error: {exc}; the file there, if any, is the previous one, whole", err=True)
             sys.exit(EXIT_IOERR)

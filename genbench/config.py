@@ -21,6 +21,7 @@ else:  # pragma: no cover
 __all__ = [
     "CACHE_ENV",
     "CODE_VERSION_ENV",
+    "DASK_NO_WORKERS_ENV",
     "DASK_SCHEDULER_ENV",
     "DEFAULT_STORE",
     "DEVICES",
@@ -31,10 +32,13 @@ __all__ = [
     "PLUGIN_DIRS_ENV",
     "PRELOAD_ENV",
     "STORE_ENV",
+    "STORE_TIMEOUT_ENV",
     "UNSET_ENV",
     "cache_dir",
     "check_device",
+    "dask_no_workers_s",
     "default_store_path",
+    "store_timeout_s",
     "tomllib",
 ]
 
@@ -45,6 +49,8 @@ DEVICE_ENV = "GENBENCH_DEVICE"
 CACHE_ENV = "GENBENCH_CACHE"
 CODE_VERSION_ENV = "GENBENCH_CODE_VERSION"
 DASK_SCHEDULER_ENV = "GENBENCH_DASK_SCHEDULER"
+DASK_NO_WORKERS_ENV = "GENBENCH_DASK_NO_WORKERS"
+STORE_TIMEOUT_ENV = "GENBENCH_STORE_TIMEOUT"
 MAIN_ENV = "GENBENCH_MAIN_PATH"
 PRELOAD_ENV = "GENBENCH_PRELOAD"
 UNSET_ENV = "GENBENCH_UNSET"
@@ -59,6 +65,8 @@ ENVIRONMENT: dict[str, tuple[str, str]] = {
     CACHE_ENV: ("user", "cache folder (simulated trajectories, jax's compilation cache); default ~/.cache/genbench"),
     CODE_VERSION_ENV: ("user", "overrides the code version that keys resume (to resume across edits you trust)"),
     DASK_SCHEDULER_ENV: ("user", "address of the Dask scheduler for --executor dask (as --scheduler)"),
+    DASK_NO_WORKERS_ENV: ("user", "seconds a Dask run waits with no worker before it ends, resumable (default 300)"),
+    STORE_TIMEOUT_ENV: ("user", "seconds a write waits for another process's lock on the store (default 30)"),
     MAIN_ENV: ("internal", "the parent's console script, imported once by the worker forkserver"),
     PRELOAD_ENV: ("internal", "modules the run's components preload in the worker forkserver"),
     UNSET_ENV: ("internal", "variables a worker removes from what it inherited from an earlier run"),
@@ -86,6 +94,31 @@ def cache_dir() -> Path:
         base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
         root = os.path.join(base, "genbench")
     return Path(root)
+
+
+def _seconds(var: str, default: float) -> float:
+    """A positive number of seconds from ``$var`` (``default`` when unset); one-line error if not."""
+    text = os.environ.get(var, "").strip()
+    if not text:
+        return default
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not value > 0 or value == float("inf"):
+        raise GenbenchError(f"{var} must be a positive number of seconds, got {text!r}")
+    return value
+
+
+def store_timeout_s() -> float:
+    """Seconds a store write waits for a lock another process holds (``$GENBENCH_STORE_TIMEOUT``, 30)."""
+    return _seconds(STORE_TIMEOUT_ENV, 30.0)
+
+
+def dask_no_workers_s() -> float:
+    """Seconds a Dask run waits with no worker on the cluster before it ends with the store
+    resumable (``$GENBENCH_DASK_NO_WORKERS``, 300: long enough for a batch queue to start workers)."""
+    return _seconds(DASK_NO_WORKERS_ENV, 300.0)
 
 
 def default_store_path() -> Path:

@@ -35,6 +35,20 @@ class StoreWriteError(FileWriteError):
         self.kept: int | None = None
 
 
+class ClusterLostError(RuntimeError):
+    """The cluster a run used went away: the Dask scheduler stopped answering, or no worker was left
+    for longer than the grace period. Every finished cell is already stored; the CLI prints one
+    line with the cells kept and the command that resumes, and exits with :data:`EXIT_UNAVAILABLE`."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        #: finished cells of the suite that the store holds (``None``: could not be counted)
+        self.kept: int | None = None
+
+
+#: Exit status of a run whose cluster went away (sysexits.h ``EX_UNAVAILABLE``).
+EXIT_UNAVAILABLE = 69
+
 #: Exit status of a run the machine stopped (sysexits.h ``EX_IOERR``); bad input is 2, an
 #: interruption 128 + the signal (130 for Ctrl-C, 143 for SIGTERM).
 EXIT_IOERR = 74

@@ -3,6 +3,7 @@ isolated, a lost worker loses no cell, plugin files reach the workers."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -15,7 +16,7 @@ import pytest
 
 distributed = pytest.importorskip("distributed")
 
-from .conftest import FAILING_PLUGINS, results_json, run_cli  # noqa: E402
+from .conftest import FAILING_PLUGINS, GENBENCH, results_json, run_cli  # noqa: E402
 
 DASK = str(Path(sys.executable).parent / "dask")
 
@@ -188,33 +189,65 @@ def _rows_or_none(store: Path) -> list:
         return []
 
 
-def test_a_lost_scheduler_ends_the_run_in_one_line_keeping_finished_cells(tmp_path, write_suite):
+EX_UNAVAILABLE = 69
+
+
+def _start_cluster(tmp_path: Path) -> tuple[str, subprocess.Popen, subprocess.Popen]:
+    """A scheduler and one worker (with its nanny), each its own process group."""
     address = f"tcp://127.0.0.1:{_free_port()}"
-    quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL, "cwd": tmp_path}
+    quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL, "cwd": tmp_path, "start_new_session": True}
     scheduler = subprocess.Popen([DASK, "scheduler", "--host", "127.0.0.1", "--port", address.rsplit(":", 1)[1],
                                   "--no-dashboard"], **quiet)  # fmt: skip
     worker = subprocess.Popen([DASK, "worker", address, "--nthreads", "1", "--no-dashboard"], **quiet)
+    with distributed.Client(address, timeout="60s") as client:
+        client.wait_for_workers(1, timeout=60)
+    return address, scheduler, worker
+
+
+def _cluster_fault(tmp_path: Path, write_suite, fault: str) -> None:
+    """Run SLEEPY on a one-worker cluster, inject ``fault`` once 2 cells are stored ("scheduler":
+    SIGKILL the scheduler; "workers": SIGKILL the worker and its nanny), check the one line, exit 69
+    and the kept cells, then resume locally to 8 cells with no duplicate."""
+    address, scheduler, worker = _start_cluster(tmp_path)
     try:
-        with distributed.Client(address, timeout="60s") as client:
-            client.wait_for_workers(1, timeout=60)
         store = tmp_path / "r.db"
-        args = ["run", "--suite", str(write_suite(SLEEPY)), "--store", str(store), "-q", "--executor", "dask"]
-        args += ["--scheduler", address, "--plugin-dir", str(FAILING_PLUGINS)]
-        run = subprocess.Popen([sys.executable, "-m", "genbench.cli", *args], stderr=subprocess.PIPE, text=True)
+        suite = str(write_suite(SLEEPY))
+        args = ["run", "--suite", suite, "--store", str(store), "--plugin-dir", str(FAILING_PLUGINS)]
+        env = {**os.environ, "GENBENCH_DASK_NO_WORKERS": "4"}
+        run = subprocess.Popen([*GENBENCH, *args, "-q", "--executor", "dask", "--scheduler", address],
+                               stderr=subprocess.PIPE, text=True, env=env)  # fmt: skip
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline and not (store.exists() and len(_rows_or_none(store)) >= 2):
             time.sleep(0.1)
-        scheduler.kill()
+        os.killpg((scheduler if fault == "scheduler" else worker).pid, signal.SIGKILL)
         _, err = run.communicate(timeout=120)
-        assert run.returncode == 2, err
+        assert run.returncode == EX_UNAVAILABLE, err
         assert err.strip().count("\n") == 0 and "Traceback" not in err, err
-        assert "lost the connection to the Dask scheduler" in err and "run the same command again" in err
+        if fault == "scheduler":
+            assert f"lost the connection to the Dask scheduler ({address})" in err
+        else:
+            assert f"no Dask worker on {address} for 4 s (GENBENCH_DASK_NO_WORKERS)" in err
         rows = results_json(store)
         assert len(rows) >= 2 and all(r["status"] == "ok" for r in rows)
+        assert f"; {len(rows)} finished cells are kept. Bring the cluster back" in err
+        assert "resume with: genbench run --suite" in err
     finally:
         for p in (scheduler, worker):
-            p.kill()
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(p.pid, signal.SIGKILL)
             p.wait(timeout=20)
+    again = run_cli(*args, "-j", "4")  # the same suite and store, resumed on the local executor
+    assert again.returncode == 0, again.stderr
+    ids = [r["cell_id"] for r in results_json(store)]
+    assert len(ids) == 8 and len(set(ids)) == 8 and f"{len(rows)} already done" in again.stderr
+
+
+def test_a_lost_scheduler_ends_the_run_in_one_line_and_the_store_resumes(tmp_path, write_suite):
+    _cluster_fault(tmp_path, write_suite, "scheduler")
+
+
+def test_a_cluster_whose_workers_all_died_ends_the_run_in_one_line_and_resumes(tmp_path, write_suite):
+    _cluster_fault(tmp_path, write_suite, "workers")
 
 
 def test_ctrl_c_stops_a_dask_run_cleanly_and_it_resumes(tmp_path, write_suite):
@@ -240,6 +273,7 @@ def test_ctrl_c_stops_a_dask_run_cleanly_and_it_resumes(tmp_path, write_suite):
 
 
 KILLER = '''
+import contextlib
 import os
 import signal
 

@@ -11,7 +11,9 @@ writer), so resume, progress and Ctrl-C behave as they do locally.
 - A worker that dies mid-cell: the scheduler reschedules the task on another worker; when it has
   killed ``allowed-failures`` workers (we set 1 for the clusters we start: one retry) the cell is
   stored as ``crashed`` with the reason, and the run goes on.
-- A lost scheduler connection ends the run with one line; every finished cell is already stored.
+- A lost scheduler connection, or a cluster left with no worker for ``$GENBENCH_DASK_NO_WORKERS``
+  seconds (300), ends the run with one line (:class:`~genbench.errors.ClusterLostError`, exit
+  status 69); every finished cell is already stored, and the same command resumes.
 - ``--plugin-dir`` files are sent to every worker (a worker plugin writes them into the worker's
   local directory), so single-file plugins need no shared file system. A worker that cannot
   import a component gives one error naming the worker and the component.
@@ -38,8 +40,8 @@ import dask.config
 import distributed
 from distributed.worker import thread_state
 
-from ..config import DASK_SCHEDULER_ENV
-from ..errors import GenbenchError
+from ..config import DASK_NO_WORKERS_ENV, DASK_SCHEDULER_ENV, dask_no_workers_s
+from ..errors import ClusterLostError, GenbenchError
 from ..results.schema import Cell, CellResult
 from .base import Executor, cell_process, cell_result
 from .isolation import wait_any
@@ -48,6 +50,8 @@ from .local import LocalExecutor
 SCHEDULER_ENV = DASK_SCHEDULER_ENV
 #: Seconds between two looks of a running task at its own state (cancelled: stop the cell).
 _STOP_CHECK_S = 0.5
+#: Seconds between two looks at the cluster's workers while no task finishes.
+_WORKER_CHECK_S = 2.0
 #: One registry check at a time on a worker (plugin files are imported then; threads share modules).
 _REGISTRY_LOCK = threading.Lock()
 
@@ -252,12 +256,20 @@ class DaskExecutor(Executor):
                 for i, cell in enumerate(cells):
                     key = f"genbench-{run}-{i}"
                     pending[key] = (cell, client.submit(_run_cell_task, cell.to_dict(), options, key=key, pure=False))
-                for future in distributed.as_completed([f for _, f in pending.values()]):
-                    cell, _ = pending.pop(future.key)
-                    result = self._result(client, cell, future, done)
-                    future.release()  # stored by the caller: not kept (or recomputed) on the workers
-                    done += 1
-                    yield cell, result
+                finished = distributed.as_completed([f for _, f in pending.values()])
+                watch = _ClusterWatch(client, self.scheduler or "the local cluster")
+                while not finished.is_empty():
+                    batch = finished.next_batch(block=False)
+                    if not batch:
+                        watch.check(done)
+                        time.sleep(0.05)
+                        continue
+                    for future in batch:
+                        cell, _ = pending.pop(future.key)
+                        result = self._result(client, cell, future, done)
+                        future.release()  # stored by the caller: not kept (or recomputed) on the workers
+                        done += 1
+                        yield cell, result
             finally:
                 if pending:  # interrupted: nothing queued starts, and running cells see their task cancelled
                     with contextlib.suppress(Exception):
@@ -270,15 +282,50 @@ class DaskExecutor(Executor):
             return CellResult.empty(cell, "crashed", f"the Dask workers running it died ({exc})"[:500])
         except Exception as exc:
             if client.status != "running" or future.status == "cancelled":
-                where = self.scheduler or "the local cluster"
-                raise GenbenchError(
-                    f"lost the connection to the Dask scheduler ({where}): {done} finished cells are stored; "
-                    "run the same command again to resume"
-                ) from None
+                raise _lost_scheduler(self.scheduler or "the local cluster") from None
             return CellResult.empty(cell, "error", f"dask task: {type(exc).__name__}: {exc}".splitlines()[0][:500])
         if value is None:  # the task saw itself cancelled: cannot happen while we still collect
             return CellResult.empty(cell, "crashed", "the run stopped this cell")
         return CellResult.from_dict(value)
+
+
+def _lost_scheduler(where: str) -> ClusterLostError:
+    return ClusterLostError(f"lost the connection to the Dask scheduler ({where})")
+
+
+class _ClusterWatch:
+    """Ends a run whose cluster went away while it waits for results: a client that lost its
+    scheduler (and gave up reconnecting), or no worker for :func:`~genbench.config.dask_no_workers_s`
+    seconds in a row (every worker died, or was never started) — rather than waiting forever."""
+
+    def __init__(self, client: distributed.Client, where: str) -> None:
+        self.client, self.where = client, where
+        self.grace = dask_no_workers_s()
+        self.next_check = time.monotonic() + _WORKER_CHECK_S
+        self.empty_since: float | None = None
+
+    def check(self, done: int) -> None:
+        now = time.monotonic()
+        if now < self.next_check:
+            return
+        self.next_check = now + _WORKER_CHECK_S
+        if self.client.status in ("closing", "closed", "failed"):
+            raise _lost_scheduler(self.where)
+        if self.client.status != "running":  # reconnecting: the client gives up on its own timeout
+            return
+        try:
+            workers = len(self.client.nthreads())
+        except Exception:  # the scheduler did not answer: the client's status says on the next look
+            return
+        if workers:
+            self.empty_since = None
+            return
+        self.empty_since = self.empty_since or now
+        if now - self.empty_since >= self.grace:
+            raise ClusterLostError(
+                f"no Dask worker on {self.where} for {self.grace:g} s ({DASK_NO_WORKERS_ENV}): the workers "
+                f"died or were stopped after {done} cells of this run finished"
+            )
 
 
 EXECUTOR = DaskExecutor

@@ -7,6 +7,9 @@ forking a process where torch or jax started threads can deadlock) and watches i
 - a hard **timeout** (SIGKILL);
 - a **memory cap** on the resident memory the child (with its children) adds above its own
   start (the preloaded libraries do not count), checked every 0.1 s and once more at the end;
+  without a cap the growth is still sampled (every 0.5 s), so that a child the kernel's
+  **OOM killer** ends is said to be that — its SIGKILL came while the machine's OOM-kill count
+  (``/proc/vmstat``) rose — with the most memory it was seen to hold;
 - a **process-group kill**: the child makes its own group, so it and everything it started die
   together, also when it crashed or the run's process is killed (the kernel's parent-death
   signal and a watcher thread);
@@ -67,6 +70,10 @@ _PRELOAD = ["numpy", "genbench.executors.preload", "genbench.cli"]
 
 #: Seconds between two memory checks of a capped process (each walks its process tree).
 _MEM_CHECK_S = 0.1
+#: Seconds between two looks at an uncapped process's memory (the peak an OOM-killed cell reached).
+_PEAK_CHECK_S = 0.5
+#: The kernel's event counters; ``oom_kill`` counts every OOM kill, a cgroup's limit included (Linux ≥ 4.13).
+_VMSTAT = "/proc/vmstat"
 
 #: Resident memory of this process when it started as an isolated child, in MB (0 in a parent).
 _BASELINE_MB = 0.0
@@ -187,6 +194,19 @@ def added_peak_mb() -> float:
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     peak_mb = peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024
     return max(0.0, peak_mb - _BASELINE_MB)
+
+
+def oom_kills() -> int | None:
+    """How many processes the kernel's out-of-memory killer has killed since boot (``None``: not
+    Linux, or a kernel that does not count them)."""
+    try:
+        with open(_VMSTAT) as f:
+            for line in f:
+                if line.startswith("oom_kill "):
+                    return int(line.split()[1])
+    except (OSError, ValueError, IndexError):
+        pass
+    return None
 
 
 def _tree_rss_mb(pid: int) -> float:
@@ -321,7 +341,8 @@ class Outcome:
 
     ``state`` is ``"returned"`` (``value`` is what the target returned), ``"raised"`` (the
     target raised; ``message`` says what), ``"timeout"``, ``"memory"`` (over the cap) or
-    ``"died"`` (it exited or was killed before reporting).
+    ``"died"`` (it exited or was killed before reporting) or ``"oom"`` (the kernel's out-of-memory
+    killer ended it; ``peak_mem_mb`` is the most it was seen to add).
     """
 
     state: str
@@ -450,6 +471,8 @@ class IsolatedProcess:
         self.started = self.deadline = 0.0
         self.baseline_mb: float | None = None
         self._next_mem_check = float("inf")
+        self.peak_added_mb: float | None = None  # the most memory the process was seen to add
+        self._oom_before: int | None = None
         self._log_path: str | None = None
         self.outcome: Outcome | None = None
 
@@ -476,7 +499,8 @@ class IsolatedProcess:
             child_conn.close()
         self.started = time.monotonic()
         self.deadline = self.started + self.timeout
-        self._next_mem_check = self.started if self.cap else float("inf")
+        self._next_mem_check = self.started
+        self._oom_before = oom_kills()
         return self
 
     @property
@@ -521,14 +545,15 @@ class IsolatedProcess:
             return self._finish(Outcome("returned" if kind == "result" else "raised", payload, "", 0.0), now)
         if not alive:
             self.proc.join(timeout=1)
-            return self._finish(Outcome("died", message=describe_exit(self.proc.exitcode)), now)
+            return self._finish(self._died(), now)
         if now >= self.deadline:
             kill_tree(self.proc.pid)
             return self._finish(Outcome("timeout", message=f"killed after the {self.timeout:g} s timeout"), now)
-        if self.cap is not None and self.baseline_mb is not None and now >= self._next_mem_check:
-            self._next_mem_check = now + _MEM_CHECK_S
+        if self.baseline_mb is not None and now >= self._next_mem_check:
+            self._next_mem_check = now + (_PEAK_CHECK_S if self.cap is None else _MEM_CHECK_S)
             added = _tree_rss_mb(self.proc.pid) - self.baseline_mb
-            if added > self.cap:
+            self.peak_added_mb = max(added, self.peak_added_mb or 0.0)
+            if self.cap is not None and added > self.cap:
                 kill_tree(self.proc.pid)
                 msg = (
                     f"killed: the cell's resident memory grew by {added:.0f} MB and "
@@ -536,6 +561,22 @@ class IsolatedProcess:
                 )
                 return self._finish(Outcome("memory", message=msg, peak_mem_mb=added), now)
         return None
+
+    def _died(self) -> Outcome:
+        """The outcome of a process that ended without reporting: an OOM kill when it died of SIGKILL
+        (which genbench had not sent) while the kernel's OOM-kill count rose; else how it exited."""
+        code = self.proc.exitcode
+        after = oom_kills() if code == -signal.SIGKILL and self._oom_before is not None else None
+        if after is None or after <= self._oom_before:
+            return Outcome("died", message=describe_exit(code), peak_mem_mb=self.peak_added_mb)
+        peak = self.peak_added_mb
+        seen = "" if peak is None else f"; it was seen holding {peak:.0f} MB above its start"
+        message = (
+            "killed by the kernel's out-of-memory killer (SIGKILL while the machine's OOM-kill count rose "
+            f"{self._oom_before} → {after}){seen}: the machine or its container ran out of memory — "
+            "set --max-memory to stop such a cell first, or run fewer cells at once"
+        )
+        return Outcome("oom", message=message, peak_mem_mb=self.peak_added_mb)
 
     def wait(self) -> Outcome:
         """Block until the process is over; ``KeyboardInterrupt`` kills it and propagates."""

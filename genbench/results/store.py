@@ -16,7 +16,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from ..config import default_store_path
+from ..config import STORE_TIMEOUT_ENV, default_store_path, store_timeout_s
 from ..errors import GenbenchError, StoreWriteError
 from .schema import ROW_FIELDS, Cell, CellResult, json_fields
 
@@ -66,7 +66,8 @@ def _cause(exc: BaseException) -> str:
         "disk I/O error": "disk I/O error: the disk may be full or failing",
         "database or disk is full": "the disk is full",
         "readonly database": "the store was made read-only",
-        "database is locked": "another process held the store's lock past the 30 s timeout",
+        "database is locked": f"another process held the store's lock past the {store_timeout_s():g} s timeout"
+        f" ({STORE_TIMEOUT_ENV})",
     }
     for key, hint in hints.items():
         if key in text:
@@ -89,7 +90,8 @@ class Store:
         hint = "choose another with --store or GENBENCH_STORE"
         if readonly:  # read what is there: no schema, no migration, no write
             try:
-                self.conn = sqlite3.connect(f"{self.path.resolve().as_uri()}?mode=ro", uri=True, timeout=30)
+                uri = f"{self.path.resolve().as_uri()}?mode=ro"
+                self.conn = sqlite3.connect(uri, uri=True, timeout=store_timeout_s())
                 self.conn.row_factory = sqlite3.Row
             except sqlite3.DatabaseError as exc:
                 raise GenbenchError(f"results store {self.path}: {exc}") from None
@@ -108,7 +110,7 @@ class Store:
         if not os.access(directory, os.W_OK | os.X_OK):
             raise GenbenchError(f"results store {self.path}: directory {directory} is not writable; {hint}")
         try:
-            self.conn = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+            self.conn = sqlite3.connect(self.path, timeout=store_timeout_s(), isolation_level=None)
             self.conn.row_factory = sqlite3.Row
             self.conn.execute("PRAGMA journal_mode=WAL")
             self.conn.execute("PRAGMA synchronous=FULL")
