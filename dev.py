@@ -3,13 +3,14 @@
 
     python3 dev.py run     # .venv + install, run the manifolds suite (quick profile), print the leaderboard
     python3 dev.py test    # .venv + install, ruff (lint + format check), pytest
+    python3 dev.py docs    # .venv + install, build the documentation site (docs/, mkdocs.yml) into site/
     python3 dev.py genbench ARGS   # any genbench command in .venv, e.g. `genbench results --format csv`
 
 The virtual environment lives in ``.venv``; it is (re)installed when pyproject.toml or
 .ci/constraints.txt changes. ``python3 dev.py genbench ARGS`` runs any genbench command in it
 (or activate it: ``source .venv/bin/activate``).
 Extra arguments after ``run`` go to ``genbench run`` (e.g. ``-j 2``); after ``test``, to pytest
-(e.g. ``-m slow`` for the paper reproductions).
+(e.g. ``-m slow`` for the paper reproductions); after ``docs``, to ``mkdocs build`` (e.g. ``-d DIR``).
 """
 
 from __future__ import annotations
@@ -51,12 +52,14 @@ def ensure_env() -> None:
 
 
 def main(argv: list[str]) -> None:
-    if not argv or argv[0] not in ("run", "test", "genbench"):
+    if not argv or argv[0] not in ("run", "test", "docs", "genbench"):
         sys.exit(__doc__)
     ensure_env()
     job, extra = argv[0], argv[1:]
     if job == "genbench":
         sh(BIN / "genbench", *extra)
+    elif job == "docs":  # offline: the built-in theme, no plugins; --strict fails on a broken link
+        sh(BIN / "python", "-m", "mkdocs", "build", "--strict", *extra)
     elif job == "run":
         store = ROOT / "genbench.db"
         sh(BIN / "genbench", "run", "--suite", SUITE, "--profile", PROFILE, "--store", store, "-j", "2", *extra)

@@ -1,5 +1,5 @@
 """The error rates of genbench's comparisons (:mod:`genbench.stats`), measured by simulation: the
-tables in the README's "How ranks are decided".
+tables in docs/measurements/statistics.md.
 
     python benchmarks/stats_rates.py            # 100,000 boards per cell (2,000 for the old bootstrap rule), about 20 s
 

@@ -1,7 +1,7 @@
 """genbench's configuration, defined once: every ``GENBENCH_*`` environment variable, the cache
 directory, the ``--device`` choices and the TOML reader for suites.
 
-The README's "Configuration" table lists :data:`ENVIRONMENT`; a test keeps the two equal.
+The Configuration page (docs/configuration.md) lists :data:`ENVIRONMENT`; a test keeps the two equal.
 Imports nothing of genbench but its errors (the bottom layer).
 """
 

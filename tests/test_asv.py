@@ -1,5 +1,5 @@
 """asv benchmarks of the samplers: the cells are the suite's own, the track_* values are the stored
-numbers, and the recipe in the README records commits offline (slow: ``pytest -m slow``)."""
+numbers, and the recipe in docs/asv.md records commits offline (slow: ``pytest -m slow``)."""
 
 from __future__ import annotations
 

@@ -118,7 +118,7 @@ def unequal_mixture(n: int, rng: np.random.Generator) -> np.ndarray:
 
 def test_gm_ndsm_keeps_unequal_mode_weights():
     """Seed 003's point: the mixture prior carries the mode weights through denoising (seed 004 App.
-    C.3 notes ULA ends near 0.5 / 0.5 on this mixture; see the README for what ours does). The
+    C.3 notes ULA ends near 0.5 / 0.5 on this mixture; see docs/papers.md for what ours does). The
     weights come from the prior (prior_only passes too): that the denoiser learns is tested in
     tests/test_gm_ndsm.py."""
     X = unequal_mixture(1000, np.random.default_rng(0))

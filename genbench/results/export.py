@@ -1,7 +1,7 @@
 """Stored result rows and their exports (JSON, flat CSV, a table), in the result model's naming.
 
 The columns are :data:`genbench.results.schema.ROW_FIELDS`; the flat export names are documented in
-:mod:`genbench.results.schema` and the README (``d_*``, ``p_*``, ``m_*``, ``note_*``, ``v_*``).
+:mod:`genbench.results.schema` and docs/results.md (``d_*``, ``p_*``, ``m_*``, ``note_*``, ``v_*``).
 """
 
 from __future__ import annotations

@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 
 from ..params import canonical, format_value
 
-#: Final states of a cell (see the README's "Reading results").
+#: Final states of a cell (see docs/results.md).
 STATUSES = ("ok", "error", "invalid", "timeout", "crashed", "skipped")
 
 #: Bytes of a cell's captured stdout/stderr kept in the store (its tail).
@@ -162,7 +162,7 @@ class CellResult:
 
 #: Every column of a stored result row: ``name: (SQL type, meaning)``. JSON-typed columns hold
 #: dicts (decoded by :meth:`genbench.results.store.Store.rows`). The store's table, ``genbench results``
-#: and the exports are all derived from this table; the README documents it column by column.
+#: and the exports are all derived from this table; docs/results.md documents it column by column.
 ROW_FIELDS: dict[str, tuple[str, str]] = {
     "cell_id": ("TEXT NOT NULL", "readable, stable id: dataset[params]/sampler[params]/rep=N"),
     "suite": ("TEXT NOT NULL", "suite name (with :profile, or +adhoc for a run that added cells)"),

@@ -1,8 +1,8 @@
 """The paper suites' quick profiles, end to end (``pytest -m slow``).
 
-Each test runs one suite's ``quick`` profile into a fresh store (minutes on 2 cores; see the
-README's "Paper reproductions") and checks properties of ``genbench report`` that hold whatever the
-science turns out to be — not today's verdicts copied in (those are in the README and the committed
+Each test runs one suite's ``quick`` profile into a fresh store (minutes on 2 cores; see
+docs/papers.md) and checks properties of ``genbench report`` that hold whatever the
+science turns out to be — not today's verdicts copied in (those are in docs/papers.md and the committed
 reports, and change when a sampler improves):
 
 - every cell finishes;
