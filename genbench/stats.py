@@ -21,7 +21,7 @@ a false "better" in a given direction has probability ≤ 2.5 %. Why this test:
 
 What no test can do at n ≤ 10: when two samplers have equal means but differently *shaped*
 noise (skewed paired differences), the t-test's size is above nominal; :func:`simulate`
-measures it and the README gives the numbers.
+measures it and docs/measurements/statistics.md gives the numbers.
 
 **Multiple comparisons on a board.** An entry's rank interval rests on its ``k − 1``
 comparisons with the other entries of its table, each made at ``α / (k − 1)`` (Bonferroni), so
@@ -131,6 +131,17 @@ def mean_interval(xs: Sequence[float], level: float = 1 - ALPHA) -> tuple[float,
     m = float(x.mean())
     half = float(stats.t.ppf(0.5 + level / 2, len(x) - 1) * x.std(ddof=1) / math.sqrt(len(x)))
     return m, m - half, m + half
+
+
+def reaches(xs: Sequence[float], bound: float, higher_is_better: bool, level: float = 1 - ALPHA) -> bool | None:
+    """Whether the ``level`` t-interval of the mean of ``xs`` reaches ``bound`` or beyond it — for the
+    data floor: the sampler cannot be told from fresh data, or beats it (``None`` with fewer than
+    :data:`MIN_REPS` values)."""
+    iv = mean_interval(xs, level)
+    if iv is None:
+        return None
+    _, lo, hi = iv
+    return hi >= bound if higher_is_better else lo <= bound
 
 
 # ---------------------------------------------------------------------------- ranks

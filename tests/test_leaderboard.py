@@ -13,9 +13,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from genbench.reports import numbers
 from genbench.reports.frame import COPIES, NO_VALUE
 from genbench.reports.leaderboard import build_board, load_board
-from genbench.reports.terminal import sig
 from genbench.stats import rank_values
 
 from .conftest import FIXTURES, results_json, run_cli
@@ -57,12 +57,12 @@ def board_run(tmp_path_factory):
     return store, out
 
 
-def _md_rows(text: str, heading: str) -> dict[str, list[str]]:
-    """The table under ``## heading`` of a README as {sampler: cells}."""
+def _md_rows(text: str, heading: str) -> dict[str, dict[str, str]]:
+    """The table under ``## heading`` of a README as {sampler: {column: cell}}."""
     section = text.split(f"## {heading}\n", 1)[1].split("\n## ", 1)[0]
-    lines = [line for line in section.splitlines() if line.startswith("| ")][1:]
-    rows = [[c.strip() for c in re.split(r"(?<!\\)\|", line)[1:-1]] for line in lines]
-    return {r[2]: r for r in rows}
+    lines = [line for line in section.splitlines() if line.startswith("| ")]
+    header, *rows = [[c.strip() for c in re.split(r"(?<!\\)\|", line)[1:-1]] for line in lines]
+    return {r[header.index("sampler")]: dict(zip(header, r, strict=True)) for r in rows}
 
 
 def test_copying_plugin_is_flagged_and_never_ranked(board_run):
@@ -77,7 +77,7 @@ def test_copying_plugin_is_flagged_and_never_ranked(board_run):
         assert configs["copycat"].rank is None and configs["copycat"].rank_label == COPIES
     readme = (out / "README.md").read_text()
     row = _md_rows(readme, "arc[n_train=100]")["copycat"]
-    assert row[0] == COPIES and row[1] == "—"
+    assert row["rank"] == COPIES and row["rank 95% CI"] == "—"
     assert "not ranked" in readme and "memorization" in readme
     board_text = run_cli("leaderboard", "--store", str(store), "--plugin-dir", str(PLUGINS)).stdout
     assert COPIES in board_text and "near-)copies" in board_text
@@ -112,15 +112,15 @@ def test_readme_shows_mean_std_failures_and_the_setting_chosen_without_peeking(b
     shown = max(set(picks.values()), key=lambda b: (list(picks.values()).count(b), -list(by_bw).index(b)))
     table = _md_rows((out / "README.md").read_text(), "arc[n_train=100]")
     kde = table["kde"]
-    assert kde[3].startswith(f"bandwidth={shown:g}") and kde[3].endswith("· 3 tried")
-    assert kde[4] == f"{sig(vals.mean())} ± {sig(vals.std(ddof=1), 2)}"  # 3 significant figures, ± with 2
-    assert kde[-1] == "0/9"  # failed / cells over its 3 settings
+    assert kde["setting"].startswith(f"bandwidth={shown:g}") and " · 3 tried · Δ +" in kde["setting"]
+    assert kde["sliced_w2 ↓"] == numbers.mean_sd(vals.mean(), vals.std(ddof=1))  # rounded to its spread
+    assert kde["failed"] == "0/9"  # failed / cells over its 3 settings
     fails = table["always_fails"]
-    assert fails[0] == NO_VALUE and fails[-1] == "3/3"
+    assert fails["rank"] == NO_VALUE and fails["failed"] == "3/3"
     means = {b: np.mean(list(v.values())) for b, v in by_bw.items()}
     best = min(means.values())
     sens = np.mean([m - best for m in means.values()])
-    assert kde[-2].startswith(f"+{sens:.3g}")  # tuning Δ over its 3 settings
+    assert kde["setting"].endswith(f"Δ +{100 * sens / vals.mean():.0f} %")  # tuning Δ over its 3 settings
 
 
 def test_selection_never_uses_the_repetition_it_scores():
@@ -323,6 +323,69 @@ def test_page_renders_in_headless_chromium(board_run, tmp_path):
         browser.quit()
 
 
+#: A layout probe run in the page: the table columns that lie past their box's right edge (every
+#: table, the collapsed ones opened), the pairs of text labels that overlap inside one plot, how far the
+#: page scrolls sideways, and where the rank matrix sits against the summary.
+LAYOUT_PROBE = """
+document.querySelectorAll('details').forEach(d => d.open = true);
+const clipped = [], overlaps = [];
+for (const t of document.querySelectorAll('table')) {
+  const box = (t.closest('div.scroll') || document.body).getBoundingClientRect();
+  for (const th of t.querySelectorAll('thead th'))
+    if (th.getBoundingClientRect().right > box.right + 1) clipped.push(th.textContent);
+}
+for (const svg of document.querySelectorAll('svg.plot')) {
+  const texts = [...svg.querySelectorAll('text')].map(e => [e.textContent, e.getBoundingClientRect()])
+    .filter(([_, r]) => r.width > 0);
+  for (let i = 0; i < texts.length; i++) for (let j = i + 1; j < texts.length; j++) {
+    const a = texts[i][1], b = texts[j][1];
+    if (a.left < b.right - 0.5 && b.left < a.right - 0.5 && a.top < b.bottom - 0.5 && b.top < a.bottom - 0.5)
+      overlaps.push(texts[i][0] + ' / ' + texts[j][0]);
+  }
+}
+document.querySelectorAll('details').forEach(d => d.open = false);
+const m = document.getElementById('matrix'), s = document.getElementById('summary');
+return {clipped, overlaps, sideways: document.documentElement.scrollWidth - document.documentElement.clientWidth,
+  matrix_top: m ? m.getBoundingClientRect().top + window.scrollY : null,
+  matrix_after_summary: !!(m && s && (s.compareDocumentPosition(m) & Node.DOCUMENT_POSITION_FOLLOWING))};
+"""
+
+
+def test_the_committed_page_answers_first_fits_1400_px_and_names_every_point():
+    """On the committed main page: the rank matrix follows the summary within the first two viewports;
+    at 1400 px no table column lies past its box and no two labels of a plot overlap; at 420 px the
+    page does not scroll sideways and each table's ranking metric is on the first screen."""
+    page = (Path(__file__).resolve().parents[1] / "leaderboard" / "index.html").resolve().as_uri()
+    browser = _chrome()
+    try:
+        browser.set_window_size(1400, 900)
+        browser.get(page)
+        height = browser.execute_script("return window.innerHeight")
+        probe = browser.execute_script(LAYOUT_PROBE)
+        assert probe["matrix_after_summary"] and probe["matrix_top"] < 2 * height, probe["matrix_top"]
+        assert probe["clipped"] == [] and probe["overlaps"] == [] and probe["sideways"] <= 0, probe
+        assert browser.save_screenshot(str(SCREENSHOTS / "committed-1400.png"))
+        # planted: a page too narrow for its tables, and two labels drawn on one spot, are both found
+        browser.execute_script(
+            "document.body.style.maxWidth = '500px';"
+            "const svg = document.querySelector('svg.plot'), t = svg.querySelector('text.pl');"
+            "svg.appendChild(t.cloneNode(true));"
+        )
+        planted = browser.execute_script(LAYOUT_PROBE)
+        assert planted["clipped"] and planted["overlaps"]
+        browser.set_window_size(420, 900)
+        browser.get(page)
+        assert browser.execute_script(LAYOUT_PROBE)["sideways"] <= 0
+        first = browser.execute_script(
+            "const t = document.querySelector('#tables ~ div.scroll table');"
+            "return [...t.querySelectorAll('thead th')].slice(0, 3).map(e => e.getBoundingClientRect().right);"
+        )
+        assert max(first) <= browser.execute_script("return window.innerWidth"), first  # rank, sampler, metric
+        assert browser.save_screenshot(str(SCREENSHOTS / "committed-420.png"))
+    finally:
+        browser.quit()
+
+
 def test_asv_results_are_plotted_over_commits(board_run, tmp_path):
     store, _ = board_run
     results = tmp_path / "asv" / "machine"
@@ -368,10 +431,10 @@ def test_rendered_tables_show_overlapping_samplers_as_tied():
     rows.append(_row("d", {}, 0, None, status="error"))
     board = build_board(rows, "t", directions={"sliced_w2": False, "memorization": None})
     table = _md_rows(render_markdown(board), "arc[n_train=100]")
-    assert [table[s][0] for s in "abcd"] == ["1=", "1=", "3", NO_VALUE]
-    assert [table[s][1] for s in "abc"] == ["1–2", "1–2", "3"]
-    assert table["a"][4] == f"{sig(np.mean(values['a']))} ± {sig(np.std(values['a'], ddof=1), 2)}"
-    assert table["d"][-1] == "1/1" and table["c"][-1] == "0/3"
+    assert [table[s]["rank"] for s in "abcd"] == ["1=", "1=", "3", NO_VALUE]
+    assert [table[s]["rank 95% CI"] for s in "abc"] == ["1–2", "1–2", "3"]
+    assert table["a"]["sliced_w2 ↓"] == "0.060 ± 0.010"  # the mean to its spread's second significant figure
+    assert table["d"]["failed"] == "1/1" and table["c"]["failed"] == "0/3"
 
 
 def test_a_reduced_training_budget_is_marked_in_every_renderer():
@@ -452,7 +515,7 @@ def test_gallery_floor_and_provenance_on_the_page(board_run):
     assert f"copycat · {COPIES}" in gallery and EVIL not in gallery
     readme = (out / "README.md").read_text()
     floor = _md_rows(readme, "arc[n_train=100]")["fresh data"]
-    assert floor[0] == "data floor"
+    assert floor["rank"] == "data floor" and " ± " in floor["sliced_w2 ↓"]  # the floor with its spread
     board = load_board(store, "lbtest", plugin_dirs=(str(PLUGINS),))
     for g in board.groups:
         f = board.floors[g.dataset_id]
@@ -529,25 +592,27 @@ def rank_violations(readme: str) -> list[str]:
     for section in sections:
         heading, _, body = section.partition("\n")
         lines = [ln for ln in body.splitlines() if ln.startswith("| ")]
-        if not lines or not lines[0].startswith("| rank | rank 95% CI | sampler |"):
+        header = [c.strip() for c in lines[0].split("|")[1:-1]] if lines else []
+        if not {"rank", "rank 95% CI", "sampler"} <= set(header) or header[0] != "rank":
             continue
-        header = [c.strip() for c in lines[0].split("|")[1:-1]]
         if "at default" not in header:
             bad.append(f"{heading}: no default-setting column")
-        metric = header[4]
-        higher = metric.endswith("↑")
+        col = {h: i for i, h in enumerate(header)}
+        m = next(i for i, h in enumerate(header) if h.endswith(("↓", "↑")))  # the ranking metric: the first
+        higher = header[m].endswith("↑")
         ranked = []
         for ln in lines[1:]:
             cells = [c.strip() for c in re.split(r"(?<!\\)\|", ln)[1:-1]]
             if not cells[0].rstrip("=").isdigit():
                 continue
-            rank, ci, mean = int(cells[0].rstrip("=")), cells[1], float(cells[4].split()[0])
-            ranked.append((mean if not higher else -mean, rank, cells[2]))
-            per_sampler.setdefault(cells[2].split()[0], []).append(rank)
+            rank, ci, mean = int(cells[0].rstrip("=")), cells[col["rank 95% CI"]], float(cells[m].split()[0])
+            name = cells[col["sampler"]]
+            ranked.append((mean if not higher else -mean, rank, name))
+            per_sampler.setdefault(name.split()[0], []).append(rank)
             if ci != "—":
                 lo, _, hi = ci.partition("–")
                 if not int(lo) <= rank <= int(hi or lo):
-                    bad.append(f"{heading}: {cells[2]} rank {rank} outside its interval {ci}")
+                    bad.append(f"{heading}: {name} rank {rank} outside its interval {ci}")
         for (m1, r1, s1), (m2, r2, s2) in itertools.combinations(ranked, 2):
             if (m1 < m2 and r1 > r2) or (m2 < m1 and r2 > r1):
                 bad.append(f"{heading}: {s1} ({m1:g}, rank {r1}) vs {s2} ({m2:g}, rank {r2})")

@@ -10,8 +10,8 @@ import math
 from pathlib import Path
 from typing import Any
 
-from .frame import Board, Config
-from .svg import Series, log_slope_interval, pareto_front, plot, sampler_color
+from .frame import Board, Config, Group
+from .svg import DASHES, NEUTRAL, Series, log_slope_interval, pareto_front, plot, sampler_color, sampler_shape
 
 Figure = tuple[str, str]  # (caption, svg)
 
@@ -19,6 +19,11 @@ Figure = tuple[str, str]  # (caption, svg)
 def colors(board: Board) -> dict[str, str]:
     """One colour per sampler, the same in every figure and on every page (:func:`.svg.sampler_color`)."""
     return {n: sampler_color(n) for n in {c.sampler for c in board.configs}}
+
+
+def _series(board: Board, sampler: str, points: list[tuple[float, float]], **kw: Any) -> Series:
+    """A sampler's series: its colour and its family's marker shape, the same in every figure."""
+    return Series(kw.pop("label", sampler), points, color=colors(board)[sampler], shape=sampler_shape(sampler), **kw)
 
 
 def _number(v: Any) -> float | None:
@@ -35,10 +40,11 @@ def _uselog(values: list[float]) -> bool:
 
 
 def sensitivity_figures(board: Board) -> list[Figure]:
-    """Metric against each sampler's tuned numeric parameter (ε, bandwidth, …), per dataset configuration."""
+    """Metric against each sampler's tuned numeric parameter (ε, bandwidth, …), per dataset configuration
+    and parameter (one x-axis per parameter)."""
     out = []
     for g in board.groups:
-        series = []
+        per_key: dict[str, list[Series]] = {}
         for s in g.samplers:
             if len(s.tuned) != 1:
                 continue
@@ -47,24 +53,17 @@ def sensitivity_figures(board: Board) -> list[Figure]:
             pts = [(_number(c.sampler_params.get(key)), c.mean(board.metric), c.copies) for c in grid]
             pts = [(x, y, h) for x, y, h in pts if x is not None and y == y]
             if len(pts) >= 2:
-                series.append(
-                    Series(
-                        f"{s.config.sampler} vs {key}",
-                        [(x, y) for x, y, _ in pts],
-                        hollow=[h for *_, h in pts],
-                        color=colors(board)[s.config.sampler],
-                    )
+                per_key.setdefault(key, []).append(
+                    _series(board, s.config.sampler, [(x, y) for x, y, _ in pts], hollow=[h for *_, h in pts])
                 )
-        if series:
+        for key, series in per_key.items():
             xs = [x for s in series for x, _ in s.points]
-            floor = board.floors.get(g.dataset_id, {}).get(board.metric)
-            if floor is not None:
-                series.append(_floor_series([(min(xs), floor), (max(xs), floor)]))
+            floor = _floor_series(board, [(g, min(xs)), (g, max(xs))])
             out.append(
                 (
-                    f"{g.dataset_id}: {board.metric} against each sampler's tuned parameter "
-                    "(hollow: a setting that copies its training set)",
-                    plot(series, title=g.dataset_id, xlabel="parameter value", ylabel=_ylabel(board), xlog=_uselog(xs)),
+                    f"{g.dataset_id}: {board.metric} against {key} (hollow: a setting that copies its training set)"
+                    + ("; grey band: the data floor ± its spread" if floor else ""),
+                    plot(series + floor, title=g.dataset_id, xlabel=key, ylabel=_ylabel(board), xlog=_uselog(xs)),
                 )
             )
     return out
@@ -92,21 +91,35 @@ def _axis_groups(board: Board, axis: str) -> dict[tuple, dict[str, list[tuple[fl
     return {k: v for k, v in out.items() if len({x for pts in v.values() for x, _ in pts}) >= 2}
 
 
-def _floor_series(points: list[tuple[float, float]]) -> Series:
-    """The data's noise floor as a grey dashed line (see :mod:`.floor`)."""
-    return Series("data floor", sorted(points), dashed=True, markers=False, color="#777777")
+def _floor_series(board: Board, where: list[tuple[Group, float]]) -> list[Series]:
+    """The data's noise floor as a grey band, mean ± the spread of its draws (see :mod:`.floor`), at
+    ``(group, x)`` points; ``[]`` where the board has no floor."""
+    pts, sds = [], []
+    for g, x in where:
+        floor = board.floors.get(g.dataset_id, {}).get(board.metric)
+        if floor is not None:
+            sd = board.floor_sd.get(g.dataset_id, {}).get(board.metric, 0.0)
+            pts.append((x, floor))
+            sds.append(sd if sd == sd else 0.0)
+    if not pts:
+        return []
+    order = sorted(range(len(pts)), key=lambda i: pts[i])
+    return [
+        Series(
+            "data floor ± sd", [pts[i] for i in order], markers=False, color="#9aa5b1", spread=[sds[i] for i in order]
+        )
+    ]
 
 
-def _floor_points(board: Board, key: tuple, axis: str) -> list[tuple[float, float]]:
-    """(axis value, floor of the ranking metric) of the dataset configurations a figure spans."""
+def _floor_groups(board: Board, key: tuple, axis: str) -> list[tuple[Group, float]]:
+    """The dataset configurations a figure over ``axis`` spans, with their axis value."""
     dataset, rest = key
     out = []
     for g in board.groups:
         x = _number(g.dataset_params.get(axis))
         other = tuple(sorted((k, repr(v)) for k, v in g.dataset_params.items() if k != axis))
-        floor = board.floors.get(g.dataset_id, {}).get(board.metric)
-        if g.dataset == dataset and other == rest and x is not None and floor is not None:
-            out.append((x, floor))
+        if g.dataset == dataset and other == rest and x is not None:
+            out.append((g, x))
     return out
 
 
@@ -119,17 +132,14 @@ def axis_figures(board: Board, axis: str, label: str) -> list[Figure]:
     """Metric against a dataset axis (``n_train`` = M, ``dim`` = d), each sampler at its selected setting."""
     out = []
     for key, per in _axis_groups(board, axis).items():
-        series = [
-            Series(s, [(x, c.mean(board.metric)) for x, c in pts], color=colors(board)[s]) for s, pts in per.items()
-        ]
+        series = [_series(board, s, [(x, c.mean(board.metric)) for x, c in pts]) for s, pts in per.items()]
         xs = [x for s in series for x, _ in s.points]
-        floor = _floor_points(board, key, axis)
-        if floor:
-            series.append(_floor_series(floor))
+        floor = _floor_series(board, _floor_groups(board, key, axis))
+        series += floor
         out.append(
             (
                 f"{_title(key)}: {board.metric} against {label}, each sampler at its selected setting"
-                + ("; grey dashed: the data floor" if floor else ""),
+                + ("; grey band: the data floor ± its spread" if floor else ""),
                 plot(series, title=_title(key), xlabel=label, ylabel=_ylabel(board), xlog=_uselog(xs)),
             )
         )
@@ -145,7 +155,7 @@ def runtime_figures(board: Board) -> list[Figure]:
             xy = [(x, c.time_s()) for x, c in pts]
             fit = log_slope_interval(xy)
             label = f"{s} (slope {fit[0]:.2f}, {fit[1]:.2f} to {fit[2]:.2f})" if fit else s
-            series.append(Series(label, xy, color=colors(board)[s]))
+            series.append(_series(board, s, xy, label=label))
         out.append(
             (
                 f"{_title(key)}: runtime against M (log–log); with ≥ 4 sizes the legend gives the fitted slope "
@@ -172,24 +182,26 @@ def pareto_figures(board: Board) -> list[Figure]:
         ]
         if len(grid) < 2:
             continue
-        series = []
+        pts_by = {}
         for sampler, cs in itertools.groupby(sorted(grid, key=lambda c: c.sampler), key=lambda c: c.sampler):
             cs = list(cs)
-            pts = [(c.time_s(), c.mean(board.metric)) for c in cs]
-            tips = [f"{c.sampler_id}: {_fmt3(y)} in {_fmt3(x)} s" for c, (x, y) in zip(cs, pts, strict=True)]
-            series.append(Series(sampler, pts, lines=False, color=colors(board)[sampler], tips=tips))
-        all_pts = [p for s in series for p in s.points if p[0] == p[0] and p[0] > 0]
+            pts_by[sampler] = (cs, [(c.time_s(), c.mean(board.metric)) for c in cs])
+        all_pts = [p for _, pts in pts_by.values() for p in pts if p[0] == p[0] and p[0] > 0]
         front = pareto_front(all_pts, board.higher_is_better)
+        on_front = set(front)
+        series = []
+        for sampler, (cs, pts) in pts_by.items():
+            tips = [f"{c.sampler_id}: {_fmt3(y)} in {_fmt3(x)} s" for c, (x, y) in zip(cs, pts, strict=True)]
+            names = [sampler if p in on_front else "" for p in pts]
+            series.append(_series(board, sampler, pts, lines=False, tips=tips, point_labels=names))
         series.append(Series("Pareto front", front, dashed=True, markers=False, color="#444444"))
-        floor = board.floors.get(g.dataset_id, {}).get(board.metric)
         xs = [x for x, _ in all_pts]
-        if floor is not None and xs:
-            series.append(_floor_series([(min(xs), floor), (max(xs), floor)]))
+        floor = _floor_series(board, [(g, min(xs)), (g, max(xs))]) if xs else []
         out.append(
             (
-                f"{g.dataset_id}: {board.metric} against fit + sample time, every setting; dashed: the Pareto front"
-                + ("; grey: the data floor" if floor is not None else ""),
-                plot(series, title=g.dataset_id, xlabel="fit + sample s", ylabel=_ylabel(board), xlog=True),
+                f"{g.dataset_id}: {board.metric} against fit + sample time, every setting; dashed: the Pareto front, "
+                "its samplers named" + ("; grey band: the data floor ± its spread" if floor else ""),
+                plot(series + floor, title=g.dataset_id, xlabel="fit + sample s", ylabel=_ylabel(board), xlog=True),
             )
         )
     return out
@@ -207,6 +219,7 @@ def summary_figure(board: Board, lines) -> list[Figure]:
             [p],
             lines=False,
             color=sampler_color(ln.sampler),
+            shape=sampler_shape(ln.sampler),
             annotate=True,
             legend=False,
             tips=[f"{ln.sampler}: mean rank {ln.rank_text()} ({ln.interval_text()}), median {_fmt3(p[0])} s"],
@@ -246,8 +259,16 @@ def training_figures(board: Board, limit: int = 12) -> list[Figure]:
                 continue
             pts = [(float(p[0]), float(p[1])) for p in loss if isinstance(p, (list, tuple)) and len(p) == 2]
             stopped = f", stopped: {diag['stopped']}" if diag.get("stopped") else ""
-            per.setdefault(c.sampler, []).append(
-                Series(f"{c.dataset_id} {c.sampler_id} rep {rep}{stopped}", pts, markers=False)
+            series = per.setdefault(c.sampler, [])
+            k = len(series)  # datasets in greys told apart by dashes: the sampler colours mean samplers
+            series.append(
+                Series(
+                    f"{c.dataset_id} {c.sampler_id} rep {rep}{stopped}",
+                    pts,
+                    markers=False,
+                    color=NEUTRAL[k % len(NEUTRAL)],
+                    dash=DASHES[(k // len(NEUTRAL)) % len(DASHES)],
+                )
             )
     out = []
     for sampler, series in per.items():

@@ -6,9 +6,9 @@ value (or, for an unbiased estimate such as ``energy``, around it, sometimes bel
 a dataset configuration is that perfect sampler's score, measured: per repetition r < 3, a fresh
 training set, ``n_samples`` fresh "generated" points and ``n_reference`` fresh reference points, all
 from ``dataset.sample`` / ``sample_train`` with seeds derived from (suite seed, dataset id, r), each
-metric computed exactly as a cell computes it; the floor is the mean over the draws. A sampler at
-the floor is indistinguishable from data at this sample size; no sampler can be told apart from it
-by less than the floor's own spread.
+metric computed exactly as a cell computes it; the floor is the mean over the draws, shown with
+their standard deviation. A sampler at the floor is indistinguishable from data at this sample
+size; no sampler can be told apart from it by less than the floor's own spread.
 
 Configurations whose draws exceed :data:`MAX_POINTS` points get no floor. Metric parameters come
 from the store's record of the suite's last run, else from the suite's definition (by its stored
@@ -42,7 +42,16 @@ FLOOR_NOTE = (
 )
 
 
-def _compute(row: dict[str, Any], metrics: list[tuple[str, dict[str, Any]]], plugin_dirs) -> dict[str, float]:
+def _mean(xs: list[float]) -> float:
+    return sum(xs) / len(xs)
+
+
+def _sd(xs: list[float]) -> float:
+    m = _mean(xs)
+    return (sum((x - m) ** 2 for x in xs) / (len(xs) - 1)) ** 0.5 if len(xs) > 1 else float("nan")
+
+
+def _compute(row: dict[str, Any], metrics: list[tuple[str, dict[str, Any]]], plugin_dirs) -> dict[str, list[float]]:
     import numpy as np
 
     from ..executors.worker import compute_metric, metric_seed
@@ -65,15 +74,35 @@ def _compute(row: dict[str, Any], metrics: list[tuple[str, dict[str, Any]]], plu
             value, _ = compute_metric(metric, gen, ref, train, dataset, rng)
             if value is not None:
                 values.setdefault(name, []).append(value)
-    return {k: sum(v) / len(v) for k, v in values.items() if len(v) == DRAWS}
+    return {k: v for k, v in values.items() if len(v) == DRAWS}
 
 
 def data_floors(
     board: Board, plugin_dirs=(), *, metrics: list | None = None, progress=None
 ) -> dict[str, dict[str, float]]:
-    """Dataset id → metric → floor, for every dataset configuration of the board; ``metrics``:
-    ``[(name, params)]`` as the cells computed them (default: from the suite's definition; empty
-    result when unknown). ``progress(done, total)`` is called as configurations finish."""
+    """Dataset id → metric → floor (the mean of the draws), for every dataset configuration of the
+    board; the arguments as for :func:`floor_draws`."""
+    draws = floor_draws(board, plugin_dirs, metrics=metrics, progress=progress)
+    return {did: {m: _mean(v) for m, v in values.items()} for did, values in draws.items()}
+
+
+def floor_spreads(draws: dict[str, dict[str, list[float]]]) -> dict[str, dict[str, float]]:
+    """Dataset id → metric → the standard deviation of the floor's draws."""
+    return {did: {m: _sd(v) for m, v in values.items()} for did, values in draws.items()}
+
+
+def floor_means(draws: dict[str, dict[str, list[float]]]) -> dict[str, dict[str, float]]:
+    """Dataset id → metric → the floor (the mean of its draws)."""
+    return {did: {m: _mean(v) for m, v in values.items()} for did, values in draws.items()}
+
+
+def floor_draws(
+    board: Board, plugin_dirs=(), *, metrics: list | None = None, progress=None
+) -> dict[str, dict[str, list[float]]]:
+    """Dataset id → metric → the metric's :data:`DRAWS` values between fresh draws, for every dataset
+    configuration of the board; ``metrics``: ``[(name, params)]`` as the cells computed them (default:
+    from the suite's definition; empty result when unknown). ``progress(done, total)`` is called as
+    configurations finish."""
     from ..params import canonical
     from ..results.schema import component_id
     from ..results.versions import code_version
@@ -91,11 +120,11 @@ def data_floors(
         if did not in first and r.get("n_samples") and r.get("n_reference") and small:
             first[did] = {**r, "dataset_id": did}
     root = cache_dir() / "floors"
-    out: dict[str, dict[str, float]] = {}
+    out: dict[str, dict[str, list[float]]] = {}
     for i, (did, row) in enumerate(first.items()):
         key = json.dumps(
             [did, canonical(row.get("dataset_config") or {}), row["n_samples"], row["n_reference"], row["seed"],
-             [[m, canonical(p)] for m, p in metrics], DRAWS, code_version()],
+             [[m, canonical(p)] for m, p in metrics], DRAWS, "draws", code_version()],
             sort_keys=True, default=str,
         )  # fmt: skip
         path = root / (hashlib.sha256(key.encode()).hexdigest()[:24] + ".json")

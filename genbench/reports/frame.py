@@ -30,7 +30,7 @@ from typing import Any
 from ..errors import GenbenchError, did_you_mean
 from ..metrics.memorization import COPYING_THRESHOLD, flags_copying
 from ..results.schema import component_id
-from ..stats import MIN_REPS, RankResult, rank_values
+from ..stats import MIN_REPS, RankResult, rank_values, reaches
 
 #: Shown instead of a rank for a configuration that copies its training set.
 COPIES = "⚠ copies"
@@ -180,10 +180,12 @@ class Board:
     rows: list[dict[str, Any]]
     repetitions: int
     copying_checked: bool
-    #: metrics with a negative mean somewhere (the README explains why that can happen)
+    #: metrics with a negative mean somewhere (docs/leaderboard.md explains why that can happen)
     negative: list[str]
     #: dataset id → metric → the data's own noise floor (:mod:`.floor`); empty when not computed
     floors: dict[str, dict[str, float]] = field(default_factory=dict)
+    #: dataset id → metric → the standard deviation of the floor's draws
+    floor_sd: dict[str, dict[str, float]] = field(default_factory=dict)
 
     @property
     def n_cells(self) -> int:
@@ -215,6 +217,8 @@ class SummaryLine:
     settings: int = 1  # settings tried per configuration (the largest grid)
     default_rank: float = math.nan  # mean of its per-dataset ranks among the samplers at their defaults
     default_ranked: int = 0
+    #: configurations where its interval of the mean reaches the data floor (see :func:`at_floor`)
+    at_floor: int = 0
 
     def rank_text(self) -> str:
         return "—" if self.ranked == 0 else f"{self.mean_rank:.2f}"
@@ -234,6 +238,15 @@ def _median(xs: list[float]) -> float:
     return xs[mid] if len(xs) % 2 else 0.5 * (xs[mid - 1] + xs[mid])
 
 
+def at_floor(board: Board, dataset_id: str, s: Standing) -> bool | None:
+    """Whether a ranked line cannot be told from fresh data: the 95 % t-interval of its mean
+    reaches the data floor (or beyond); ``None`` without a floor, a rank or 2 repetitions."""
+    floor = board.floors.get(dataset_id, {}).get(board.metric)
+    if floor is None or s.rank is None:
+        return None
+    return reaches(list(s.config.values.get(board.metric, {}).values()), floor, board.higher_is_better)
+
+
 def summarize(board: Board) -> list[SummaryLine]:
     """The cross-dataset summary: per sampler the mean of its per-dataset ranks (the tables' own)
     with the mean of their intervals' ends, wins and top places (from the same intervals), the mean
@@ -241,7 +254,8 @@ def summarize(board: Board) -> list[SummaryLine]:
     ranked last."""
     lines = []
     for sampler in dict.fromkeys(c.sampler for c in board.configs):
-        standings = [s for g in board.groups for s in g.samplers if s.config.sampler == sampler]
+        placed = [(g, s) for g in board.groups for s in g.samplers if s.config.sampler == sampler]
+        standings = [s for _, s in placed]
         ranked = [s for s in standings if s.rank is not None]
         defaults = [s.default for s in standings if s.default is not None and s.default.rank is not None]
         lo = hi = None
@@ -259,6 +273,7 @@ def summarize(board: Board) -> list[SummaryLine]:
                 groups=len(standings),
                 wins=sum(1 for s in ranked if s.rank.best),
                 top=sum(1 for s in ranked if s.rank.top),
+                at_floor=sum(1 for g, s in placed if at_floor(board, g.dataset_id, s)),
                 time_s=_median([s.config.time_s() for s in standings]),
                 peak_mb=_median([_mean(s.config.peak_mem_mb) for s in standings]),
                 copies=sum(1 for c in configs if c.copies),

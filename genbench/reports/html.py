@@ -20,10 +20,14 @@ from .floor import FLOOR
 from .frame import COPIES, NO_VALUE, Board, repetition_warning, summarize
 from .gallery import gallery_html
 from .tables import (
+    MatrixCell,
     config_table,
     explanations,
+    matrix_explanation,
     provenance,
+    rank_matrix,
     sampler_table,
+    secondary_table,
     summary,
     summary_explanation,
     summary_table,
@@ -56,6 +60,12 @@ figcaption{font-size:12px;color:#555;max-width:560px}
 svg.plot{background:#fff;font:11px sans-serif}svg .frame{fill:none;stroke:#999}svg .grid{stroke:#eee}
 svg .t{font-weight:bold;font-size:12px}svg .tick{fill:#555}
 details{margin:.4rem 0 1rem}div.scroll{overflow-x:auto}
+details table{font-size:12px}details td,details th{padding:2px 5px}
+details td.l{white-space:normal;min-width:9rem;max-width:15rem}details th{white-space:normal}
+table.matrix td{text-align:center;min-width:3.2rem}table.matrix td.l{text-align:left}
+table.matrix td.top{font-weight:700}
+table.matrix td.copies{background:#fff3cd}table.matrix th.s{writing-mode:vertical-rl;
+transform:rotate(180deg);text-align:left;padding:6px 2px;font-weight:600}
 """
 
 _LEFT = {"sampler", "setting", "at default", "configuration", "first failure"}
@@ -82,6 +92,41 @@ def html_table(headers: list[str], rows: list[list[str]]) -> str:
     for row in rows:
         out.append(f"<tr{row_class.get(row[0], '')}>")
         out += [f"<td{c}>{escape(v)}</td>" for v, c in zip(row, cls, strict=True)]
+        out.append("</tr>")
+    out.append("</tbody></table>")
+    return "".join(out)
+
+
+def _heat(cell: MatrixCell, k: int) -> str:
+    """A matrix cell's colour: rank 1 dark green to rank ``k`` near white (text white on dark)."""
+    if cell.rank is None:
+        return ""
+    t = (cell.rank - 1) / max(1, k - 1)
+    light = 28 + 68 * t  # HSL lightness, %
+    ink = "#fff" if light < 52 else "#222"
+    return f' style="background:hsl(140,40%,{light:.0f}%);color:{ink}"'
+
+
+def matrix_html(board: Board) -> str:
+    """The dataset × sampler rank matrix (a heatmap of the tables' ranks, marks as text as well)."""
+    order, rows = rank_matrix(board)
+    if not rows:
+        return ""
+    out = ['<table class="matrix"><thead><tr><th class="l">dataset</th>']
+    out += [f'<th class="s">{escape(name)}</th>' for name in order]
+    out.append("</tr></thead><tbody>")
+    for did, cells in rows:
+        k = sum(1 for c in cells if c is not None and c.rank is not None)
+        out.append(f'<tr><td class="l pin">{escape(did)}</td>')
+        for name, c in zip(order, cells, strict=True):
+            if c is None:
+                out.append("<td></td>")
+                continue
+            cls = " ".join(x for x, on in (("top", c.top), ("copies", c.copies)) if on)
+            tip = f"{name} on {did}: rank {c.label}" + (" · top group" if c.top else "")
+            tip += " · at the data floor" if c.floor else ""
+            attr = f' class="{cls}"' if cls else ""
+            out.append(f'<td{attr}{_heat(c, k)} title="{escape(tip)}">{escape(c.text())}</td>')
         out.append("</tr>")
     out.append("</tbody></table>")
     return "".join(out)
@@ -128,7 +173,7 @@ def render_html(
     ]
     gallery = gallery_html(board)
     nav = (
-        ['<a href="#summary">summary</a>']
+        ['<a href="#summary">summary</a>', '<a href="#matrix">ranks per dataset</a>']
         + (['<a href="#samples">samples</a>'] if gallery else [])
         + (['<a href="#paper">paper vs measured</a>'] if paper else [])
         + ['<a href="#tables">tables</a>']
@@ -143,6 +188,12 @@ def render_html(
         + html_table(*summary_table(board))
         + f"</div><p>{_code(summary_explanation(board))}</p>"
     )
+    matrix = matrix_html(board)
+    if matrix:
+        body.append(
+            f'<h3 id="matrix">Ranks per dataset</h3><div class="scroll">{matrix}</div>'
+            f'<p class="note">{_code(matrix_explanation(board))}</p>'
+        )
     body += [f"<figure>{svg}<figcaption>{escape(cap)}</figcaption></figure>" for cap, svg in summary_figure(
         board, summarize(board))]  # fmt: skip
     if command:
@@ -157,7 +208,13 @@ def render_html(
     body.append('<h2 id="tables">Ranked samplers per dataset</h2>')
     for g in board.groups:
         body.append(f"<h3>{escape(g.dataset_id)}</h3>")
-        body.append(f'<div class="scroll">{html_table(*sampler_table(board, g))}</div>')
+        body.append(f'<div class="scroll">{html_table(*sampler_table(board, g, secondary=False))}</div>')
+        headers, rows = secondary_table(board, g)
+        if rows:
+            body.append(
+                f"<details><summary>other metrics ({', '.join(headers[2:])})</summary>"
+                f'<div class="scroll">{html_table(headers, rows)}</div></details>'
+            )
         body.append(
             f"<details><summary>every configuration ({len(g.configs)})</summary>"
             f'<div class="scroll">{html_table(*config_table(board, g))}</div></details>'

@@ -83,9 +83,10 @@ def load_board(
         param_defaults=param_defaults({r["sampler"] for r in rows}, plugin_dirs),
     )
     if floors:
-        from .floor import data_floors
+        from .floor import floor_draws, floor_means, floor_spreads
 
-        board.floors = data_floors(board, plugin_dirs, metrics=_run_metrics(store, suite))
+        draws = floor_draws(board, plugin_dirs, metrics=_run_metrics(store, suite))
+        board.floors, board.floor_sd = floor_means(draws), floor_spreads(draws)
     return board
 
 

@@ -7,6 +7,8 @@ import re
 from .frame import Board, repetition_warning
 from .tables import (
     explanations,
+    matrix_explanation,
+    matrix_table,
     provenance,
     sampler_table,
     summary,
@@ -43,6 +45,9 @@ def render_markdown(board: Board, *, command: str = "", generated: str = "") -> 
     if warn:
         out += ["", f"> **{md_escape(warn)}**"]
     out += ["", "## Summary", "", summary_explanation(board), "", md_table(*summary_table(board))]
+    headers, rows = matrix_table(board)
+    if rows:
+        out += ["", "### Ranks per dataset", "", matrix_explanation(board), "", md_table(headers, rows)]
     out += ["", "## How to read it", ""] + [f"- {line}" for line in explanations(board)]
     for g in board.groups:
         headers, rows = sampler_table(board, g)

@@ -4,8 +4,10 @@ each renderer escapes it for its format)."""
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 from ..stats import ALPHA
+from . import numbers
 from .floor import FLOOR, FLOOR_NOTE
 from .frame import (
     BUDGET,
@@ -16,25 +18,31 @@ from .frame import (
     Board,
     Group,
     Standing,
+    at_floor,
     budget_label,
     negative_note,
     summarize,
 )
-from .terminal import ARROWS, fmt_mean_std, fmt_num
+from .terminal import ARROWS, fmt_num
 
 
 def _metrics_shown(board: Board, group: Group) -> list[str]:
-    """The ranking metric first, then every other metric with a value in this group."""
+    """The ranking metric first, then the copy check, then every other metric with a value in this group."""
     rest = [m for m in board.metrics if m != board.metric and any(c.config.values.get(m) for c in group.configs)]
+    rest.sort(key=lambda m: m != "memorization")
     return [board.metric, *rest]
 
 
 def _sensitivity(board: Board, s: Standing) -> str:
+    """How much worse the grid is on average than its best setting: ``Δ +5 %`` (relative to a positive
+    best), else ``Δ +0.0012``; "" without a grid."""
     if s.sensitivity is None:
-        return "—"
+        return ""
     best = s.config.mean(board.metric)
-    rel = f" ({100 * s.sensitivity / abs(best):+.0f} %)" if best == best and best > 0 else ""
-    return f"{'-' if board.higher_is_better else '+'}{s.sensitivity:.3g}{rel}"
+    sign = "-" if board.higher_is_better else "+"
+    if best == best and best > 0:
+        return f"Δ {sign}{100 * s.sensitivity / abs(best):.0f} %"
+    return f"Δ {sign}{fmt_num(s.sensitivity)}"
 
 
 def _mem(s: Standing) -> str:
@@ -51,21 +59,35 @@ def metric_header(board: Board, metric: str) -> str:
     return f"{metric} {ARROWS[board.directions.get(metric, False)]}"
 
 
-def floor_row(board: Board, group: Group, headers: list[str], metrics: list[str]) -> list[list[str]]:
-    """The ``data floor`` line of a table (``[]`` when the board has no floor for this group)."""
+def _metric_columns(
+    board: Board, group: Group, lines: list[Standing], metrics: list[str], headers: list[str]
+) -> tuple[dict[str, list[str]], list[str]]:
+    """Each metric's column over ``lines`` and, last, the data floor (one notation per column, each
+    mean rounded to its spread); and the floor row's cells by ``headers`` (``[]``: no floor)."""
     floor = board.floors.get(group.dataset_id)
+    sd = board.floor_sd.get(group.dataset_id, {})
+    columns = {}
+    for m in metrics:
+        pairs = [(s.config.mean(m), s.config.std(m)) for s in lines]
+        if floor:
+            pairs.append((floor.get(m, math.nan), sd.get(m, math.nan)))
+        columns[m] = numbers.column(pairs)
     if not floor:
-        return []
-    values = {metric_header(board, m): fmt_mean_std(floor.get(m, math.nan), math.nan) for m in metrics}
-    row = [values.get(h, "") for h in headers]
+        return columns, []
+    row = [""] * len(headers)
+    for m in metrics:
+        row[headers.index(metric_header(board, m))] = columns[m][-1]
     row[0] = FLOOR
     row[headers.index("sampler") if "sampler" in headers else 2] = "fresh data"
-    return [row]
+    return columns, row
 
 
-def _setting(s: Standing) -> str:
-    """The line's setting and how many were tried: ``eps=0.01 (4/5 reps) · 5 tried``."""
-    return f"{s.best_setting()} · {s.settings} tried" if s.settings > 1 else s.best_setting()
+def _setting(board: Board, s: Standing) -> str:
+    """The line's setting, how many were tried and how much tuning mattered:
+    ``eps=0.01 (4/5 reps) · 5 tried · Δ +23 %``."""
+    if s.settings <= 1:
+        return s.best_setting()
+    return " · ".join(filter(None, [s.best_setting(), f"{s.settings} tried", _sensitivity(board, s)]))
 
 
 def _at_default(board: Board, s: Standing) -> str:
@@ -77,48 +99,62 @@ def _at_default(board: Board, s: Standing) -> str:
     if d.config is s.config:
         return f"same (rank {d.rank_label})"
     c = d.config
-    return f"{fmt_mean_std(c.mean(board.metric), c.std(board.metric))} (rank {d.rank_label})"
+    return f"{numbers.mean_sd(c.mean(board.metric), c.std(board.metric))} (rank {d.rank_label})"
 
 
-def sampler_table(board: Board, group: Group) -> tuple[list[str], list[list[str]]]:
-    """Samplers at their selected setting: rank, interval, setting, the ranking metric, the default
-    setting's value and rank, cost, the other metrics, tuning sensitivity, failures; the data's floor
-    last."""
+def sampler_table(board: Board, group: Group, *, secondary: bool = True) -> tuple[list[str], list[list[str]]]:
+    """Samplers at their selected setting: rank, the ranking metric, the copy check (and, with
+    ``secondary``, every other metric), the rank interval, the setting (with how many were tried
+    and the tuning sensitivity), the default setting's value and rank, cost, failures; the data's
+    floor last. Without ``secondary`` the table fits a page (the HTML shows the rest apart)."""
     metrics = _metrics_shown(board, group)
+    if not secondary:
+        metrics = [m for m in metrics if m in (board.metric, "memorization")]
     head = [metric_header(board, m) for m in metrics]
     headers = [
         "rank",
-        "rank 95% CI",
         "sampler",
+        *head,
+        "rank 95% CI",
         "setting",
-        head[0],
         "at default",
         "fit+sample s",
         "peak MB",
-        *head[1:],
-        "tuning Δ",
         "failed",
     ]
+    columns, floor = _metric_columns(board, group, group.samplers, metrics, headers)
     rows = []
-    for s in group.samplers:
+    for i, s in enumerate(group.samplers):
         c = s.config
-        values = [fmt_mean_std(c.mean(m), c.std(m)) for m in metrics]
         rows.append(
             [
                 s.rank_label,
-                s.rank.interval() if s.rank else "—",
                 budget_label(c, c.sampler),
-                _setting(s),
-                values[0],
+                *[columns[m][i] for m in metrics],
+                s.rank.interval() if s.rank else "—",
+                _setting(board, s),
                 _at_default(board, s),
                 fmt_num(c.time_s()),
                 _mem(s),
-                *values[1:],
-                _sensitivity(board, s),
                 f"{s.failed}/{s.cells}",
             ]
         )
-    return headers, rows + floor_row(board, group, headers, metrics)
+    return headers, rows + ([floor] if floor else [])
+
+
+def secondary_table(board: Board, group: Group) -> tuple[list[str], list[list[str]]]:
+    """The metrics :func:`sampler_table` leaves out without ``secondary``, for the same lines (``[]``
+    rows when there are none)."""
+    metrics = [m for m in _metrics_shown(board, group) if m not in (board.metric, "memorization")]
+    headers = ["rank", "sampler", *[metric_header(board, m) for m in metrics]]
+    if not metrics:
+        return headers, []
+    columns, floor = _metric_columns(board, group, group.samplers, metrics, headers)
+    rows = [
+        [s.rank_label, budget_label(s.config, s.config.sampler), *[columns[m][i] for m in metrics]]
+        for i, s in enumerate(group.samplers)
+    ]
+    return headers, rows + ([floor] if floor else [])
 
 
 def summary_table(board: Board) -> tuple[list[str], list[list[str]]]:
@@ -131,7 +167,7 @@ def summary_table(board: Board) -> tuple[list[str], list[list[str]]]:
         "at defaults",
         "settings",
         "top",
-        "best",
+        "at floor",
         "ranked",
         "fit+sample s",
         "peak MB",
@@ -149,7 +185,7 @@ def summary_table(board: Board) -> tuple[list[str], list[list[str]]]:
                 x.default_text(),
                 str(x.settings),
                 f"{x.top}/{n}",
-                f"{x.wins}/{n}",
+                f"{x.at_floor}/{n}" if board.floors else "—",
                 f"{x.ranked}/{x.groups}",
                 fmt_num(x.time_s),
                 fmt_num(x.peak_mb, ".0f"),
@@ -160,6 +196,62 @@ def summary_table(board: Board) -> tuple[list[str], list[list[str]]]:
     return headers, rows
 
 
+#: Marks in the rank matrix: in the top group; indistinguishable from fresh data; copies.
+TOP_MARK, FLOOR_MARK, COPY_MARK = "●", "≈", "⚠"
+
+
+@dataclass
+class MatrixCell:
+    """One sampler on one dataset configuration, as the rank matrix shows it."""
+
+    label: str  # its rank label (``2=``), or why it has none
+    rank: int | None
+    top: bool  # no sampler separated from it and better (rank interval starts at 1)
+    floor: bool  # the 95 % interval of its mean reaches the data floor
+    copies: bool
+
+    def text(self) -> str:
+        if self.copies:
+            return COPY_MARK
+        return " ".join([self.label, *([TOP_MARK] if self.top else []), *([FLOOR_MARK] if self.floor else [])])
+
+
+def rank_matrix(board: Board) -> tuple[list[str], list[tuple[str, list[MatrixCell | None]]]]:
+    """Samplers in summary order (by mean rank), and per dataset configuration each sampler's
+    per-dataset rank — the tables' own — with its marks (``None``: it did not run there)."""
+    order = [x.sampler for x in summarize(board)]
+    rows = []
+    for g in board.groups:
+        by = {s.config.sampler: s for s in g.samplers}
+        cells: list[MatrixCell | None] = []
+        for name in order:
+            s = by.get(name)
+            if s is None:
+                cells.append(None)
+                continue
+            top = bool(s.rank is not None and s.rank.top)
+            floor = bool(at_floor(board, g.dataset_id, s))
+            cells.append(MatrixCell(s.rank_label, s.rank.rank if s.rank else None, top, floor, s.note == COPIES))
+        rows.append((g.dataset_id, cells))
+    return order, rows
+
+
+def matrix_table(board: Board) -> tuple[list[str], list[list[str]]]:
+    """The rank matrix as plain text: a row per dataset configuration, a column per sampler."""
+    order, rows = rank_matrix(board)
+    return ["dataset", *order], [[did, *[c.text() if c else "" for c in cells]] for did, cells in rows]
+
+
+def matrix_explanation(board: Board) -> str:
+    """What the rank matrix's cells mean (one sentence or two)."""
+    floor = f", `{FLOOR_MARK}` the 95 % interval of its mean reaches the data floor" if board.floors else ""
+    return (
+        "Which sampler for which data: each cell is the sampler's rank on that dataset configuration (the "
+        f"table's `rank` below; columns in summary order); `{TOP_MARK}` it is in the top group (no sampler "
+        f"separated from it and better){floor}, `{COPY_MARK}` its settings copy the training set (not ranked)."
+    )
+
+
 def summary_explanation(board: Board) -> str:
     """What the summary's columns mean (one paragraph)."""
     text = (
@@ -168,9 +260,9 @@ def summary_explanation(board: Board) -> str:
         "or valueless lines are not); `CI ends` the means of the per-dataset rank intervals' two ends; "
         "`at defaults` its mean rank when every sampler runs at its default setting (ranked among the defaults); "
         "`settings` how many settings its grid tried per configuration; `top` the configurations where no sampler "
-        "is separated from it and better (its rank interval starts at 1), `best` those where it is separated from "
-        "and better than every other sampler (interval 1–1); `fit+sample s` and `peak MB` medians over "
-        "configurations, `copies` its configurations flagged as copying, `failed` failed / run cells."
+        "is separated from it and better (its rank interval starts at 1), `at floor` those where it cannot be told "
+        "from fresh data (the 95 % interval of its mean reaches the data floor); `fit+sample s` and `peak MB` "
+        "medians over configurations, `copies` its configurations flagged as copying, `failed` failed / run cells."
     )
     friedman = cross_dataset_test(board)
     return text + (" " + friedman if friedman else "")
@@ -212,8 +304,9 @@ def config_table(board: Board, group: Group) -> tuple[list[str], list[list[str]]
         "peak MB",
         "first failure",
     ]
+    columns, floor = _metric_columns(board, group, group.configs, metrics, headers)
     rows = []
-    for s in group.configs:
+    for i, s in enumerate(group.configs):
         c = s.config
         rows.append(
             [
@@ -221,13 +314,16 @@ def config_table(board: Board, group: Group) -> tuple[list[str], list[list[str]]
                 s.rank.interval() if s.rank else "—",
                 budget_label(c, c.sampler_id),
                 f"{c.n_ok}/{c.n_cells}",
-                *[fmt_mean_std(c.mean(m), c.std(m)) for m in metrics],
+                *[columns[m][i] for m in metrics],
                 fmt_num(c.time_s()),
                 _mem(s),
                 c.failure[:120],
             ]
         )
-    return headers, rows + floor_row(board, group, headers, metrics)
+    if not any(r[-1] for r in rows):  # no failure: no column for it
+        headers, rows = headers[:-1], [r[:-1] for r in rows]
+        floor = floor[:-1]
+    return headers, rows + ([floor] if floor else [])
 
 
 def explanations(board: Board) -> list[str]:
@@ -246,12 +342,13 @@ def explanations(board: Board) -> list[str]:
         f"sees the same training set in a repetition) rejects equal means at {ALPHA:.0%} / (samplers − 1), so "
         "each interval holds its sampler's true rank with ≥ 95 % probability (genbench.stats)"
         + (" — with one repetition nothing can be separated: no interval." if reps < 2 else "."),
-        "`tuning Δ` is how much worse the sampler is on average over its grid than at its best setting (in units "
-        f"of `{board.metric}`, and relative to the best value when that is positive); a large Δ means the result "
-        "depends on tuning.",
+        "`Δ` in `setting` is how much worse the sampler is on average over its grid than at its best setting "
+        f"(relative to the best value when that is positive, else in units of `{board.metric}`); a large Δ means "
+        "the result depends on tuning.",
         "`fit+sample s` and `peak MB` are means over the ok repetitions of the shown setting (peak MB: resident "
         "memory the cell added); `failed` counts cells that errored, timed out, crashed or returned invalid "
-        "samples, over every setting. Values: mean ± standard deviation, 3 significant figures (± 2).",
+        "samples, over every setting. Values: mean ± standard deviation, the mean rounded to the spread's second "
+        "significant figure, one notation per column; a single value to 3 significant figures.",
         "After a metric's name: `↓` lower is better, `↑` higher is better, `·` no direction — a flag, not a "
         "score (`memorization`: about 1 for fresh data, below 0.5 a copier; neither more nor less is better).",
         COPYING_NOTE,
