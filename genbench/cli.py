@@ -475,5 +475,64 @@ def test(sampler, timeout, plugin_dirs) -> None:
     sys.exit(1 if failures else 0)
 
 
+@main.command()
+@click.argument("a")
+@click.argument("b", required=False)
+@click.option("--sampler", "sampler", default=None, help="On one board (A alone): the sampler to judge ...")
+@click.option("--against", default=None, help="... against this one, each at its selected setting.")
+@click.option(
+    "--metric",
+    "metrics",
+    multiple=True,
+    help="Metrics to compare (repeatable; default: every one with a direction). The first decides the summary "
+    "and --fail-on-worse (default: the suite's primary).",
+)
+@click.option("--suite", default=None, help="The suite to read from a store holding several (default: its last).")
+@click.option(
+    "--store",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="The store a suite name (A or B) is read from [default: $GENBENCH_STORE or ./genbench.db].",
+)
+@click.option("--fail-on-worse", is_flag=True, help="Exit with status 1 when B is worse on any configuration.")
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table", show_default=True)
+@_plugin_dir_option
+@_friendly
+def compare(a, b, sampler, against, metrics, suite, store, fail_on_worse, fmt, plugin_dirs) -> None:
+    """Did B do better than A? Per dataset and sampler configuration and metric, B − A over the
+    repetitions both ran, its 95 % interval and a verdict (better / tied / worse: paired t-tests,
+    Holm over the configurations). A and B: results stores, suites in --store, or results.csv files;
+    or one of them with --sampler X --against Y.
+
+    \b
+      genbench compare before.db after.db --fail-on-worse
+      genbench compare leaderboard/store.db.gz --sampler kde --against bridge
+    """
+    import csv
+    import io
+
+    from .reports.compare import run_compare, table_rows, to_json
+
+    result = run_compare(
+        a, b, store=store, suite=suite, sampler=sampler, against=against, metrics=metrics, plugin_dirs=plugin_dirs
+    )
+    shown = result.lines if metrics or fmt != "table" else [ln for ln in result.lines if ln.metric == result.primary]
+    if fmt == "json":
+        click.echo(to_json(shown))
+    elif fmt == "csv":
+        headers, rows = table_rows(shown)
+        buf = io.StringIO()
+        csv.writer(buf).writerows([headers, *rows])
+        click.echo(buf.getvalue(), nl=False)
+    else:
+        from tabulate import tabulate
+
+        headers, rows = table_rows(shown)
+        click.echo(tabulate(rows, headers, tablefmt="simple", disable_numparse=True))
+    click.echo(result.summary, err=True)
+    if fail_on_worse and result.worse:
+        sys.exit(1)
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -144,6 +144,21 @@ def reaches(xs: Sequence[float], bound: float, higher_is_better: bool, level: fl
     return hi >= bound if higher_is_better else lo <= bound
 
 
+def holm(pvalues: Sequence[float], alpha: float = ALPHA) -> list[bool]:
+    """Holm's step-down procedure (Holm, *Scand. J. Statist.* 1979): which of a family of
+    hypotheses are rejected so that the chance of any false rejection in the family is at most
+    ``alpha``. ``nan`` p-values (nothing to test) are never rejected and do not count."""
+    ps = [(p, i) for i, p in enumerate(pvalues) if p == p]
+    ps.sort()
+    out = [False] * len(pvalues)
+    m = len(ps)
+    for k, (p, i) in enumerate(ps):
+        if p > alpha / (m - k):
+            break
+        out[i] = True
+    return out
+
+
 # ---------------------------------------------------------------------------- ranks
 
 
