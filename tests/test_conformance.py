@@ -269,8 +269,12 @@ def test_randomness_must_come_from_the_rng_passed_in(cls):
 
 
 def test_global_random_state_is_named():
-    assert failures(UsesGlobalRandom)["deterministic"].startswith("fit/sample used numpy's global random state")
-    assert failures(UsesUnseededGenerator)["deterministic"].startswith("same seed, different samples")
+    msg = failures(UsesGlobalRandom)["deterministic"]
+    assert msg.startswith("same seed, different samples (max |difference|")
+    assert "fit/sample use numpy's global random state (np.random.*) unseeded" in msg
+    assert msg.endswith("seeded from it first: np.random.seed(rng.integers(2**32))")
+    msg = failures(UsesUnseededGenerator)["deterministic"]
+    assert msg.startswith("same seed, different samples") and "global random state" not in msg
 
 
 def test_other_rules_fail_with_what_to_fix():

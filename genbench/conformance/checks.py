@@ -13,6 +13,7 @@ overrides), so a sampler that is slow with its defaults declares small values in
 from __future__ import annotations
 
 import traceback
+import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -27,6 +28,7 @@ __all__ = [
     "CHECKS",
     "CheckFailure",
     "CheckResult",
+    "CheckWarning",
     "SamplerCheck",
     "assert_sampler_conforms",
     "check_sampler",
@@ -37,10 +39,29 @@ __all__ = [
 
 SCIKIT_LEARN_STORE = "store every __init__ argument unchanged under its own name (scikit-learn convention)"
 USE_RNG = "draw from the `rng` passed to fit/sample, not np.random or an unseeded generator"
+SEED_GLOBAL = (
+    "a library that draws from np.random itself can be seeded from it first: np.random.seed(rng.integers(2**32))"
+)
+#: The warning when fit/sample change numpy's global random state yet give reproducible samples.
+GLOBAL_STATE_CHANGED = (
+    "fit/sample change numpy's global random state (np.random.*); the samples are reproducible, but other "
+    "code in the process sees the change: better pass `rng` to the library (or "
+    "np.random.RandomState(rng.integers(2**32)) where it takes a RandomState), or restore the state afterwards "
+    "(np.random.get_state() before, np.random.set_state() after)"
+)
+#: numpy's global state is set from these before each draw of ``check_deterministic`` (and
+#: ``check_refit``): a sampler that draws from it unseeded gives different samples for one seed.
+_GLOBAL_SEEDS = (20_241, 31_337, 4_242)
 
 
 class CheckFailure(AssertionError):
     """A sampler failed a conformance check; the message says what to fix."""
+
+
+class CheckWarning(UserWarning):
+    """A sampler passed a conformance check but does something it had better not (e.g. changes
+    numpy's global random state); the message says what to fix. :func:`check_sampler` reports it
+    as a passed :class:`CheckResult` with ``warning=True``; under pytest it is an ordinary warning."""
 
 
 class _CheckData(Dataset):
@@ -70,9 +91,17 @@ class _CheckData(Dataset):
 
 @dataclass
 class CheckResult:
+    """One check's outcome: ``passed`` (a warning passes, with ``warning=True`` and its message)."""
+
     name: str
     passed: bool
     message: str = ""
+    warning: bool = False
+
+    @property
+    def status(self) -> str:
+        """``"PASS"``, ``"WARN"`` or ``"FAIL"``."""
+        return "FAIL" if not self.passed else "WARN" if self.warning else "PASS"
 
 
 # --- helpers ----------------------------------------------------------------------------------
@@ -148,6 +177,21 @@ def _fit(sampler: Sampler, X: np.ndarray, seed: int, data: Dataset, *, pass_copy
 def _draw(cls: type[Sampler], X: np.ndarray, n: int, seed: int, data: Dataset) -> np.ndarray:
     s = _fit(make_sampler(cls), X, seed, data)
     return np.asarray(s.sample(n, rng=np.random.default_rng(seed + 1)))
+
+
+def _draw_under_global_seed(
+    cls: type[Sampler], X: np.ndarray, n: int, seed: int, data: Dataset, global_seed: int
+) -> tuple[np.ndarray, bool]:
+    """:func:`_draw` with numpy's global random state first set from ``global_seed`` (as a fresh
+    process would have some arbitrary one); also whether fit/sample changed that state."""
+    np.random.seed(global_seed)
+    before = np.random.get_state()
+    out = _draw(cls, X, n, seed, data)
+    return out, _global_state_changed(before)
+
+
+def _global_state_changed(before: tuple) -> bool:
+    return not all(values_equal(x, y) for x, y in zip(before, np.random.get_state(), strict=True))
 
 
 class _Placeholder:
@@ -263,41 +307,46 @@ def check_shape_and_dtype(cls, X, data) -> None:
 
 
 def check_deterministic(cls, X, data) -> None:
-    """The same seeds give the same samples (and leave numpy's global random state alone);
-    different seeds give different ones."""
+    """The same seeds give the same samples, whatever numpy's global random state was before (each
+    draw starts from another one), and different seeds give different ones. A sampler that passes
+    but changes numpy's global random state (it seeds it from ``rng``) gets a :class:`CheckWarning`;
+    the state is restored either way."""
     state = np.random.get_state()
     try:
-        a = _draw(cls, X, 50, 3, data)
-        after = np.random.get_state()
+        a, touched = _draw_under_global_seed(cls, X, 50, 3, data, _GLOBAL_SEEDS[0])
+        b, _ = _draw_under_global_seed(cls, X, 50, 3, data, _GLOBAL_SEEDS[1])
+        if not _arrays_equal(a, b):
+            used = ", and fit/sample use numpy's global random state (np.random.*) unseeded" if touched else ""
+            hint = f"; {SEED_GLOBAL}" if touched else ""
+            raise CheckFailure(f"same seed, different samples ({_max_difference(a, b)}){used}: {USE_RNG}{hint}")
+        c, _ = _draw_under_global_seed(cls, X, 50, 11, data, _GLOBAL_SEEDS[0])
+        _require(
+            not _arrays_equal(a, c),
+            "different seeds gave identical samples: draw the randomness from the `rng` passed to fit/sample "
+            "(do not reseed it or replace it with a fixed seed"
+            + (", nor seed numpy's global random state from a constant)" if touched else ")"),
+        )
     finally:
         np.random.set_state(state)
-    _require(
-        all(values_equal(x, y) for x, y in zip(state, after, strict=True)),
-        f"fit/sample used numpy's global random state (np.random.*): {USE_RNG}",
-    )
-    b = _draw(cls, X, 50, 3, data)
-    if not _arrays_equal(a, b):
-        raise CheckFailure(f"same seed, different samples ({_max_difference(a, b)}): {USE_RNG}")
-    c = _draw(cls, X, 50, 11, data)
-    _require(
-        not _arrays_equal(a, c),
-        "different seeds gave identical samples: draw the randomness from the `rng` passed to fit/sample "
-        "(do not reseed it or replace it with a fixed seed)",
-    )
+    if touched:
+        warnings.warn(GLOBAL_STATE_CHANGED, CheckWarning, stacklevel=2)
 
 
 def check_refit(cls, X, data) -> None:
     """Fitting again on other data forgets the first fit (no state leaks between fits)."""
     X2 = X[::-1][: len(X) // 2] * 1.5 + 0.3
+    np.random.seed(_GLOBAL_SEEDS[2])
+    before = np.random.get_state()
     s = _fit(make_sampler(cls), X, 0, data)
     s = _fit(s, X2, 5, data)
     refit = np.asarray(s.sample(40, rng=np.random.default_rng(9)))
+    touched = _global_state_changed(before)
     fresh = np.asarray(_fit(make_sampler(cls), X2, 5, data).sample(40, rng=np.random.default_rng(9)))
     if refit.shape != fresh.shape or not np.allclose(refit, fresh, rtol=1e-7, atol=0, equal_nan=True):
-        raise CheckFailure(
-            f"a refit sampler differs from a fresh one ({_max_difference(refit, fresh)}): reset learned state in "
-            "fit() (compute every attribute ending in _ from the X of this call)"
-        )
+        fix = "reset learned state in fit() (compute every attribute ending in _ from the X of this call)"
+        if touched:  # unseeded np.random alone makes the two differ
+            fix += f"; fit/sample also change numpy's global random state: if they draw from it unseeded, {SEED_GLOBAL}"
+        raise CheckFailure(f"a refit sampler differs from a fresh one ({_max_difference(refit, fresh)}): {fix}")
 
 
 def check_does_not_modify_input(cls, X, data) -> None:
@@ -420,13 +469,29 @@ def iter_checks(cls: type[Sampler]) -> Iterator[SamplerCheck]:
         yield SamplerCheck(func.__name__.removeprefix("check_"), func)
 
 
+def _run_noting_warnings(check: SamplerCheck, cls: type[Sampler], n_train: int) -> str:
+    """Run ``check``; the text of the :class:`CheckWarning` it gives (``""`` when none). Other
+    warnings (a plugin's own) are passed on unchanged."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", CheckWarning)
+        check(cls, n_train=n_train)
+    notes = []
+    for w in caught:
+        if issubclass(w.category, CheckWarning):
+            notes.append(str(w.message))
+        else:
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno, source=w.source)
+    return "; ".join(notes)
+
+
 def check_sampler(cls: type[Sampler], n_train: int = 200) -> list[CheckResult]:
-    """Run every conformance check on a sampler class; never raises."""
+    """Run every conformance check on a sampler class; never raises. A check that passes with a
+    :class:`CheckWarning` gives a passed result with ``warning=True`` and the message ``"warning: …"``."""
     out = []
     for check in iter_checks(cls):
         try:
-            check(cls, n_train=n_train)
-            out.append(CheckResult(check.name, True))
+            note = _run_noting_warnings(check, cls, n_train)
+            out.append(CheckResult(check.name, True, f"warning: {note}" if note else "", bool(note)))
         except AssertionError as exc:
             out.append(CheckResult(check.name, False, " ".join(str(exc).split("\n")).strip()))
         except Exception as exc:
@@ -435,16 +500,17 @@ def check_sampler(cls: type[Sampler], n_train: int = 200) -> list[CheckResult]:
 
 
 def assert_sampler_conforms(cls: type[Sampler]) -> None:
-    """Raise :class:`AssertionError` listing every failed check."""
+    """Raise :class:`AssertionError` listing every failed check (warnings pass)."""
     failed = [c for c in check_sampler(cls) if not c.passed]
     if failed:
         raise AssertionError("; ".join(f"{c.name}: {c.message}" for c in failed))
 
 
-def _checks_in_worker(name: str, plugin_dirs: tuple[str, ...]) -> list[tuple[str, bool, str]]:
+def _checks_in_worker(name: str, plugin_dirs: tuple[str, ...]) -> list[tuple[str, bool, str, bool]]:
     from ..plugins import get_registry
 
-    return [(r.name, r.passed, r.message) for r in check_sampler(get_registry(plugin_dirs).get("sampler", name))]
+    results = check_sampler(get_registry(plugin_dirs).get("sampler", name))
+    return [(r.name, r.passed, r.message, r.warning) for r in results]
 
 
 def check_sampler_isolated(name: str, plugin_dirs: tuple[str, ...] = (), timeout: float = 300) -> list[CheckResult]:
