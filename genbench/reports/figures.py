@@ -369,3 +369,39 @@ def commit_figures(results_dir: str | Path | None) -> list[Figure]:
             )
         )
     return out
+
+
+def rate_figures(board: Board, rates: list) -> list[Figure]:
+    """The ranking metric against M and d on log–log axes: each sampler's means and its fitted power
+    law (dashed, over the fitted range; :mod:`.rates`), with the data floor."""
+    from .rates import AXES, _families, _line
+
+    out = []
+    for axis, name in AXES.items():
+        for (dataset, rest), family in _families(board, axis).items():
+            label = dataset + (f"[{','.join(f'{k}={v}' for k, v in rest)}]" if rest else "")
+            series: list[Series] = []
+            for r in rates:
+                if r.family != label or r.axis != name or r.quantity != board.metric:
+                    continue
+                pts = [(x, s.config.mean(board.metric)) for x, g in family if (s := _line(g, r.sampler)) is not None]
+                pts = [(x, y) for x, y in pts if y == y and y > 0]
+                if len(pts) < 2:
+                    continue
+                series.append(_series(board, r.sampler, pts, lines=False, label=f"{r.sampler} ({r.slope:+.2f})"))
+                lx = [math.log(x) for x, _ in pts]
+                ly = [math.log(y) for _, y in pts]
+                icpt = sum(ly) / len(ly) - r.slope * sum(lx) / len(lx)
+                fitted = [(x, math.exp(icpt) * x**r.slope) for x in (pts[0][0], pts[-1][0])]
+                series.append(_series(board, r.sampler, fitted, markers=False, dashed=True, legend=False))
+            if not series:
+                continue
+            series += _floor_series(board, [(g, x) for x, g in family])
+            out.append(
+                (
+                    f"{label}: {board.metric} against {name} (log–log), each sampler's means and its fitted "
+                    "power law (dashed; the exponent in the legend); grey band: the data floor ± its spread",
+                    plot(series, title=label, xlabel=name, ylabel=_ylabel(board), xlog=True, ylog=True),
+                )
+            )
+    return out

@@ -11,6 +11,7 @@ from .figures import (
     axis_figures,
     commit_figures,
     pareto_figures,
+    rate_figures,
     runtime_figures,
     sensitivity_figures,
     summary_figure,
@@ -68,7 +69,7 @@ table.matrix td.copies{background:#fff3cd}table.matrix th.s{writing-mode:vertica
 transform:rotate(180deg);text-align:left;padding:6px 2px;font-weight:600}
 """
 
-_LEFT = {"sampler", "setting", "at default", "configuration", "first failure"}
+_LEFT = {"sampler", "setting", "at default", "configuration", "first failure", "data", "fitted over", "note"}
 #: Columns that stay in view while a wide table scrolls sideways.
 _PIN = {"sampler", "configuration"}
 
@@ -154,7 +155,11 @@ def render_html(
     paper: str = "",
 ) -> str:
     """The page as one string; ``paper``: the paper-vs-measured section (already HTML, escaped)."""
+    from .rates import RATE_NOTE, board_rates, rate_table
+
+    rates = board_rates(board)
     sections = [
+        ("Error against M and d (fitted rates)", rate_figures(board, rates), "rate-plots"),
         ("Sensitivity to the tuned parameter", sensitivity_figures(board), "sensitivity"),
         ("Accuracy against M", axis_figures(board, "n_train", "M (training points)"), "vs-m"),
         ("Accuracy against d", axis_figures(board, "dim", "d (dimension)"), "vs-d"),
@@ -176,6 +181,7 @@ def render_html(
         ['<a href="#summary">summary</a>', '<a href="#matrix">ranks per dataset</a>']
         + (['<a href="#samples">samples</a>'] if gallery else [])
         + (['<a href="#paper">paper vs measured</a>'] if paper else [])
+        + (['<a href="#rates">rates</a>'] if rates else [])
         + ['<a href="#tables">tables</a>']
         + [f'<a href="#{a}">{escape(t)}</a>' for t, f, a in sections if f]
     )
@@ -205,6 +211,12 @@ def render_html(
     body.append("<h2>How to read it</h2><ul>" + "".join(f"<li>{_code(x)}</li>" for x in explanations(board)) + "</ul>")
     if paper:
         body.append(paper)
+    if rates:
+        body.append(
+            '<h2 id="rates">How error and cost scale</h2><div class="scroll">'
+            + html_table(*rate_table(rates))
+            + f"</div><p>{_code(RATE_NOTE)}</p>"
+        )
     body.append('<h2 id="tables">Ranked samplers per dataset</h2>')
     for g in board.groups:
         body.append(f"<h3>{escape(g.dataset_id)}</h3>")

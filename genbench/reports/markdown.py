@@ -49,6 +49,11 @@ def render_markdown(board: Board, *, command: str = "", generated: str = "") -> 
     if rows:
         out += ["", "### Ranks per dataset", "", matrix_explanation(board), "", md_table(headers, rows)]
     out += ["", "## How to read it", ""] + [f"- {line}" for line in explanations(board)]
+    from .rates import RATE_NOTE, board_rates, rate_table
+
+    rates = board_rates(board)
+    if rates:
+        out += ["", "## How error and cost scale", "", RATE_NOTE, "", md_table(*rate_table(rates))]
     for g in board.groups:
         headers, rows = sampler_table(board, g)
         out += ["", f"## {md_escape(g.dataset_id)}", "", md_table(headers, rows)]
