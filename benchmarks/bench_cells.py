@@ -14,13 +14,21 @@ A sampler the suite does not list runs with its ``checking_params``; one whose o
 is missing is left out. Every benchmark sets its own timeout, and each runs once (``number =
 repeat = rounds = 1``), single-threaded (BLAS, OpenMP, torch; see :func:`single_threaded`).
 
+The suite runs 3 repetitions of every cell: asv times and tracks repetition 0, and every
+repetition's values are written to ``.asv/cells/<commit>.csv`` (a results.csv), so that two commits'
+accuracy is judged with the noise of the repetitions taken into account:
+``genbench compare .asv/cells/<A>.csv .asv/cells/<B>.csv`` (paired t-tests, Holm; see docs/compare.md).
+
 Record: ``asv run --python=same --set-commit-hash $(git rev-parse HEAD)`` (the installed code);
 over commits: ``python benchmarks/history.py N``; then ``asv publish``.
 """
 
 from __future__ import annotations
 
+import csv
+import io
 import os
+import subprocess
 import sys
 from pathlib import Path
 
@@ -34,8 +42,8 @@ else:  # pragma: no cover
     import tomli as tomllib
 
 
-def suite_cells() -> dict[tuple[str, str], object]:
-    """``(sampler, dataset) → Cell`` of the asv suite, with every available registered sampler."""
+def suite_cells() -> dict[tuple[str, str, int], object]:
+    """``(sampler, dataset, rep) → Cell`` of the asv suite, with every available registered sampler."""
     from genbench.plugins import get_registry, unavailable_reason
     from genbench.spec.suite import parse_suite, suite_cells
 
@@ -51,7 +59,7 @@ def suite_cells() -> dict[tuple[str, str], object]:
         n: p for n, p in raw["samplers"].items() if unavailable_reason(registry.get("sampler", n)) is None
     }
     suite = parse_suite(raw, registry, where=SUITE.name, default_name="asv_cells")
-    return {(c.sampler, c.dataset): c for c in suite_cells(suite, registry)}
+    return {(c.sampler, c.dataset, c.rep): c for c in suite_cells(suite, registry)}
 
 
 def preload(cells) -> None:
@@ -100,19 +108,66 @@ def single_threaded() -> None:
     _LIMITS.append(threadpool_limits(1))
 
 
-CELLS = suite_cells()
+ALL_CELLS = suite_cells()
+#: The cells asv times and tracks: repetition 0 of each (sampler, dataset).
+CELLS = {(s, d): c for (s, d, r), c in ALL_CELLS.items() if r == 0}
 SAMPLERS = sorted({s for s, _ in CELLS})
 DATASETS = sorted({d for _, d in CELLS})
 METRICS = [name for name, _ in next(iter(CELLS.values())).metrics]
+#: Where every repetition's values go, one results.csv per commit (for ``genbench compare``).
+CELLS_DIR = Path(__file__).resolve().parent.parent / ".asv" / "cells"
 
 
-def run_cells(keys=None) -> dict[str, dict]:
-    """``"sampler/dataset" → result row`` of the cells (all by default), each run by the runner's
-    :func:`genbench.executors.worker.execute_cell` in this process — the track_* values."""
+def run_cells(keys=None, reps=(0,)) -> dict[str, dict]:
+    """``"sampler/dataset" → result row`` of repetition 0 of the cells (all by default), each run by the
+    runner's :func:`genbench.executors.worker.execute_cell` in this process — the track_* values; with
+    more ``reps``, ``"sampler/dataset/rep"`` keys for the others."""
     from genbench.executors.worker import execute_cell
 
     keys = list(CELLS) if keys is None else keys
-    return {f"{s}/{d}": execute_cell(CELLS[(s, d)]).to_dict() for s, d in keys}
+    out = {}
+    for s, d in keys:
+        for r in reps:
+            if (s, d, r) in ALL_CELLS:
+                out[f"{s}/{d}" if r == 0 else f"{s}/{d}/{r}"] = execute_cell(ALL_CELLS[(s, d, r)]).to_dict()
+    return out
+
+
+def commit() -> str:
+    """The commit asv measures (``$ASV_COMMIT``), else the checkout's HEAD, else ``unknown``."""
+    sha = os.environ.get("ASV_COMMIT")
+    if sha:
+        return sha
+    try:
+        here = Path(__file__).resolve().parent
+        proc = subprocess.run(["git", "rev-parse", "HEAD"], cwd=here, capture_output=True, text=True, check=True)
+        return proc.stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+
+
+def repetitions_csv(results: dict[str, dict]) -> str:
+    """The rows of :func:`run_cells` as a results.csv (cell id, suite, status, rep, ``m_*``): what
+    ``genbench compare`` reads."""
+    buf = io.StringIO()
+    w = csv.writer(buf)
+    w.writerow(["cell_id", "suite", "status", "rep", *[f"m_{m}" for m in METRICS]])
+    for key, row in results.items():
+        s, d, *rep = key.split("/")
+        cell = ALL_CELLS[(s, d, int(rep[0]) if rep else 0)]
+        values = ["" if row["metrics"].get(m) is None else repr(float(row["metrics"][m])) for m in METRICS]
+        w.writerow([cell.cell_id, cell.suite, row["status"], cell.rep, *values])
+    return buf.getvalue()
+
+
+def record_repetitions(results: dict[str, dict], directory: Path = CELLS_DIR) -> Path:
+    """Write ``results`` to ``directory/<commit>.csv`` (atomically) and return its path."""
+    from genbench.fileio import atomic_write_text
+
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / f"{commit()}.csv"
+    atomic_write_text(path, repetitions_csv(results))
+    return path
 
 
 def prepared(cell):
@@ -143,8 +198,15 @@ class _Cell:
     warmup_time = 0
 
     def setup_cache(self):
-        """Run every cell once through the runner (fit, sample, metrics): the track_* values."""
-        return run_cells()
+        """Run every cell through the runner (fit, sample, metrics), every repetition: repetition 0
+        gives the track_* values, all of them go to ``.asv/cells/<commit>.csv``."""
+        reps = sorted({r for _, _, r in ALL_CELLS})
+        results = run_cells(reps=reps)
+        try:
+            record_repetitions(results)
+        except OSError:  # a read-only checkout: the asv values are still recorded
+            pass
+        return results
 
     setup_cache.timeout = 600
 

@@ -57,9 +57,9 @@ def test_track_values_equal_what_genbench_run_stores(bench, tmp_path):
     results = bench.run_cells(keys)
     store = tmp_path / "r.db"
     args = ["run", "--suite", str(SUITE), "--store", str(store), "-q", "--sampler", "kde", "--sampler", "bridge"]
-    proc = run_cli(*args, "--dataset", "arc", "--dataset", "circle")
+    proc = run_cli(*args, "--dataset", "arc", "--dataset", "circle", "--repetitions", "1")
     assert proc.returncode == 0, proc.stderr
-    stored = {(r["sampler"], r["dataset"]): r for r in results_json(store)}
+    stored = {(r["sampler"], r["dataset"]): r for r in results_json(store) if r["rep"] == 0}
     cells = bench.Cells()
     for s, d in keys:
         assert stored[(s, d)]["cell_id"] == bench.CELLS[(s, d)].cell_id
@@ -67,6 +67,26 @@ def test_track_values_equal_what_genbench_run_stores(bench, tmp_path):
             tracked = getattr(cells, f"track_{m}")(results, s, d)
             # same cell, same seeds; only BLAS's summation order may differ (asv runs single-threaded)
             assert tracked == pytest.approx(stored[(s, d)]["metrics"][m], rel=1e-9, abs=1e-12), (s, d, m)
+
+
+def test_every_repetition_is_recorded_for_genbench_compare(bench, tmp_path):
+    """asv tracks repetition 0; the per-commit results.csv keeps all three, and ``genbench compare``
+    judges two commits from them: the same values tie, a planted worsening beyond the noise is worse."""
+    from genbench.reports.compare import TIED, WORSE, run_compare
+
+    results = bench.run_cells([("kde", "arc")], reps=(0, 1, 2))
+    path = bench.record_repetitions(results, tmp_path / "a")
+    rows = path.read_text().splitlines()
+    assert rows[0].startswith("cell_id,suite,status,rep,m_sliced_w2") and len(rows) == 4
+    assert path.name == f"{bench.commit()}.csv"
+    worse = {
+        k: {**r, "metrics": {**r["metrics"], "sliced_w2": r["metrics"]["sliced_w2"] * 3}} for k, r in results.items()
+    }
+    later = bench.record_repetitions(worse, tmp_path / "b")
+    same = run_compare(str(path), str(path), metrics=("sliced_w2",))
+    assert [ln.verdict for ln in same.lines] == [TIED]
+    judged = run_compare(str(path), str(later), metrics=("sliced_w2",))
+    assert [ln.verdict for ln in judged.lines] == [WORSE] and judged.lines[0].n == 3
 
 
 @pytest.mark.slow
