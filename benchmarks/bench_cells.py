@@ -4,7 +4,7 @@ One parameter set per (sampler, dataset) cell, built by genbench's own suite exp
 
 * ``time_fit`` / ``time_sample`` — seconds of one ``fit`` / ``sample`` (lower is better);
 * ``peakmem_fit`` — peak resident memory of the process through ``fit`` (lower is better);
-* ``track_<metric>`` — the cell's metric value, from :func:`genbench.executors.worker.execute_cell` (the
+* ``track_<metric>`` — the cell's metric value, from :func:`genbench.evaluation.execute_cell` (the
   code a worker runs), so it equals what ``genbench run --suite benchmarks/asv_cells.toml``
   stores for the same cell and seed. asv assumes lower is better: true for ``sliced_w2`` and
   ``energy``; ``memorization`` has no direction (≈ 1 is fresh data, < 0.5 flags
@@ -120,9 +120,9 @@ CELLS_DIR = Path(__file__).resolve().parent.parent / ".asv" / "cells"
 
 def run_cells(keys=None, reps=(0,)) -> dict[str, dict]:
     """``"sampler/dataset" → result row`` of repetition 0 of the cells (all by default), each run by the
-    runner's :func:`genbench.executors.worker.execute_cell` in this process — the track_* values; with
+    runner's :func:`genbench.evaluation.execute_cell` in this process — the track_* values; with
     more ``reps``, ``"sampler/dataset/rep"`` keys for the others."""
-    from genbench.executors.worker import execute_cell
+    from genbench.evaluation import execute_cell
 
     keys = list(CELLS) if keys is None else keys
     out = {}
@@ -172,7 +172,7 @@ def record_repetitions(results: dict[str, dict], directory: Path = CELLS_DIR) ->
 
 def prepared(cell):
     """The cell's sampler and training set, drawn exactly as the runner draws them (same seeds)."""
-    from genbench.executors.worker import build_components
+    from genbench.evaluation import build_components
 
     dataset, sampler, _ = build_components(cell)
     train_ss, _ = cell.data_seed().spawn(2)

@@ -36,7 +36,7 @@ class RunnerOverhead:
 
         self.executor = LocalExecutor(jobs=1, plugin_dirs=(PLUGINS,))
         list(self.executor.run(_noop_cells(2)))  # start the forkserver
-        from genbench.executors.worker import execute_cell
+        from genbench.evaluation import execute_cell
 
         execute_cell(_noop_cells(1)[0], (PLUGINS,))  # build the registry in this process
 
@@ -51,7 +51,7 @@ class RunnerOverhead:
     track_seconds_per_isolated_cell.unit = "seconds"
 
     def track_seconds_per_in_process_cell(self):
-        from genbench.executors.worker import execute_cell
+        from genbench.evaluation import execute_cell
 
         cells = _noop_cells(N_CELLS)
         start = time.perf_counter()

@@ -139,7 +139,7 @@ def _apply_overrides(
 def _skipped_cells(s: Suite, cells: list[Cell]) -> dict[str, str]:
     """Cells that cannot run here (a missing package or capability), from the instances the suite
     built and checked once; decided per dataset × sampler configuration, not per repetition."""
-    from .executors.worker import skip_reason
+    from .evaluation import skip_reason
 
     reasons: dict[str, str | None] = {}
     skipped = {}

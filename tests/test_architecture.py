@@ -26,6 +26,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("genbench.numerics", "genbench.metrics", "genbench.suites", "genbench.stats"),
     ("genbench.results",),
     ("genbench.spec",),
+    ("genbench.evaluation",),
     ("genbench.executors",),
     ("genbench.conformance", "genbench.testing"),
     ("genbench.reports",),
@@ -154,13 +155,31 @@ def package_graph(graph: dict[str, set[str]]) -> dict[str, set[str]]:
     return out
 
 
-def layer_of(module: str) -> int:
+def layer_of(module: str, layers: list[tuple[str, ...]] = LAYERS) -> int:
+    """The layer of ``module``: the longest name in ``layers`` that is it or a package holding it
+    (``genbench`` itself matches only the package's ``__init__``, so a module nobody listed has
+    no layer: -1)."""
     best, where = -1, -1
-    for i, names in enumerate(LAYERS):
+    for i, names in enumerate(layers):
         for n in names:
-            if (module == n or module.startswith(n + ".")) and len(n) > best:
+            inside = module == n or (n != "genbench" and module.startswith(n + "."))
+            if inside and len(n) > best:
                 best, where = len(n), i
     return where
+
+
+def layer_violations(graph: dict[str, set[str]], layers: list[tuple[str, ...]] = LAYERS) -> list[str]:
+    """Imports of a higher layer, and modules (or imported modules) with no layer."""
+    wrong = []
+    for src, targets in sorted(graph.items()):
+        if layer_of(src, layers) < 0:
+            wrong.append(f"{src} has no layer in LAYERS")
+        for t in sorted(targets):
+            if layer_of(t, layers) < 0:
+                wrong.append(f"{src} -> {t}: {t} has no layer in LAYERS")
+            elif layer_of(src, layers) >= 0 and layer_of(t, layers) > layer_of(src, layers):
+                wrong.append(f"{src} -> {t}")
+    return wrong
 
 
 # --- the checks --------------------------------------------------------------------------------
@@ -197,15 +216,49 @@ def test_no_loops_between_packages():
 
 
 def test_lower_layers_never_import_higher_ones():
+    assert layer_violations(import_graph()) == []
+
+
+def test_a_planted_upward_import_and_an_unlisted_module_are_found(tmp_path):
     graph = import_graph()
-    wrong = []
-    for src, targets in graph.items():
-        for t in targets:
-            if layer_of(src) < 0 or layer_of(t) < 0:
-                wrong.append(f"{src} or {t} has no layer in LAYERS")
-            elif layer_of(t) > layer_of(src):
-                wrong.append(f"{src} -> {t}")
-    assert wrong == []
+    # a brand-new module that imports the CLI: it has no layer, so it is not taken for the top one
+    planted = {**graph, "genbench.newthing": {"genbench.cli"}}
+    assert "genbench.newthing has no layer in LAYERS" in layer_violations(planted)
+    # a low layer reaching up: results importing the reports
+    upward = {**graph, "genbench.results.store": graph["genbench.results.store"] | {"genbench.reports.frame"}}
+    assert "genbench.results.store -> genbench.reports.frame" in layer_violations(upward)
+    # an import of a module nobody listed
+    unknown = {**graph, "genbench.api": graph["genbench.api"] | {"genbench.mystery"}}
+    assert any("genbench.mystery has no layer" in w for w in layer_violations(unknown))
+
+
+#: What ``plugins/`` and ``datasets/`` may import of genbench (ARCHITECTURE.md): the public API.
+PUBLIC = ("genbench", "genbench.params", "genbench.numerics", "genbench.devices", "genbench.config")
+
+
+def plugin_imports(root: Path) -> list[str]:
+    """``file: module`` for each genbench module a plugin file imports that is not public."""
+    bad = []
+    for path in sorted([*root.joinpath("plugins").rglob("*.py"), *root.joinpath("datasets").rglob("*.py")]):
+        for node in ast.walk(ast.parse(path.read_text())):
+            names = []
+            if isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom) and not node.level and node.module:
+                names = [node.module]
+            for n in names:
+                if n.split(".")[0] != "genbench":
+                    continue
+                if not any(n == p or (p != "genbench" and n.startswith(p + ".")) for p in PUBLIC):
+                    bad.append(f"{path.relative_to(root)}: {n}")
+    return bad
+
+
+def test_plugins_and_datasets_import_only_the_public_api(tmp_path):
+    assert plugin_imports(ROOT) == []
+    (tmp_path / "plugins").mkdir()
+    (tmp_path / "plugins" / "sneaky.py").write_text("from genbench.executors.worker import run_cell_in_worker\n")
+    assert plugin_imports(tmp_path) == ["plugins/sneaky.py: genbench.executors.worker"]
 
 
 def test_core_never_imports_plugins_or_datasets():

@@ -8,7 +8,7 @@ from scipy.integrate import quad
 from scipy.stats import wasserstein_distance
 
 import genbench
-from genbench.executors.worker import execute_cell
+from genbench.evaluation import execute_cell
 from genbench.results.schema import Cell
 
 

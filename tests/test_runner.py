@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import genbench
-from genbench.executors.worker import validate_samples
+from genbench.evaluation import validate_samples
 
 from .conftest import FAILING_PLUGINS, results_json, run_cli
 
@@ -217,7 +217,7 @@ def test_diagnostics_are_stored_thinned_and_a_wall_clock_stop_is_not_silent(fail
 
 
 def test_oversized_diagnostics_keep_only_their_scalars():
-    from genbench.executors.worker import DIAGNOSTIC_BYTES, collect_diagnostics
+    from genbench.evaluation import DIAGNOSTIC_BYTES, collect_diagnostics
 
     big = {"steps": 3, "blob": ["x" * 1000] * 100, "nested": {"a": list(range(10))}}
     out = collect_diagnostics(big)

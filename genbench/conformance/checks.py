@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from ..contracts import Dataset, Sampler
-from ..executors.worker import accepts_dataset
+from ..evaluation import accepts_dataset
 from ..params import short_repr, snapshot, values_equal
 
 __all__ = [

@@ -54,7 +54,7 @@ def _sd(xs: list[float]) -> float:
 def _compute(row: dict[str, Any], metrics: list[tuple[str, dict[str, Any]]], plugin_dirs) -> dict[str, list[float]]:
     import numpy as np
 
-    from ..executors.worker import compute_metric, metric_seed
+    from ..evaluation import compute_metric, metric_seed
     from ..plugins import get_registry
     from ..results.schema import _words
 
