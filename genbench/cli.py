@@ -294,7 +294,7 @@ def _print_dry_run(plan) -> None:
 @_friendly
 def results(suite, fmt, history, store, cell_id, show_log, columns) -> None:
     """Print result rows (one per cell) as a table, CSV or JSON; or one cell's captured output."""
-    from .results.export import cell_log, results_rows, rows_to_csv, rows_to_table
+    from .results.export import cell_log, results_rows, rows_to_csv
 
     if show_log:
         if not cell_id:
@@ -315,8 +315,10 @@ def results(suite, fmt, history, store, cell_id, show_log, columns) -> None:
     elif fmt == "csv":
         click.echo(rows_to_csv(rows), nl=False)
     else:
+        from .reports.terminal import results_table
+
         cols = [c.strip() for c in columns.split(",") if c.strip()] if columns else None
-        click.echo(rows_to_table(rows, cols))
+        click.echo(results_table(rows, cols))
 
 
 @main.command()
@@ -388,19 +390,33 @@ def report(suite, store, profile, fmt, plugin_dirs) -> None:
     click.echo(render_report(build_report(suite, store, profile, plugin_dirs), fmt), nl=False)
 
 
+LIST_KINDS = ("samplers", "datasets", "metrics", "suites")
+
+
 @main.command("list")
-@click.argument("kind", type=click.Choice(["samplers", "datasets", "metrics", "suites"]))
+@click.argument("kind", type=click.Choice(LIST_KINDS), required=False)
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @_plugin_dir_option
 @_friendly
 def list_(kind, as_json, plugin_dirs) -> None:
-    """List registered samplers, datasets, metrics or suites with their parameters."""
+    """List registered samplers, datasets, metrics or suites (default: all four) with a one-line
+    description and their parameters."""
     from .plugins import describe_components
 
-    items = describe_components(kind[:-1], plugin_dirs)
+    kinds = [kind] if kind else list(LIST_KINDS)
+    items = {k: describe_components(k[:-1], plugin_dirs) for k in kinds}
     if as_json:
-        click.echo(json.dumps(items, indent=1, default=str))
+        click.echo(json.dumps(items[kind] if kind else items, indent=1, default=str))
         return
+    for i, k in enumerate(kinds):
+        if not kind:  # everything: each kind under a heading
+            click.echo(f"\n{k}:" if i else f"{k}:")
+        for it in items[k]:
+            _print_listed(k, it)
+
+
+def _print_listed(kind: str, it: dict[str, Any]) -> None:
+    """One listed component: its name, then indented lines wrapped to the terminal between words."""
     import shutil
     import textwrap
 
@@ -409,18 +425,19 @@ def list_(kind, as_json, plugin_dirs) -> None:
     def fill(text: str) -> str:  # wrap between words (and after commas), never inside one
         return textwrap.fill(text, width, subsequent_indent="    ", break_long_words=False, break_on_hyphens=False)
 
-    for it in items:
-        click.echo(it["name"])
-        if it.get("unavailable"):
-            click.echo(fill(f"    unavailable: {it['unavailable']}"))
-        if kind == "suites":
-            click.echo(fill(f"    {it.get('description', '')}"))
-            profiles = ", ".join(it.get("profiles") or []) or "none"
-            click.echo(fill(f"    profiles: {profiles} (genbench run --suite {it['name']} --profile NAME)"))
-        else:
-            params = ", ".join(f"{k}={v!r}" for k, v in it.get("params", {}).items())
-            click.echo(fill(f"    {params}" if params else "    (no parameters)"))
-        click.echo(fill(f"    from {it['source']}"))
+    click.echo(it["name"])
+    if it.get("unavailable"):
+        click.echo(fill(f"    unavailable: {it['unavailable']}"))
+    if kind == "suites":
+        click.echo(fill(f"    {it.get('description', '')}"))
+        profiles = ", ".join(it.get("profiles") or []) or "none"
+        click.echo(fill(f"    profiles: {profiles} (genbench run --suite {it['name']} --profile NAME)"))
+    else:
+        if it.get("summary"):
+            click.echo(fill(f"    {it['summary'].replace('``', '')}"))
+        params = ", ".join(f"{k}={v!r}" for k, v in it.get("params", {}).items())
+        click.echo(fill(f"    {params}" if params else "    (no parameters)"))
+    click.echo(fill(f"    from {it['source']}"))
 
 
 @main.command()

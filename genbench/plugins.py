@@ -243,6 +243,18 @@ def unavailable_reason(cls: type[Component]) -> str | None:
     return f"{cls.name} needs {', '.join(missing)}, which is not installed{extra}"
 
 
+def one_line_summary(doc: str | None) -> str:
+    """A docstring's first line as a one-line description: a trailing ``:`` becomes ``.``, and a
+    sentence that runs on to the next line ends in `` …``."""
+    lines = (doc or "").strip().splitlines()
+    if not lines:
+        return ""
+    first = lines[0].strip()
+    if len(lines) == 1 or first.endswith((".", "!", "?")):
+        return first
+    return first[:-1] + "." if first.endswith(":") else first.rstrip(",;") + " …"
+
+
 def describe_components(kind: str, plugin_dirs=()) -> list[dict[str, Any]]:
     """Registered components of ``kind`` with parameters, source and (for metrics) direction."""
     reg = get_registry(plugin_dirs)
@@ -261,8 +273,7 @@ def describe_components(kind: str, plugin_dirs=()) -> list[dict[str, Any]]:
                 item["description"], item["profiles"] = "", []
         else:
             item["params"] = json.loads(json.dumps(entry.obj.param_defaults(), default=str))
-            doc = (entry.obj.__doc__ or "").strip().splitlines()
-            item["summary"] = doc[0] if doc else ""
+            item["summary"] = one_line_summary(entry.obj.__doc__)
             if kind == "metric":
                 item["higher_is_better"] = entry.obj.higher_is_better
             if kind == "sampler":

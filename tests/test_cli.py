@@ -110,7 +110,7 @@ def test_results_formats_and_leaderboard(tmp_path):
     assert all(h in table for h in ("rank", "sampler", "sliced_w2 ↓", "fit+sample s", "data floor"))
     wide = run_cli("results", "--store", store, env={"COLUMNS": "80"}).stdout
     assert max(map(len, wide.splitlines())) <= 80 and "status" in wide and "time" in wide, wide
-    assert "gmm[n_train=500]" in wide and "kde[bandwidth=" in wide
+    assert "gmm[n_train=500]" in wide and "kde[b" in wide  # a dataset heading; ids may be shortened
     picked = run_cli("results", "--store", store, "--columns", "cell_id,energy").stdout.splitlines()
     assert picked[0].split() == ["cell_id", "energy"] and len(picked) == 8
     bad = run_cli("results", "--store", store, "--columns", "cell_id,enrgy")

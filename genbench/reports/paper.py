@@ -371,7 +371,8 @@ def report_notes(report: Report) -> list[str]:
 
 
 def render_report(report: Report, fmt: str = "terminal", width: int | None = None) -> str:
-    """The report as text: ``terminal`` (wrapped to ``width``) or ``markdown``."""
+    """The report as text: ``terminal`` (no line wider than ``width``, default the terminal's: a boxed
+    table from :data:`STACK_BELOW` columns up, one block per claim below) or ``markdown``."""
     rows = report_rows(report)
     if fmt == "markdown":
         from .markdown import md_escape, md_table
@@ -380,15 +381,71 @@ def render_report(report: Report, fmt: str = "terminal", width: int | None = Non
         lines += [f"- {md_escape(n)}" for n in report_notes(report)]
         return "\n".join(lines) + "\n"
     import shutil
+
+    width = width or shutil.get_terminal_size((120, 24)).columns
+    body = _report_grid(rows, width) if width >= STACK_BELOW else None
+    if body is None:  # narrow, or a grid that cannot fit: one block per claim
+        body = _report_stacked(rows, width)
+    lines = [_fill(report_heading(report), width), body]
+    lines += [_fill(n, width, "  ") for n in report_notes(report)]
+    return "\n".join(lines) + "\n"
+
+
+#: Below this many terminal columns the report is one block per claim instead of a table.
+STACK_BELOW = 120
+#: The grid's least column widths (:data:`HEADERS` order), and how the rest of the width is shared.
+_GRID_MIN = (16, 10, 8, 14, 16, 14, 14)
+_GRID_SHARE = (3, 1, 1, 2, 3, 2, 1)
+
+
+def _fill(text: str, width: int, indent: str = "") -> str:
+    """``text`` wrapped to ``width`` between words; a word longer than the line is broken."""
+    import textwrap
+
+    return textwrap.fill(text, width=max(20, width), subsequent_indent=indent, break_on_hyphens=False)
+
+
+def _report_grid(rows: list[list[str]], width: int) -> str | None:
+    """The claims as a boxed table no wider than ``width`` (``None`` when it cannot be)."""
     import textwrap
 
     from tabulate import tabulate
 
-    width = width or shutil.get_terminal_size((120, 24)).columns
-    widths = [max(20, width // 5), 12, 10, max(16, width // 7), max(20, width // 5), max(16, width // 7), 14]
-    table = tabulate(rows, headers=HEADERS, tablefmt="simple_grid", maxcolwidths=widths)
-    notes = [textwrap.fill(n, width=max(40, width), subsequent_indent="  ") for n in report_notes(report)]
-    return "\n".join([report_heading(report), table, *notes]) + "\n"
+    room = width - (3 * len(HEADERS) + 1) - sum(_GRID_MIN)  # borders and padding: "│ a │ b │"
+    if room < 0:
+        return None
+    widths = [m + room * s // sum(_GRID_SHARE) for m, s in zip(_GRID_MIN, _GRID_SHARE, strict=True)]
+    wrapped = [[textwrap.fill(c, w, break_on_hyphens=False) for c, w in zip(row, widths, strict=True)] for row in rows]
+    table = tabulate(wrapped, headers=HEADERS, tablefmt="simple_grid", disable_numparse=True)
+    return table if max(map(len, table.splitlines())) <= width else None
+
+
+def _report_stacked(rows: list[list[str]], width: int) -> str:
+    """One block per claim: the claim, then a labelled line (wrapped under its label) per column,
+    the verdict first."""
+    label = max(map(len, HEADERS[1:])) + 2
+    blocks = []
+    for claim, *rest in rows:
+        fields = dict(zip(HEADERS[1:], rest, strict=True))
+        order = ["verdict", *(h for h in HEADERS[1:] if h != "verdict")]
+        lines = [_fill(claim, width, "  "), *(_labelled(h, fields[h], label, width) for h in order)]
+        blocks.append("\n".join(lines))
+    rule = "─" * min(width, 40)
+    return f"{rule}\n" + f"\n{rule}\n".join(blocks) + f"\n{rule}"
+
+
+def _labelled(name: str, value: str, label: int, width: int) -> str:
+    """``  name:     value``, the value wrapped under itself."""
+    import textwrap
+
+    head = f"  {name + ':':<{label}}"
+    return textwrap.fill(
+        value,
+        width=max(len(head) + 10, width),
+        initial_indent=head,
+        subsequent_indent=" " * len(head),
+        break_on_hyphens=False,
+    )
 
 
 def report_html(report: Report) -> str:

@@ -6,12 +6,21 @@ of the rank, from paired t-tests: :mod:`genbench.stats`), ``sampler``, ``ok``, o
 ``time`` (fit + sample seconds) and ``mem`` (peak MB). Metric columns with no value anywhere are
 dropped; when the table is still wider than the terminal, the least important columns go first
 (metrics after the ranking one, then memory, the interval, ok, memorization — a copying configuration
-still says so in its rank — and time last) and long ids are abbreviated.
+still says so in its rank — and time last), then ids are shortened by :class:`Ids`, which keeps the
+parameter values that tell configurations apart and never prints two alike. Picked columns that leave
+out ``dataset`` keep each dataset as a heading over its own table.
+
+:func:`results_table` is ``genbench results``: one row per cell, sorted by dataset, sampler and
+repetition, under dataset headings, fitted the same way.
 """
 
 from __future__ import annotations
 
+import re
 import shutil
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from typing import Any
 
 from ..errors import GenbenchError, did_you_mean
 from .frame import (
@@ -91,83 +100,302 @@ def _drop_order(board: Board, cols: list[str]) -> list[str]:
     return [c for c in order if c in cols]
 
 
-def _truncate(text: str, width: int) -> str:
-    return text if len(text) <= width else text[: max(1, width - 1)] + "…"
+# ------------------------------------------------------------------ ids shortened, never made alike
+
+#: How far :class:`Ids` can shorten an id (0: as it is).
+MAX_LEVEL = 4
+_NUMBER = re.compile(r"((?<=[=,\[])-?\d+(?:\.\d+)?(?:e[-+]?\d+)?(?=[,\]]|$))")  # a whole parameter value
+
+
+def natural_key(text: str) -> tuple:
+    """A sort key that reads numeric parameter values as numbers: ``arc[n_train=200]`` before
+    ``arc[n_train=1000]``, ``beta=-0.2`` before ``beta=0``, numbers before words (strings and numbers
+    alternate)."""
+    return tuple(float(p) if i % 2 else p for i, p in enumerate(_NUMBER.split(text)))
+
+
+def split_id(text: str) -> tuple[str, list[tuple[str, str]]] | None:
+    """``kde[bandwidth=0.02,x=[1,2]]`` → ``("kde", [("bandwidth", "0.02"), ("x", "[1,2]")])``; a bare
+    name has no parameters; ``None`` for text of another shape."""
+    if "[" not in text:
+        return (text, []) if "]" not in text else None
+    m = re.fullmatch(r"([^\[\]=,]+)\[(.+)\]", text)
+    if not m:
+        return None
+    parts, depth, current = [], 0, ""
+    for ch in m.group(2):
+        if ch == "," and depth == 0:
+            parts.append(current)
+            current = ""
+            continue
+        depth += (ch in "[({") - (ch in "])}")
+        current += ch
+    pairs = [p.partition("=") for p in [*parts, current]]
+    if any(not sep or not k for k, sep, _ in pairs):
+        return None
+    return m.group(1), [(k, v) for k, _, v in pairs]
+
+
+def _unique_prefixes(words: set[str]) -> dict[str, str]:
+    """Each word's shortest prefix that no other word starts with (the word itself when none is)."""
+    out = {}
+    for w in words:
+        n = 1
+        while n < len(w) and any(o != w and o.startswith(w[:n]) for o in words):
+            n += 1
+        out[w] = w[:n]
+    return out
+
+
+def _short_name(name: str) -> str:
+    """A component name of more than 10 characters shortened: each word but the last cut to 3 letters
+    (``localized_bridge`` → ``loc_bridge``), then the whole to 10 (``hypersemisphere`` → ``hypersemis``)."""
+    if len(name) <= 10:
+        return name
+    *words, last = name.split("_")
+    return "_".join([*(w[:3] for w in words), last])[:10]
+
+
+def _constant_params(ids: list[str]) -> dict[str, set[str]]:
+    """Per component name, the parameters that all its ids set to one value (they tell none apart)."""
+    seen: dict[str, list[dict[str, str]]] = {}
+    for i in ids:
+        parsed = split_id(i)
+        if parsed:
+            seen.setdefault(parsed[0], []).append(dict(parsed[1]))
+    return {name: {k for k, v in ps[0].items() if all(p.get(k) == v for p in ps)} for name, ps in seen.items()}
+
+
+def _abbreviate(text: str, level: int, keys: dict[str, str], constant: dict[str, set[str]]) -> str:
+    parsed = split_id(text)
+    if parsed is None or level == 0:
+        return text
+    name, pairs = parsed
+    if level >= 3:
+        pairs = [(k, v) for k, v in pairs if k not in constant.get(name, set())]
+    name = _short_name(name) if level >= 2 else name
+    if not pairs:
+        return name
+    inner = ",".join(v if level >= 4 else f"{keys[k]}={v}" for k, v in pairs)
+    return f"{name}[{inner}]"
+
+
+class Ids:
+    """Shorter forms of a column's ids that keep the values that tell them apart, by level: 0 the ids as
+    they are; 1 parameter names cut to their shortest unique prefix (``kde[b=0.02]``); 2 long component
+    names cut too (``hypersemis[d=9,n=500]``); 3 without the parameters that every id of a component sets
+    alike (``ula``); 4 without parameter names (``kde[0.02]``). A level at which two different ids would
+    read alike is skipped, so distinct ids never print the same text."""
+
+    def __init__(self, ids) -> None:
+        ids = list(dict.fromkeys(ids))
+        keys = _unique_prefixes({k for i in ids for k, _ in (split_id(i) or ("", []))[1]})
+        constant = _constant_params(ids)
+        self.levels: list[dict[str, str]] = []
+        for level in range(MAX_LEVEL + 1):
+            short = {i: _abbreviate(i, level, keys, constant) for i in ids}
+            if len(set(short.values())) == len(short):
+                self.levels.append(short)
+
+    def __call__(self, text: str, level: int) -> str:
+        """``text`` at ``level`` (text that is not one of the ids: as it is)."""
+        return self.levels[min(level, len(self.levels) - 1)].get(text, text)
+
+
+# ------------------------------------------------------------------ fitting a table to the width
+
+
+@dataclass
+class _Layout:
+    """What a table shows: its columns, the dataset as headings over one table each instead of a
+    column, how far ids are shortened (:class:`Ids`), and the columns left out to fit."""
+
+    cols: list[str]
+    sections: bool = False
+    level: int = 0
+    hidden: list[str] = field(default_factory=list)
+
+    def key(self) -> tuple:
+        return (tuple(self.cols), self.sections, self.level)
+
+
+#: Whether a table laid out so fits the width.
+Fits = Callable[[_Layout], bool]
+
+
+def _too_wide(text: str, width: int | None) -> bool:
+    return bool(width) and max(map(len, text.splitlines()), default=0) > width
+
+
+def _rendered_fits(render: Callable[[_Layout], str], width: int | None) -> Fits:
+    """:data:`Fits` by rendering the table (each layout once)."""
+    seen: dict[tuple, bool] = {}
+
+    def fits(lay: _Layout) -> bool:
+        if lay.key() not in seen:
+            seen[lay.key()] = not _too_wide(render(lay), width)
+        return seen[lay.key()]
+
+    return fits
+
+
+def _shorten(fits: Fits, lay: _Layout) -> None:
+    """Shorten the ids level by level until the table fits."""
+    while not fits(lay) and lay.level < MAX_LEVEL:
+        lay.level += 1
+
+
+def _relax(fits: Fits, lay: _Layout) -> None:
+    """Lengthen the ids again, level by level, while the table (after columns were left out) still fits."""
+    while lay.level > 0 and fits(replace(lay, level=lay.level - 1)):
+        lay.level -= 1
+
+
+def _drop(fits: Fits, lay: _Layout, order: list[str]) -> None:
+    """Leave out the columns of ``order``, in turn, until the table fits."""
+    for col in order:
+        if fits(lay):
+            break
+        lay.cols.remove(col)
+        lay.hidden.append(col)
+
+
+def _restore(fits: Fits, lay: _Layout, cols: list[str]) -> None:
+    """Bring back left-out columns (the last left out first) while the table, its ids shortened, still fits."""
+    while lay.hidden:
+        col = lay.hidden[-1]
+        trial = replace(lay, cols=[c for c in cols if c in lay.cols or c == col], hidden=lay.hidden[:-1])
+        _shorten(fits, trial)
+        if not fits(trial):
+            break
+        lay.cols, lay.hidden, lay.level = trial.cols, trial.hidden, trial.level
+
+
+def _into_headings(fits: Fits, lay: _Layout) -> None:
+    """Move the dataset column into headings if the table is too wide (ids at full length again)."""
+    if not fits(lay) and "dataset" in lay.cols:
+        lay.cols.remove("dataset")
+        lay.sections, lay.level = True, 0
+
+
+def _fit_picked(fits: Fits, lay: _Layout, keep: tuple[str, ...]) -> None:
+    """Picked columns fitted: ids shortened, then the dataset column moved into headings, then columns
+    left out from the right (those in ``keep`` stay), then ids lengthened again where there is room."""
+    _shorten(fits, lay)
+    _into_headings(fits, lay)
+    _shorten(fits, lay)
+    _drop(fits, lay, [c for c in reversed(lay.cols) if c not in keep])
+    _relax(fits, lay)
+
+
+def _sectioned(parts: list[tuple[str, str]], fmt: str, width: int | None) -> str:
+    """Tables under their headings (a heading wider than the terminal is cut, never a table's id)."""
+    gap = "\n\n" if fmt == "github" else "\n"  # Markdown: a table starts a block of its own
+    out = []
+    for heading, table in parts:
+        if width and len(heading) > width:
+            heading = heading[: width - 1] + "…"
+        out.append(f"{heading}{gap}{table}")
+    return "\n\n".join(out)
+
+
+# ------------------------------------------------------------------ the leaderboard's configuration table
+
+
+def _board_rows(board: Board, g, lay: _Layout, ids: dict[str, Ids]) -> list[list[str]]:
+    body = [[_cell(board, s, c) for c in lay.cols] for s in g.configs]
+    floor = board.floors.get(g.dataset_id)
+    if floor:
+        named = {"dataset": g.dataset_id, "rank": "data floor", "sampler": "fresh data"}
+        body.append([named.get(c) or (fmt_mean_std(floor[c], float("nan")) if c in floor else "") for c in lay.cols])
+    if lay.level:
+        body = [[_short_cell(ids, c, v, lay.level) for c, v in zip(lay.cols, row, strict=True)] for row in body]
+    return body
+
+
+def _short_cell(ids: dict[str, Ids], col: str, value: str, level: int) -> str:
+    if col not in ids:
+        return value
+    mark = f" {BUDGET}"
+    if value.endswith(mark):
+        return ids[col](value[: -len(mark)], level) + mark
+    return ids[col](value, level)
+
+
+def _render_board(board: Board, lay: _Layout, ids: dict[str, Ids], fmt: str, width: int | None) -> str:
+    from tabulate import tabulate
+
+    headers = [_header(board, c) for c in lay.cols]
+
+    def table(body: list[list[str]]) -> str:
+        return tabulate(body, headers=headers, tablefmt=fmt, disable_numparse=True)
+
+    if not lay.sections:
+        return table([row for g in board.groups for row in _board_rows(board, g, lay, ids)])
+    parts = [(g.dataset_id, table(_board_rows(board, g, lay, ids))) for g in board.groups]
+    return _sectioned(parts, fmt, width)
+
+
+def _fit_default(fits: Fits, board: Board, lay: _Layout) -> None:
+    """The default columns fitted: the least important dropped first (before memorization goes, the
+    dataset moves into headings), then ids shortened."""
+    for col in _drop_order(board, lay.cols):
+        if fits(lay):
+            break
+        if col == "memorization":
+            _into_headings(fits, lay)
+        _drop(fits, lay, [col])
+    _shorten(fits, lay)
 
 
 def terminal_table(board: Board, *, columns: list[str] | None = None, width: int | None = None, fmt="simple") -> str:
-    """The configuration table as text, ``width`` columns wide at most (default: the terminal's)."""
-    from tabulate import tabulate
-
+    """The configuration table as text, ``width`` columns wide at most (default: the terminal's). With
+    picked ``columns`` that leave out ``dataset``, each dataset is a heading over its own table."""
     known = available_columns(board)
     if columns:
         for c in columns:
             if c not in known:
                 raise GenbenchError(f"--columns: unknown column {c!r}{did_you_mean(c, known)}")
-        cols = list(columns)
+        lay = _Layout(list(columns), sections="dataset" not in columns)
     else:
         empty = [m for m in board.metrics if not any(c.values.get(m) for c in board.configs)]
-        cols = [c for c in known if c not in empty]
-    lines = [s for g in board.groups for s in g.configs]
-    hidden: list[str] = []
-    sections = False  # the dataset as a heading over its own table instead of a column
-
-    def floor_cells(g, cols: list[str]) -> list[str] | None:
-        floor = board.floors.get(g.dataset_id)
-        if not floor:
-            return None
-        named = {"dataset": g.dataset_id, "rank": "data floor", "sampler": "fresh data"}
-        return [named.get(c) or (fmt_mean_std(floor[c], float("nan")) if c in floor else "") for c in cols]
-
-    def rows(g, cols: list[str], limit: int | None) -> list[list[str]]:
-        body = [[_cell(board, s, c) for c in cols] for s in g.configs]
-        floor = floor_cells(g, cols)
-        body += [floor] if floor else []
-        if limit:
-            body = [[_truncate(v, limit) if c in ("dataset", "sampler") else v for c, v in zip(cols, row, strict=True)]
-                    for row in body]  # fmt: skip
-        return body
-
-    def render(cols: list[str], limit: int | None = None) -> str:
-        headers = [_header(board, c) for c in cols]
-        if not sections:
-            body = [row for g in board.groups for row in rows(g, cols, limit)]
-            return tabulate(body, headers=headers, tablefmt=fmt, disable_numparse=True)
-        parts = []
-        for g in board.groups:
-            table = tabulate(rows(g, cols, limit), headers=headers, tablefmt=fmt, disable_numparse=True)
-            parts.append(f"{g.dataset_id}\n{table}")
-        return "\n\n".join(parts)
-
-    def too_wide(text: str) -> bool:
-        return max(map(len, text.splitlines())) > width
-
-    text = render(cols)
+        lay = _Layout([c for c in known if c not in empty])
     if width is None and fmt == "simple":
         width = shutil.get_terminal_size((120, 24)).columns
-    if width and not columns:
-        order = _drop_order(board, cols)
-        while too_wide(text) and order:
-            col = order.pop(0)
-            if col == "memorization" and "dataset" in cols and not sections:
-                sections = True  # before giving up a measurement, move the dataset into headings
-                cols.remove("dataset")
-                text = render(cols)
-                if not too_wide(text):
-                    break
-            cols.remove(col)
-            hidden.append(col)
-            text = render(cols)
-        limit = 40
-        while too_wide(text) and limit > 12:
-            limit -= 4
-            text = render(cols, limit)
+    ids = {
+        "dataset": Ids(c.dataset_id for c in board.configs),
+        "sampler": Ids(c.sampler_id for c in board.configs),
+    }
+
+    def render(lay: _Layout) -> str:
+        return _render_board(board, lay, ids, fmt, width)
+
+    fits = _rendered_fits(render, width)
+    if columns:
+        _fit_picked(fits, lay, keep=("rank", "sampler", "dataset"))
+    else:
+        _fit_default(fits, board, lay)
+    notes = _board_notes(board, lay)
+    title = _board_title(board)
+    if width:
+        import textwrap
+
+        title = textwrap.fill(title, width)
+        notes = [textwrap.fill(n, width) for n in notes]
+    return "\n".join([title, _summary_text(board, fmt, width), render(lay), *notes])
+
+
+def _board_title(board: Board) -> str:
     arrow = "↑ higher" if board.higher_is_better else "↓ lower"
-    title = (
+    return (
         f"leaderboard: suite {board.suite} ({board.n_cells} cells, {board.repetitions} repetition"
         f"{'s' if board.repetitions != 1 else ''}; ranked by {board.metric} ({arrow} is better), "
         "mean ± std over repetitions; rank: position by mean, CI: the ranks paired t-tests cannot exclude)"
     )
+
+
+def _board_notes(board: Board, lay: _Layout) -> list[str]:
+    lines = [s for g in board.groups for s in g.configs]
     notes = []
     if any(s.note == COPIES for s in lines):
         notes.append(COPYING_NOTE.replace("`", ""))
@@ -175,17 +403,136 @@ def terminal_table(board: Board, *, columns: list[str] | None = None, width: int
         notes.append(BUDGET_NOTE)
     if not board.copying_checked:
         notes.append("memorization is not measured in this suite: copying of training points is not checked.")
-    notes += [negative_note(m) for m in board.negative if m in cols]
+    notes += [negative_note(m) for m in board.negative if m in lay.cols]
     if board.repetitions < 2:
         notes.append(repetition_warning(board))
-    if hidden:
-        notes.append(f"hidden to fit the terminal: {', '.join(hidden)} (--columns picks columns)")
-    if width:
+    if lay.hidden:
+        notes.append(f"hidden to fit the terminal: {', '.join(lay.hidden)} (--columns picks columns)")
+    return notes
+
+
+# ------------------------------------------------------------------ `genbench results`: one row per cell
+
+#: The default ``genbench results`` columns before the metrics: what a cell is, whether it worked, its cost.
+RESULT_COLUMNS = ("sampler", "rep", "status", "time")
+_ID_COLUMNS = ("dataset", "sampler", "cell_id")
+
+
+def _metric_order(rows: list[dict[str, Any]]) -> list[str]:
+    """The rows' metrics in order of appearance, the copy check (``memorization``) moved up to second."""
+    names: list[str] = []
+    for r in rows:
+        names += [m for m in r["metrics"] if m not in names]
+    if "memorization" in names[1:]:
+        names.remove("memorization")
+        names.insert(1, "memorization")
+    return names
+
+
+def _row_key(r: dict[str, Any]) -> tuple:
+    dataset, sampler = [*r["cell_id"].split("/"), "", ""][:2]
+    return (r.get("suite") or "", natural_key(dataset), natural_key(sampler), r.get("rep") or 0)
+
+
+class _Results:
+    """The rows of ``genbench results`` (sorted by dataset, sampler and repetition), rendered and
+    measured for a :class:`_Layout`. A column's width in a plain table does not depend on the other
+    columns, so a layout is measured from cached column widths, without rendering it."""
+
+    def __init__(self, rows: list[dict[str, Any]]) -> None:
+        from ..results.export import TABLE_COLUMNS
+
+        self.value = TABLE_COLUMNS
+        self.rows = sorted(rows, key=_row_key)
+        self.ids = {c: Ids(str(TABLE_COLUMNS[c](r)) for r in self.rows) for c in ("dataset", "sampler")}
+        suites = len({r.get("suite") for r in rows})
+        self.groups: dict[str, list[dict[str, Any]]] = {}
+        for r in self.rows:
+            heading = r["cell_id"].split("/")[0]
+            self.groups.setdefault(f"{r['suite']}: {heading}" if suites > 1 else heading, []).append(r)
+        self._widths: dict[tuple, int] = {}
+
+    def parts(self, lay: _Layout) -> list[tuple[str, list[dict[str, Any]]]]:
+        return list(self.groups.items()) if lay.sections and self.rows else [("", self.rows)]
+
+    def cols(self, lay: _Layout, part: list[dict[str, Any]]) -> list[str]:
+        """The layout's columns; under a heading, without the metrics that have no value for its dataset."""
+        if not lay.sections:
+            return lay.cols
+        return [c for c in lay.cols if c in self.value or any(r["metrics"].get(c) is not None for r in part)]
+
+    def cell(self, r: dict[str, Any], col: str, level: int) -> Any:
+        value = self.value[col](r) if col in self.value else r["metrics"].get(col)
+        if not level or col not in _ID_COLUMNS:
+            return value
+        if col == "cell_id":
+            parts = value.split("/")
+            parts[:2] = [self.ids[c](p, level) for c, p in zip(("dataset", "sampler"), parts[:2], strict=False)]
+            return "/".join(parts)
+        return self.ids[col](value, level)
+
+    def table(self, part: list[dict[str, Any]], cols: list[str], level: int) -> str:
+        from tabulate import tabulate
+
+        body = [[self.cell(r, c, level) for c in cols] for r in part]
+        return tabulate(body, headers=cols, floatfmt=".3g", missingval="—", disable_numparse=False)
+
+    def width(self, lay: _Layout) -> int:
+        """The widest line of the layout's tables (headings aside: they are cut to fit)."""
+        widest = 0
+        for heading, part in self.parts(lay):
+            cols = self.cols(lay, part)
+            widest = max(widest, sum(self._width(heading, part, c, lay) for c in cols) + 2 * (len(cols) - 1))
+        return widest
+
+    def _width(self, heading: str, part: list[dict[str, Any]], col: str, lay: _Layout) -> int:
+        key = (heading, col, lay.level if col in _ID_COLUMNS else 0)
+        if key not in self._widths:
+            self._widths[key] = max(map(len, self.table(part, [col], lay.level).splitlines()))
+        return self._widths[key]
+
+    def render(self, lay: _Layout, width: int | None) -> str:
+        tables = [(h, self.table(part, self.cols(lay, part), lay.level)) for h, part in self.parts(lay)]
+        return _sectioned(tables, "simple", width) if lay.sections and self.rows else tables[0][1]
+
+
+def results_table(rows: list[dict[str, Any]], columns: list[str] | None = None, width: int | None = None) -> str:
+    """The result rows as text, sorted by dataset, sampler and repetition, each dataset a heading over its
+    own table (unless ``columns`` picks ``dataset`` or ``cell_id``), ``width`` columns wide at most
+    (default: the terminal's): by default the metrics after the first and the copy check go first, then
+    ids are shortened (keeping the values that tell them apart: :class:`Ids`), then the copy check and the time;
+    picked columns are kept by shortening ids, then left out from the right. The last line says what was
+    left out."""
+    from ..results.export import TABLE_COLUMNS
+
+    metrics = _metric_order(rows)
+    known = [*TABLE_COLUMNS, *metrics]
+    for c in columns or []:
+        if c not in known:
+            raise GenbenchError(f"--columns: unknown column {c!r}{did_you_mean(c, known)}")
+    cols = list(columns) if columns else [*RESULT_COLUMNS, *metrics]
+    lay = _Layout(list(cols), sections=not {"dataset", "cell_id"} & set(cols))
+    table = _Results(rows)
+    width = width if width is not None else shutil.get_terminal_size((120, 24)).columns
+
+    def fits(lay: _Layout) -> bool:
+        return not width or table.width(lay) <= width
+
+    if columns:
+        _fit_picked(fits, lay, keep=_ID_COLUMNS)
+    else:
+        _drop(fits, lay, [m for m in reversed(metrics[1:]) if m != "memorization"])
+        _shorten(fits, lay)
+        _drop(fits, lay, [c for c in ("memorization", "time") if c in lay.cols])
+        _restore(fits, lay, cols)
+    text = table.render(lay, width)
+    if lay.hidden:
         import textwrap
 
-        title = textwrap.fill(title, width)
-        notes = [textwrap.fill(n, width) for n in notes]
-    return "\n".join([title, _summary_text(board, fmt, width), text, *notes])
+        hidden = [c for c in cols if c in lay.hidden]
+        note = f"(not shown to fit {width} columns: {', '.join(hidden)}; --columns picks, --format csv has all)"
+        text += ("\n\n" if lay.sections else "\n") + textwrap.fill(note, width or 120, break_on_hyphens=False)
+    return text
 
 
 def _summary_text(board: Board, fmt: str, width: int | None) -> str:
