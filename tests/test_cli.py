@@ -97,7 +97,7 @@ def test_results_formats_and_leaderboard(tmp_path):
     assert board.returncode == 0, board.stderr
     lines = board.stdout.splitlines()
     assert "suite smoke" in lines[0] and "sliced_w2 ↓" in board.stdout
-    ranked = [line.split() for line in lines if line.startswith("gmm") and "data floor" not in line]
+    ranked = [ln.split() for ln in lines if ln.startswith("gmm") and "±" in ln and "data floor" not in ln]
     means = [float(line[line.index("±") - 1]) for line in ranked]  # … sliced_w2 ± std (the ranking metric first)
     assert means == sorted(means)  # best first; 2 repetitions may leave neighbours tied (1=)
     assert ranked[0][1] in ("1", "1=") and all(r[1].rstrip("=").isdigit() for r in ranked)

@@ -288,6 +288,46 @@ def summarize(board: Board) -> list[SummaryLine]:
     return sorted(lines, key=lambda x: (x.mean_rank, x.sampler))
 
 
+#: Marks in the rank matrix: in the top group; indistinguishable from fresh data; copies.
+TOP_MARK, FLOOR_MARK, COPY_MARK = "●", "≈", "⚠"
+
+
+@dataclass
+class MatrixCell:
+    """One sampler on one dataset configuration, as the rank matrix shows it."""
+
+    label: str  # its rank label (``2=``), or why it has none
+    rank: int | None
+    top: bool  # no sampler separated from it and better (rank interval starts at 1)
+    floor: bool  # the 95 % interval of its mean reaches the data floor
+    copies: bool
+
+    def text(self) -> str:
+        if self.copies:
+            return COPY_MARK
+        return " ".join([self.label, *([TOP_MARK] if self.top else []), *([FLOOR_MARK] if self.floor else [])])
+
+
+def rank_matrix(board: Board) -> tuple[list[str], list[tuple[str, list[MatrixCell | None]]]]:
+    """Samplers in summary order (by mean rank), and per dataset configuration each sampler's
+    per-dataset rank — the tables' own — with its marks (``None``: it did not run there)."""
+    order = [x.sampler for x in summarize(board)]
+    rows = []
+    for g in board.groups:
+        by = {s.config.sampler: s for s in g.samplers}
+        cells: list[MatrixCell | None] = []
+        for name in order:
+            s = by.get(name)
+            if s is None:
+                cells.append(None)
+                continue
+            top = bool(s.rank is not None and s.rank.top)
+            floor = bool(at_floor(board, g.dataset_id, s))
+            cells.append(MatrixCell(s.rank_label, s.rank.rank if s.rank else None, top, floor, s.note == COPIES))
+        rows.append((g.dataset_id, cells))
+    return order, rows
+
+
 def collect_configs(rows: list[dict[str, Any]]) -> list[Config]:
     """Stored rows → configurations, in the order they first appear."""
     out: dict[tuple[str, str], Config] = {}

@@ -18,15 +18,13 @@ from .figures import (
     training_figures,
 )
 from .floor import FLOOR
-from .frame import COPIES, NO_VALUE, Board, repetition_warning, summarize
+from .frame import COPIES, NO_VALUE, Board, MatrixCell, rank_matrix, repetition_warning, summarize
 from .gallery import gallery_html
 from .tables import (
-    MatrixCell,
     config_table,
     explanations,
     matrix_explanation,
     provenance,
-    rank_matrix,
     sampler_table,
     secondary_table,
     summary,

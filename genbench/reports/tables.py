@@ -4,7 +4,6 @@ each renderer escapes it for its format)."""
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 
 from ..stats import ALPHA
 from . import numbers
@@ -13,14 +12,17 @@ from .frame import (
     BUDGET,
     BUDGET_NOTE,
     COPIES,
+    COPY_MARK,
     COPYING_NOTE,
+    FLOOR_MARK,
     NO_VALUE,
+    TOP_MARK,
     Board,
     Group,
     Standing,
-    at_floor,
     budget_label,
     negative_note,
+    rank_matrix,
     summarize,
 )
 from .terminal import ARROWS, fmt_num
@@ -194,46 +196,6 @@ def summary_table(board: Board) -> tuple[list[str], list[list[str]]]:
             ]
         )
     return headers, rows
-
-
-#: Marks in the rank matrix: in the top group; indistinguishable from fresh data; copies.
-TOP_MARK, FLOOR_MARK, COPY_MARK = "●", "≈", "⚠"
-
-
-@dataclass
-class MatrixCell:
-    """One sampler on one dataset configuration, as the rank matrix shows it."""
-
-    label: str  # its rank label (``2=``), or why it has none
-    rank: int | None
-    top: bool  # no sampler separated from it and better (rank interval starts at 1)
-    floor: bool  # the 95 % interval of its mean reaches the data floor
-    copies: bool
-
-    def text(self) -> str:
-        if self.copies:
-            return COPY_MARK
-        return " ".join([self.label, *([TOP_MARK] if self.top else []), *([FLOOR_MARK] if self.floor else [])])
-
-
-def rank_matrix(board: Board) -> tuple[list[str], list[tuple[str, list[MatrixCell | None]]]]:
-    """Samplers in summary order (by mean rank), and per dataset configuration each sampler's
-    per-dataset rank — the tables' own — with its marks (``None``: it did not run there)."""
-    order = [x.sampler for x in summarize(board)]
-    rows = []
-    for g in board.groups:
-        by = {s.config.sampler: s for s in g.samplers}
-        cells: list[MatrixCell | None] = []
-        for name in order:
-            s = by.get(name)
-            if s is None:
-                cells.append(None)
-                continue
-            top = bool(s.rank is not None and s.rank.top)
-            floor = bool(at_floor(board, g.dataset_id, s))
-            cells.append(MatrixCell(s.rank_label, s.rank.rank if s.rank else None, top, floor, s.note == COPIES))
-        rows.append((g.dataset_id, cells))
-    return order, rows
 
 
 def matrix_table(board: Board) -> tuple[list[str], list[list[str]]]:

@@ -27,10 +27,14 @@ from .frame import (
     BUDGET,
     BUDGET_NOTE,
     COPIES,
+    COPY_MARK,
     COPYING_NOTE,
+    FLOOR_MARK,
+    TOP_MARK,
     Board,
     Standing,
     negative_note,
+    rank_matrix,
     repetition_warning,
     summarize,
 )
@@ -547,14 +551,15 @@ def _summary_text(board: Board, fmt: str, width: int | None) -> str:
         "CI ends": [x.interval_text() for x in lines],
         "at defaults": [x.default_text() for x in lines],
         "top": [f"{x.top}/{n}" for x in lines],
-        "best": [f"{x.wins}/{n}" for x in lines],
+        "at floor": [f"{x.at_floor}/{n}" if board.floors else "—" for x in lines],
         "fit+sample s": [fmt_num(x.time_s) for x in lines],
     }
     names = [f"{x.sampler} {BUDGET}" if x.budget else x.sampler for x in lines]
     wanted = list(columns)
     head = (
         f"summary over {n} dataset configurations (mean rank: the mean of the per-dataset ranks of the samplers "
-        "at their selected setting; top: no sampler separated and better; best: separated from every other):"
+        "at their selected setting; top: no sampler separated and better; at floor: the mean's 95 % interval "
+        "reaches the data floor):"
     )
     while True:
         body = [[name, *(columns[c][i] for c in wanted)] for i, name in enumerate(names)]
@@ -566,4 +571,35 @@ def _summary_text(board: Board, fmt: str, width: int | None) -> str:
         import textwrap
 
         head = textwrap.fill(head, width)
-    return f"{head}\n{table}\n"
+    return f"{head}\n{table}\n{_matrix_text(board, width)}"
+
+
+def _matrix_text(board: Board, width: int | None) -> str:
+    """The dataset × sampler rank matrix (:func:`~.frame.rank_matrix`): a row per dataset
+    configuration, a column per sampler in summary order under a short name; the shortest dataset
+    ids that still tell them apart and fit ``width``."""
+    import textwrap
+
+    order, rows = rank_matrix(board)
+    if not rows or not order:
+        return ""
+    short = _unique_prefixes(set(order))
+    heads = [n[: max(3, len(short[n]))] if len(n) > 6 else n for n in order]
+    texts = [[c.text().replace(" ", "") if c else "" for c in cells] for _, cells in rows]
+    widths = [max(len(h), *(len(t[j]) for t in texts)) for j, h in enumerate(heads)]
+    ids = Ids([did for did, _ in rows])
+    for level in range(MAX_LEVEL + 1):
+        names = [ids(did, level) for did, _ in rows]
+        first = max(len("dataset"), *map(len, names))
+        lines = [" ".join(["dataset".ljust(first), *(h.rjust(w) for h, w in zip(heads, widths, strict=True))])]
+        lines += [" ".join([nm.ljust(first), *(t.rjust(w) for t, w in zip(row, widths, strict=True))])
+                  for nm, row in zip(names, texts, strict=True)]  # fmt: skip
+        if not width or max(map(len, lines)) <= width:
+            break
+    legend = [f"{h}={n}" for h, n in zip(heads, order, strict=True) if h != n]
+    note = (
+        f"ranks per dataset ({TOP_MARK} top group, {FLOOR_MARK} at the data floor, {COPY_MARK} copies"
+        + (f"; {', '.join(legend)}" if legend else "")
+        + "):"
+    )
+    return "\n" + textwrap.fill(note, width or 120, break_on_hyphens=False) + "\n" + "\n".join(lines) + "\n"
