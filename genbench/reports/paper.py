@@ -99,20 +99,23 @@ def _fmt(x: float) -> str:
     return sig(x)
 
 
-def _percent(claim: Claim) -> bool:
-    """Whether the paper states the claim in percent ("0.9 %"): then measured values are shown in % too."""
-    return isinstance(claim.paper, str) and claim.paper.strip().endswith("%")
+def _percent(claim: Claim) -> str:
+    """The unit the paper states the claim in, for the measured values too: ``" %"`` ("0.9 %"),
+    ``" pp"`` (percentage points, "0.3 pp"), or "" (a plain number)."""
+    text = claim.paper.strip() if isinstance(claim.paper, str) else ""
+    return " %" if text.endswith("%") else " pp" if text.endswith(" pp") else ""
 
 
-def _mean_std(values: list[float], percent: bool = False) -> str:
-    """``0.0520 ± 0.0091 (3 reps)``: 3 significant figures, the spread 2; in % when the paper uses %."""
-    from .terminal import sig
+def _mean_std(values: list[float], unit: str = "") -> str:
+    """``0.0520 ± 0.0091 (3 reps)``: the mean rounded to its spread (one value: 3 significant figures),
+    in the paper's unit (× 100 for % and percentage points)."""
+    from . import numbers
 
-    k, unit = (100.0, " %") if percent else (1.0, "")
+    k = 100.0 if unit else 1.0
     if len(values) == 1:
-        return f"{sig(k * values[0])}{unit} (1 rep)"
+        return f"{numbers.mean_sd(k * values[0], None)}{unit} (1 rep)"
     mean, std = k * float(np.mean(values)), k * float(np.std(values, ddof=1))
-    return f"{sig(mean)} ± {sig(std, 2)}{unit} ({len(values)} reps)"
+    return f"{numbers.mean_sd(mean, std)}{unit} ({len(values)} reps)"
 
 
 def _matches(sel, name: str, config: dict[str, Any]) -> bool:
@@ -209,11 +212,11 @@ def _value(claim: Claim, rows: list[dict[str, Any]]) -> Verdict:
         tol = claim.rel_tolerance * abs(claim.expected)
         lo, hi = claim.expected - tol, claim.expected + tol
     where, iv = stats.interval_verdict(xs, lo, hi)
-    percent = _percent(claim)
-    text = _mean_std(xs, percent)
+    unit = _percent(claim)
+    text = _mean_std(xs, unit)
     if iv is None:
         return Verdict(claim, TOO_FEW, text + f"; {stats.too_few(len(xs))}", mean, len(xs))
-    k, unit = (100.0, " %") if percent else (1.0, "")
+    k = 100.0 if unit else 1.0
     text += f"; 95 % interval of the mean {_fmt(k * iv[1])}–{_fmt(k * iv[2])}{unit}"
     verdict = {"inside": REPRODUCED, "outside": NOT_REPRODUCED}.get(where, UNDETERMINED)
     return Verdict(claim, verdict, text, mean, len(xs))

@@ -136,10 +136,12 @@ class Claim:
         """Whether a run of ``profile`` (``None``: no profile) checks this claim."""
         return self.profiles is None or (profile or "") in self.profiles
 
-    def criterion(self, percent: bool = False) -> str:
-        """The check in words: ``argmin within 1 grid step``, ``|mean − 0.5| ≤ 0.1``, … (``percent``: values
-        in %, as a paper that states the claim in % reads them)."""
-        k, unit = (100.0, " %") if percent else (1.0, "")
+    def criterion(self, percent: bool | str = False) -> str:
+        """The check in words: ``argmin within 1 grid step``, ``|mean − 0.5| ≤ 0.1``, … (``percent``: the
+        unit of a paper that states the claim in % — ``True`` or ``" %"`` — or in percentage points,
+        ``" pp"``: values × 100 in that unit)."""
+        unit = " %" if percent is True else (percent or "")
+        k = 100.0 if unit else 1.0
 
         def v(x: float) -> str:
             return f"{k * x:g}{unit}"
