@@ -26,7 +26,7 @@ VENV = ROOT / ".venv"
 BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
 STAMP = VENV / ".genbench-install"
 CONSTRAINTS = ROOT / ".ci" / "constraints.txt"  # development pins: CPU torch, one ruff
-SUITE, PROFILE = "manifolds", "quick"  # all ten samplers × every manifold, laptop-sized (75 s on 2 cores)
+SUITE, PROFILE = "manifolds", "quick"  # every sampler × every manifold, laptop-sized (cells and time: docs/install.md)
 
 
 def sh(*cmd: str | Path) -> None:

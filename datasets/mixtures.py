@@ -1,6 +1,7 @@
 """Gaussian mixtures with an exact density and score, and the thesis's 8-point circle.
 
-``gmm`` is the 3-mode mixture of the baseline issues; ``gauss_pair``, ``unequal_pair`` and
+``gmm`` is SPEC §3's mixture with unequal weights (seeds 003, 004; the baseline samplers' test
+case); ``gauss_pair``, ``unequal_pair`` and
 ``circle_grid`` are seed 004's own (the MEng thesis on generalisation of OU score-based models).
 """
 
@@ -14,7 +15,7 @@ from scipy.special import logsumexp
 import genbench
 from genbench.params import param
 
-# The 3-mode 2-D mixture used across the baseline issues (seed 003/004 style): unequal weights.
+# The 3-mode 2-D mixture the baselines are tested on (SPEC §3's `gmm`, seeds 003/004): unequal weights.
 MEANS_2D = np.array([[-2.0, 0.0], [2.0, 0.5], [0.0, 2.5]])
 WEIGHTS = np.array([0.5, 0.3, 0.2])
 

@@ -1,4 +1,4 @@
-"""A neural spline flow from a library: the yardstick for the neural samplers (issue 25).
+"""A neural spline flow from a library: the yardstick for the neural samplers.
 
 Durkan, Bekasov, Murray & Papamakarios 2019, *Neural Spline Flows* (NeurIPS): a stack of
 autoregressive monotonic rational-quadratic spline transforms (their §3, eqs. 4–6, with the
@@ -9,7 +9,8 @@ library defaults for the spline (``bins`` = 8 knots on [−5, 5], linear tails o
 
 Why it is here: a benchmark is unfair to a method family when its own implementation of that
 family is weaker than what a user gets from a well-kept library in an afternoon. This flow is the
-first thing to read a neural sampler against (``neural`` suite, the main board).
+first thing to read a neural sampler against (``neural`` suite, the main board;
+docs/measurements/neural.md, "Against a library flow").
 
 Ours around it: data standardised for training (each coordinate to mean 0, std 1; mapped back
 when sampling) so that the splines' [−5, 5] box covers it, a cosine learning-rate decay over the

@@ -12,9 +12,10 @@ Training runs both networks' forward and backward by hand (``_torchkit.Dense``),
 one flat parameter vector (``_torchkit.FlatAdam``): the same losses and updates as autograd and
 ``torch.optim.Adam``; D sees the real and the generated batch in one pass, and the generator's
 step back-propagates through D without computing D's parameter gradients (which the autograd
-loop computed and then discarded). Issue 24, ``benchmarks/bench_neural_step.py``.
+loop computed and then discarded). The speed-up: docs/measurements/neural.md, "The training step"
+(``benchmarks/bench_neural_step.py``).
 
-Not stated in the thesis, chosen by measurement (README, neural section): batch size, Adam's
+Not stated in the thesis, chosen by measurement (docs/measurements/neural.md): batch size, Adam's
 β₁, the LeakyReLU slope (0.2), and standardising the data (each coordinate to mean 0, std 1 for
 training, mapped back when sampling). Departing from the thesis, by measurement: the default
 latent is N(0, 1) and the discriminator has no dropout (see ``dropout``; the ``paper`` profile
@@ -49,46 +50,34 @@ class GAN(LatentSampler):
         Hidden widths (thesis: 16 … 256 and 512 … 16).
     dropout:
         Dropout of the discriminator's hidden layers (thesis: 0.3, the ``paper`` profile). Default
-        0 with a normal latent, by measurement (README, neural section; 3 seeds): with the
-        thesis' U[−5, 5] and dropout 0.3 the metrics do not settle (two_circles sliced W2
-        0.85 / 0.91 / 0.59 at 1,000 / 2,000 / 4,000 steps, 73–85 % of samples more than 0.1 off
-        the circles); with N(0, 1) and no dropout 12 % / 4.7 % / 1.5 % off at 2,000 / 4,000 /
-        8,000 steps, and a step costs less (21.6 against 28.1 ms on one core of this
-        repository's machine).
+        0 with a normal latent, chosen by measurement (docs/measurements/neural.md): with the
+        thesis' U[−5, 5] and dropout 0.3 the metrics do not settle, and a step costs more.
     steps:
         Training steps, each ``d_steps`` discriminator updates then one generator update (the
-        budget). 8,000 by measurement (3 seeds, float32, issue 25): off the 2-D swiss roll
-        48.5 / 7.5 / 2.6 % at 2,000 / 4,000 / 8,000 steps, off two_circles 71.3 / 5.4 / 2.0 %,
-        the seeds' spread 10× smaller at 8,000; but two_circles' sliced W2 0.22 → 0.36 (the
-        circles' masses unbalanced). With the faster step of issue 24 8,000 steps cost what
-        4,000 did before.
+        budget). 8,000, chosen by measurement (docs/measurements/neural.md, "Convergence of the
+        defaults"): less mass off the support and a smaller spread over seeds than 4,000, at the
+        price of less balanced masses on two_circles.
     d_steps:
         Discriminator updates per step, each on a fresh real and generated batch (thesis: 1;
-        WGAN's n_critic, Arjovsky et al. 2017). Measured with 2: less mass off the support
-        sooner, but two_circles' sliced W2 twice as large (the circles' masses unbalanced), at
-        1.8 times the cost per step; not the default.
+        WGAN's n_critic, Arjovsky et al. 2017). 2 was measured (docs/measurements/neural.md) and
+        not taken: less mass off the support sooner, but unbalanced masses on two_circles, at
+        nearly twice the cost per step.
     batch_size:
         Real (and as many generated) points per step.
     lr:
         Adam learning rate of both networks (thesis: 5e-4).
     beta1:
         Adam's β₁ for both (0.9 is Adam's default; DCGAN's 0.5 is common for GANs).
-
     precision:
         ``"auto"`` (default: bfloat16 on a CPU with AMX tiles, ``_torchkit.fast_bf16``, float32
         elsewhere), ``"float32"`` or ``"bfloat16"``: mixed precision in the layers with at least
         65,536 weights (the discriminator's 512 → 256): their three products take bfloat16 inputs,
         accumulate in float32 and round the product to bfloat16; parameters, the other layers,
-        the losses and Adam stay float32 (the usual mixed-precision recipe). Measured on this
-        repository's machine (issue 24, one thread): the step 3.4 → 2.8 ms, 2.2–2.3× the plain
-        float32 loop against 1.8–1.9× in float32. At the default 8,000 steps (seeds 0–4, paired
-        by seed) bfloat16 moves the results no more than the reduction order of float32 on two
-        threads instead of one does: off the 2-D swiss roll (×0.1, M = 1,500) 3.0 % in bfloat16,
-        2.9 % in float32, 1.0 % in float32 on two threads; off two_circles 1.2 %, 1.9 %, 2.4 %;
-        two_circles' sliced W2 0.37, 0.27, 0.39 (README, "The training step"). At half the
-        budget mixed precision lags (off the roll 29.8 % against 7.5 % over 3 seeds; float32 on
-        two threads 11.7 %: the GAN is still chaotic there). The choice made
-        is in ``diagnostics_["precision"]``; ``"float32"`` keeps it off the hardware.
+        the losses and Adam stay float32 (the usual mixed-precision recipe). Chosen by
+        measurement (docs/measurements/neural.md, "Mixed precision in ``gan``"): a faster step,
+        and at the default budget results that move no more than float32's own reduction order
+        on two threads moves them; at half the budget mixed precision lags. The choice made is in
+        ``diagnostics_["precision"]``; ``"float32"`` keeps it off the hardware.
 
     ``latent_dim``, ``standardize``, ``schedule`` and ``max_seconds``: see
     :class:`~._neural.LatentSampler` and :class:`~._neural.TorchSampler`.

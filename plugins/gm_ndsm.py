@@ -30,8 +30,9 @@ cancellation, i.e. ε ≡ 1 (seed 003 Fig. 2c: degraded, the variance diverges a
 ``prior_only=True`` samples the fitted mixture itself (SPEC §2 item 8): what the denoiser adds.
 
 **Departures from the paper** (the defaults; each has a parameter that restores the paper, and the
-``paper`` profile of the ``neural`` suite sets them all). Measured on two_circles (M = 500) and the
-2-D swiss roll (scale 0.1, M = 1,500); the numbers are in the issue-22 note and the README:
+``paper`` profile of the ``neural`` suite sets them all), chosen by measurement on two_circles
+(M = 500) and the 2-D swiss roll (scale 0.1, M = 1,500): docs/measurements/neural.md, "Earlier
+runs behind the defaults", and docs/neural.md.
 
 1. ``integrator="component_ou"`` for the steps before the loss's last one: from y, draw a component
    k with probability r_k(y) = w_k N_k(y) / η*(y) (its responsibility), then move y by the *exact*
@@ -41,19 +42,18 @@ cancellation, i.e. ε ≡ 1 (seed 003 Fig. 2c: degraded, the variance diverges a
    chain leaves η* invariant *exactly*, for any step and any Σ_k (no stability bound); its mean
    increment is −∇V(y) Δt + O(Δt²) and its covariance 2Δt I + O(Δt²), so it is a first-order
    (weak) scheme of eq. (3), exact on each Gaussian component. ``"euler"`` is Algorithm 1 as
-   printed: y ← y − ∇V(y) Δt + sqrt(2Δt) Z, stable only while Δt·λ_max(Σ_k⁻¹) < 2 and, with the
-   old ``reg_covar = dt`` (Δt·λ_max ≈ 0.5–0.6 on two_circles), not invariant: in 1-D its chain
-   variance went to 0.0260 against η*'s 0.0200, and NDSM learnt that chain's score.
+   printed: y ← y − ∇V(y) Δt + sqrt(2Δt) Z, stable only while Δt·λ_max(Σ_k⁻¹) < 2 and, at the
+   step sizes used, not invariant: NDSM then learns the chain's score, not η*'s.
 2. ``reg_covar`` (not in the paper; added by scikit-learn to each fitted covariance): default
    ``2 · dt_loss`` with ``component_ou``, so that the loss's one Euler step (eq. 6) has
-   Δt_N · λ_max(Σ_k⁻¹) ≤ 0.5 (with 1e-4 the thin swiss-roll components reach Δt_N·λ ≈ 1.7 and the
-   fit degrades); ``dt`` with ``euler`` (its stability bound; the previous default).
+   Δt_N · λ_max(Σ_k⁻¹) ≤ 0.5 (thin components of a small ``reg_covar`` break that bound and the fit
+   degrades); ``dt`` with ``euler`` (its stability bound; the previous default).
 3. ``time_grid="geometric"``: s_1 … s_{n_f−1} geometric from 2Δt_N to (n_f − 1)·dt (so T is the
    paper's), and the reverse steps geometric from T to Δt_N. A thin component relaxes in time
-   ~λ_min(Σ_k)/2 (0.003–0.006 on two_circles), so on the paper's uniform grid every training time
-   but t_1 = Δt_N sees the thin directions already at equilibrium, where the score *is* the
-   prior's; all that the prior misses about a thin support is learnt at t ≲ 0.02. ``"uniform"``:
-   the paper's n_f − 1 steps of ``dt`` and Algorithm 2's n_denoise equal steps.
+   ~λ_min(Σ_k)/2, far below the paper's step on thin data, so on the paper's uniform grid every
+   training time but t_1 = Δt_N sees the thin directions already at equilibrium, where the score
+   *is* the prior's; what the prior misses about a thin support is learnt only at small t.
+   ``"uniform"``: the paper's n_f − 1 steps of ``dt`` and Algorithm 2's n_denoise equal steps.
 4. ``reverse_step="split"``: each reverse step is the ``component_ou`` move of the prior's own
    Langevin dynamics (exact for η*) followed by the correction's drift 2(s + ∇V)Δ, a Lie
    splitting of the same reverse SDE (with s = −∇V, i.e. no learnt correction, it samples η*
@@ -67,23 +67,20 @@ cancellation, i.e. ε ≡ 1 (seed 003 Fig. 2c: degraded, the variance diverges a
    score of a transition of duration t); log-Fourier time features; and ``x_features`` random
    Fourier features of x, [x, sin(Bx), cos(Bx)], fixed B with uniform random directions and
    log-uniform frequencies between 1/L (L the training points' RMS distance to their mean) and
-   1/sqrt(2Δt_N) (the finest length the smallest trained time resolves). Measured cause of the
-   old default learning nothing: at t = Δt_N the exact score of the training set differs from
-   the prior's by 15 (|∇V| ≈ 4), a ramp across a band of width ~0.1 around each circle; the paper's
-   7 × 32 GELU MLP, regressing that correction *directly* (clean targets, no NDSM noise), explained
-   0.1 % of its mean square after 750 steps and 4.9 % after 3,000 at lr 1e-3 (the same MLP
-   without time inputs 36 % after 1,500: the time features' constant inputs at fixed t make it
-   worse), against 97 % after 375 steps with 32 Fourier features — the spectral bias of MLPs
-   (Tancik et al. 2020). ``x_features=0`` is the paper's MLP on [x, t].
+   1/sqrt(2Δt_N) (the finest length the smallest trained time resolves). At t = Δt_N the exact
+   score of a thin training set differs from the prior's by a steep ramp across a narrow band
+   around the support, which the paper's MLP on [x, t] barely learns and the Fourier features
+   learn quickly — the spectral bias of MLPs (Tancik et al. 2020). ``x_features=0`` is the
+   paper's MLP on [x, t].
 7. Budget: 4,000 Adam steps at lr 3e-3 with cosine decay (paper: 50,000 at 1e-3, constant).
 
-Speed (issue 24; the same losses and updates): the score network's forward and backward by hand
-(``_torchkit.Dense``) on Y_N and μ_{N−1} in one pass, with the θ-free parts of s (features, time
-features, ∇V) computed for 25 steps at once; Adam in one fused kernel (``_torchkit.FlatAdam``);
-eq. (22)'s two scalars per sample in closed form (``_cv_terms``) instead of ``torch.func``'s
-per-sample gradients; and in the forward chain the responsibilities' softmax by hand and the
-component drawn by inverse CDF (``torch.softmax`` and ``torch.multinomial`` on (1,250, 8) cost
-~0.7 and ~0.6 ms on one thread). About 2.1× faster per step than the plain autograd loop.
+Training (the same losses and updates as the autograd loop): the score network's forward and
+backward by hand (``_torchkit.Dense``) on Y_N and μ_{N−1} in one pass, with the θ-free parts of s
+(features, time features, ∇V) computed for 25 steps at once; Adam in one fused kernel
+(``_torchkit.FlatAdam``); eq. (22)'s two scalars per sample in closed form (``_cv_terms``) instead
+of ``torch.func``'s per-sample gradients; and in the forward chain the responsibilities' softmax
+by hand and the component drawn by inverse CDF. The speed-up: docs/measurements/neural.md, "The
+training step".
 
 Not changed: the NDSM loss (9), W (20), the ε_φ objective (22) and its update period; the
 paper's ``n_forward`` = 50, Δt_N = 0.001, 50 × 5 batches and 1,000 reverse steps.
@@ -123,9 +120,8 @@ class GMNDSM(TorchSampler):
     hidden, cv_hidden:
         Widths of the score MLP (GELU; paper 2-D: 7 × 32) and of ε_φ (ReLU; paper: 3 × 10).
     parametrization:
-        ``"residual"`` (default): s = −∇V(x) + MLP / sqrt(2t); ``"plain"``: s = MLP(x, t) (the paper).
-        Measured on two_circles (M = 500, 2,000 steps, the old defaults otherwise): the plain
-        network put 96 % of samples more than 0.1 off the circles.
+        ``"residual"`` (default): s = −∇V(x) + MLP / sqrt(2t); ``"plain"``: s = MLP(x, t) (the paper),
+        which learnt next to nothing on two_circles (docs/neural.md).
     time_embedding:
         How t enters the MLP: ``"raw"`` (the paper), ``"fourier"``, ``"log_fourier"`` (default; see
         ``_torchkit.TimeMLP``).
@@ -150,14 +146,11 @@ class GMNDSM(TorchSampler):
     paths, times_per_path:
         Forward paths per step and random steps per path (paper: 50 × 5).
     steps:
-        Adam steps on θ (the budget; paper: 50,000, the ``paper`` profile). 4,000 by measurement
-        (3 seeds, M = 500 / 1,500, README neural section): mass more than 0.1 off two_circles
-        7.0 / 0.7 / 0.6 / 0.3 % at 1,000 / 2,000 / 4,000 / 8,000 steps, off the 2-D swiss roll
-        5.0 / 5.7 / 1.2 / 0.6 %; about 22 s per fit on one core here.
+        Adam steps on θ (the budget; paper: 50,000, the ``paper`` profile). 4,000, chosen by
+        measurement (docs/measurements/neural.md, "Convergence of the defaults").
     lr, cv_lr, cv_every:
-        Adam learning rates of θ (paper: 1e-3; default 3e-3: at 1e-3 and 1,500 steps the mass off
-        the support fell less, 18 % / 15 % against 12 % / 13 % on two_circles / swiss roll, one
-        seed) and φ, and the φ-update period (paper: 20).
+        Adam learning rates of θ (paper: 1e-3; default 3e-3, chosen by measurement:
+        docs/measurements/neural.md) and φ, and the φ-update period (paper: 20).
     schedule:
         ``"cosine"``: decay θ's learning rate to 0 over the budget; ``"constant"`` (the paper).
 
@@ -522,7 +515,7 @@ class GMNDSM(TorchSampler):
         products of such sums are sums of (δ·δ')(x̃·x̃'). With rows Y_i and μ_i, ∂L_i/∂s(Y) = s(Y) + ζ,
         ∂L_i/∂s(μ) = −ζ and ∂W_i/∂s(μ) = ζ (W has no Y row): per layer, with M = mean_i ∇L_i,
         a_i·b_i = (δ^L_Y·δ^W)(x̃_Y·x̃_μ) + (δ^L_μ·δ^W)|x̃_μ|² − δ^Wᵀ M x̃_μ and |b_i|² = |δ^W|²|x̃_μ|².
-        Measured: ~1 ms against ~55 ms for ``torch.func``'s vmap(grad) every ``cv_every`` steps."""
+        Far cheaper than ``torch.func``'s vmap(grad) (docs/measurements/neural.md)."""
         import torch
 
         n = len(zeta)

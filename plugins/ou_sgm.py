@@ -12,29 +12,28 @@ Seed 004 (the MEng thesis), §2.3 and App. B.1, with α = 0, σ = sqrt(2β):
   from Y_0 ~ N(0, I), Δt = 0.01. The thesis writes the score at ``jΔt`` in its discretisation
   (App. "Q_t^{p_T}"); the reverse SDE needs ``T − t``, which is what runs here.
 
-Chosen by measurement (see the README's neural section): the loss weighting
-(``weighting="sigma2"``: each time's squared error times its conditional variance 1 − e^{−2βt},
-i.e. noise prediction — the λ(t) ∝ 1/E‖∇log p(x_t|x_0)‖² = σ_t²/d that the thesis' §2.2.6 names
-as a good candidate, Song et al. 2021's λ(t) = σ_t²; ``"none"`` is eq. 2.16 as printed, with no
-weight, dominated by the smallest t), learning rate, batch size and β (thesis Fig. 5.7: β trades
-forward convergence e^{−βT} against discretisation error ∝ βΔt). A slip in the thesis: its
-printed conditional score (§2.2.6) has the opposite sign of ∇log p_t(x|x₀) = −(x − x₀e^{−βt}) /
-(1 − e^{−2βt}); the code uses the right sign.
+Chosen by measurement (docs/measurements/neural.md): the loss weighting (``weighting="sigma2"``:
+each time's squared error times its conditional variance 1 − e^{−2βt}, i.e. noise prediction —
+the λ(t) ∝ 1/E‖∇log p(x_t|x_0)‖² = σ_t²/d that the thesis' §2.2.6 names as a good candidate, Song
+et al. 2021's λ(t) = σ_t²; ``"none"`` is eq. 2.16 as printed, with no weight, dominated by the
+smallest t), learning rate, batch size and β (thesis Fig. 5.7: β trades forward convergence
+e^{−βT} against discretisation error ∝ βΔt). A slip in the thesis: its printed conditional score
+(§2.2.6) has the opposite sign of ∇log p_t(x|x₀) = −(x − x₀e^{−βt}) / (1 − e^{−2βt}); the code
+uses the right sign.
 
-Departures from the thesis' discretisation, by measurement (issue 25; the ``paper`` profiles and
-paper-sgm / paper-sgm-beta keep ``time_grid="uniform"``, ``reverse_step="euler"``): the thesis'
-uniform grid jΔt never trains below t = Δt = 0.01, where σ_t = 0.2 at β = 2, so the model never
-learns the score finer than 0.2 and the chain ends on Tweedie's mean at that noise, which on a
-support thinner than 0.2 (the 2-D swiss roll at scale 0.1, two circles) lies off it: 34 % of the
-roll's samples more than 0.1 off (seed 0, 16,000 steps). On a grid geometric in t from
-``t_min`` = 1e-5 (σ = 0.006) to T, the same network, budget and β put 0.1 % there (two circles
-5.1 % → 0 %); ancestral steps instead of Euler's, on the uniform grid, leave 36 % (seed 0; 3
-seeds and budgets in the README, neural section).
+Departures from the thesis' discretisation, chosen by measurement (docs/measurements/neural.md,
+"Earlier runs behind the defaults"; the ``paper`` profiles and paper-sgm / paper-sgm-beta keep
+``time_grid="uniform"``, ``reverse_step="euler"``): the thesis' uniform grid jΔt never trains
+below t = Δt, where σ_t = sqrt(1 − e^{−2βΔt}) (0.2 at β = 2), so the model never learns the score
+finer than that and the chain ends on Tweedie's mean at that noise, which lies off a support
+thinner than σ_t. The default grid is geometric in t from ``t_min`` to T, with ancestral reverse
+steps (Ho et al. 2020 eq. 7 for the OU process).
 
-Training (issue 24): the network's forward and backward by hand (``_torchkit.Dense``), Adam in one
-fused kernel on a flat parameter vector (``_torchkit.FlatAdam``), the per-time factors and time
-features tabulated once for the grid, and times and noise drawn 32 steps at a time: the same loss
-and updates, about 2.3× faster per step than the plain autograd loop on one CPU thread.
+Training: the network's forward and backward by hand (``_torchkit.Dense``), Adam in one fused
+kernel on a flat parameter vector (``_torchkit.FlatAdam``), the per-time factors and time features
+tabulated once for the grid, and times and noise drawn 32 steps at a time: the same loss and
+updates as the plain autograd loop, faster per step (docs/measurements/neural.md, "The training
+step").
 """
 
 from __future__ import annotations
@@ -57,37 +56,33 @@ class OUSGM(TorchSampler):
     ----------
     beta:
         OU rate β (thesis: β ≈ 0.95 ln μ for ½N(±μ, 1), Fig. 5.1; best β = 8 on its swiss roll).
-        Default 2 by measurement: on two_circles (M = 500, 4,000 steps) 29 % of samples lay more
-        than 0.1 off the circles at β = 2 against 58 % at β = 5 (the discretisation error ∝ βΔt).
+        Default 2, chosen by measurement (docs/measurements/neural.md): the discretisation error
+        grows like βΔt.
     horizon:
         T, the end of the forward process (thesis: 1).
     dt:
         Δt of the training times jΔt and of the reverse Euler–Maruyama steps (thesis: 0.01).
     hidden:
         Widths of the score MLP's hidden layers (thesis: 3 × 256; the ``paper`` profile). Default
-        3 × 128 by measurement: a step costs half as much, and at equal CPU time the narrower
-        network is ahead (README, neural section: 16,000 steps of 3 × 128 at lr 5e-3 against
-        8,000 of 3 × 256 at 2e-3, off the circles 5.0 % vs 9.4 %, off the swiss roll 32 % vs
-        46 %; sliced W2 equal within the seeds' spread).
+        3 × 128, chosen by measurement (docs/measurements/neural.md): a step costs half as much,
+        and at equal CPU time the narrower network is ahead.
     steps:
-        Adam steps (the budget; the ``paper`` profile sets the thesis' 5,000 epochs). Sliced W2
-        and the energy distance stop improving by 4,000 steps; the mass off a thin support keeps
-        falling past 16,000 (README, neural section), which the default does not wait for.
+        Adam steps (the budget; the ``paper`` profile sets the thesis' 5,000 epochs). 16,000,
+        chosen by measurement (docs/measurements/neural.md, "Convergence of the defaults").
     batch_size:
         Training points per step; each gets one random time.
     lr:
-        Adam's initial learning rate (cosine-decayed by default). 5e-3 by measurement: at 3 × 128
-        it sheds off-support mass faster than 2e-3 (4,000 steps: 23 % vs 57 % off the circles)
-        and ends no worse.
+        Adam's initial learning rate (cosine-decayed by default). 5e-3, chosen by measurement at
+        3 × 128 (docs/measurements/neural.md): it sheds off-support mass faster than 2e-3 and
+        ends no worse.
     schedule:
         ``"cosine"``: decay it to 0 over the budget; ``"constant"``.
     weighting:
         ``"sigma2"`` (default) or ``"none"`` (eq. 2.16 as printed); see the module docstring.
     output:
         What the MLP outputs: ``"noise"`` (default): ε(x, t) with S = −ε / σ_t, σ_t² = 1 − e^{−2βt}
-        (Ho et al. 2020's parametrisation; the score at small t is steep, ~1/σ_t, and an MLP with
-        raw t as input learns it poorly: on two_circles at 2,000 steps the median distance of a
-        sample to the circles was 0.26 with ``"score"`` and 0.05 with the exact empirical score);
+        (Ho et al. 2020's parametrisation: the score at small t is steep, ~1/σ_t, and an MLP with
+        raw t as input learns it poorly; chosen by measurement, docs/measurements/neural.md);
         ``"score"``: S itself. The loss is the same DSM objective either way.
     time_grid:
         ``"geometric"`` (default): the training times and reverse steps t_1 = ``t_min`` … t_n = T
@@ -96,9 +91,9 @@ class OUSGM(TorchSampler):
     t_min:
         The smallest time of the geometric grid (1e-5: σ = 0.006 at β = 2). It sets how fine a
         structure the model resolves, and so how readily it reproduces a tiny training set: on
-        8 points of a circle (paper-generalisation) it copies them (memorization 0.18), where
-        the thesis' uniform grid (σ ≥ 0.2) spread mass along the circle. Raise it, or use
-        ``time_grid="uniform"``, to generalise from very few points.
+        8 points of a circle (paper-generalisation) it copies them, where the thesis' uniform
+        grid (σ ≥ 0.2) spreads mass along the circle (docs/measurements/neural.md). Raise it, or
+        use ``time_grid="uniform"``, to generalise from very few points.
     time_embedding:
         The network's time features (``_torchkit.TimeMLP``): ``"log_fourier"`` (default: log t
         beside the Fourier features, which cannot tell 1e-5 from 1e-3), ``"fourier"``,
@@ -107,15 +102,15 @@ class OUSGM(TorchSampler):
         ``"ancestral"`` (default): each reverse step samples the forward process' posterior given
         Tweedie's estimate of the data point (Ho et al. 2020 eq. 7, for the OU process), which
         does not blow up on the geometric grid's long steps near T; ``"euler"``: Euler–Maruyama
-        on the reverse SDE (the thesis). With the exact score of N(c, 0.02² I) both return the
-        spread to within 7 % on the default grid (tests/test_neural.py); on the learnt scores
-        they measured alike (README, neural section), the grid is what matters.
+        on the reverse SDE (the thesis). With the exact score of a thin Gaussian both return its
+        spread (tests/test_neural.py); on the learnt scores they measured alike
+        (docs/measurements/neural.md): the grid is what matters.
     denoise_last:
         Take the last reverse step without its noise (its mean: to first order in βΔt Tweedie's
         posterior mean of the data point). The thesis' Euler–Maruyama adds sqrt(2βΔt) noise on
-        every step, the last included: std 0.32 at β = 5, Δt = 0.01, so most samples land more
-        than 0.1 off a thin support however well the score is learned (measured on two_circles:
-        84 % off at 4,000 steps). ``False`` is the thesis as printed (the ``paper`` profile).
+        every step, the last included (std 0.32 at β = 5, Δt = 0.01), so samples land off a thin
+        support however well the score is learned (docs/measurements/neural.md). ``False`` is the
+        thesis as printed (the ``paper`` profile).
 
     ``max_seconds``: see :class:`~._neural.TorchSampler`.
     """

@@ -9,10 +9,10 @@ U[−5, 5], thesis Fig. 5.15), without decoder noise.
 
 Training runs the networks' forward and backward by hand (``_torchkit.Dense``) with Adam on one
 flat parameter vector (``_torchkit.FlatAdam``): the same loss and updates as autograd and
-``torch.optim.Adam``, at about half the cost per step on one CPU thread (issue 24;
-``benchmarks/bench_neural_step.py``).
+``torch.optim.Adam``, at less than half the cost per step on one CPU thread
+(docs/measurements/neural.md, "The training step"; ``benchmarks/bench_neural_step.py``).
 
-Not stated, chosen by measurement (README, neural section): ``kl_weight``, batch size and
+Not stated, chosen by measurement (docs/measurements/neural.md): ``kl_weight``, batch size and
 standardising the data. Like the GAN, the decoder is a continuous map of a connected latent
 space, so samples bridge disconnected supports (thesis Theorem 3.1).
 """
@@ -43,14 +43,13 @@ class VAE(LatentSampler):
         Weight of the KL term against the squared error summed over coordinates (β-VAE's β,
         Higgins et al. 2017; 1 is the ELBO with decoder variance ½).
     steps:
-        Adam steps (the budget). 32,000 by measurement (3 seeds, issue 25): off two_circles
-        68 / 64 / 35 % at 8,000 / 16,000 / 32,000 steps, off the 2-D swiss roll 15 / 8.0 / 6.4 %;
-        with the faster step of issue 24 32,000 steps cost what 16,000 did before. Not converged
-        on the circles: 64,000 steps leave 14 % off them (README, neural section).
+        Adam steps (the budget). 32,000, chosen by measurement (docs/measurements/neural.md,
+        "Convergence of the defaults"). Not converged on two_circles: longer training keeps
+        pulling the decoder's one curve tighter onto the circles.
     lr:
-        Adam's initial learning rate (thesis: 5e-4, the ``paper`` profile). Default 2e-3 by
-        measurement (cosine-decayed; 3 seeds): ahead of 5e-4 at every budget (8,000 steps:
-        sliced W2 0.26 vs 0.36 on two_circles, 0.10 vs 0.13 on the swiss roll).
+        Adam's initial learning rate (thesis: 5e-4, the ``paper`` profile). Default 2e-3 (cosine-
+        decayed), chosen by measurement (docs/measurements/neural.md): ahead of 5e-4 at every
+        budget.
 
     ``latent_dim``, ``batch_size``, ``standardize``, ``schedule`` and ``max_seconds``: see
     :class:`~._neural.LatentSampler` and :class:`~._neural.TorchSampler`.

@@ -20,9 +20,10 @@ forking a process where torch or jax started threads can deadlock) and watches i
 - a **GPU-safe environment** (:func:`worker_environment`): jax allocates on demand, its
   persistent compilation cache is on, and ``device="cpu"`` hides every GPU.
 
-The local executor drives many of them at once (non-blocking :meth:`IsolatedProcess.poll`),
-``genbench test`` and the Dask workers run one at a time (:func:`run_isolated`). Nothing here
-knows about cells; :mod:`genbench.executors.base` turns an :class:`Outcome` into a result row.
+The local executor drives many of them at once (non-blocking :meth:`IsolatedProcess.poll`), a
+Dask worker starts one per task and polls it (:mod:`genbench.executors.dask`), and ``genbench
+test`` runs one and waits (:func:`run_isolated`). Nothing here knows about cells;
+:mod:`genbench.executors.base` turns an :class:`Outcome` into a result row.
 """
 
 from __future__ import annotations
@@ -55,10 +56,6 @@ __all__ = [
     "worker_environment",
 ]
 
-#: The parent's console script, imported once by the forkserver (genbench.executors.preload) so that its
-#: children skip importing it again: multiprocessing's own "__main__" preload never receives the path
-#: (CPython's forkserver asks for a key `get_preparation_data` does not give). A Dask worker's main is
-#: the `dask` script: 0.26 s per cell before, 0.02 s after.
 #: Held while a child starts: the forkserver reads os.environ, which only one thread may change.
 _ENV_LOCK = threading.Lock()
 #: Captured output of running cells: ``<pid of the run>-<random>.log`` under :func:`cache_dir`.
@@ -112,6 +109,10 @@ def worker_environment(device: str = "auto", threads: int = 1) -> dict[str, str]
     return env
 
 
+# The parent's console script (MAIN_ENV) is imported once by the forkserver (genbench.executors.preload)
+# so that its children skip importing it again: multiprocessing's own "__main__" preload never receives
+# the path (CPython's forkserver asks for a key `get_preparation_data` does not give). A Dask worker's
+# main is the `dask` script, which costs a cell 0.26 s to import in the child and 0.02 s preloaded.
 def _main_path() -> str:
     """The console script (``genbench``, ``dask``, ``pytest``) a child would import as the parent's
     main module, for the forkserver to import once; "" otherwise. A user's own script is not
