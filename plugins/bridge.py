@@ -3,7 +3,7 @@ modeling using Schrödinger bridges"), every variant the paper compares, as one 
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import ClassVar, Literal
 
 import numpy as np
 from genbench_plugins._chains import ChainSampler, conditioning_arrays
@@ -82,6 +82,9 @@ class Bridge(ChainSampler):
     """
 
     name = "bridge"
+    #: seed 000's scheme: the split step of eqs. (18)/(19) (either noise, eqs. 13 and 16; Δτ = ε or the
+    #: smaller Δτ of eqs. 11/15)
+    paper_method: ClassVar[dict] = {"split_step": True}
 
     noise: Literal["isotropic", "data_aware"] = "data_aware"
     split_step: bool = True

@@ -85,6 +85,8 @@ class GAN(LatentSampler):
 
     name = "gan"
     checking_params: ClassVar[dict] = {"steps": 30, "generator": (16, 16), "discriminator": (16, 16)}
+    #: the thesis' (seed 004) GAN: uniform latent, dropout 0.3, Adam β₁ = 0.9, unstandardised data
+    paper_method: ClassVar[dict] = {"latent": "uniform", "dropout": 0.3, "beta1": 0.9, "standardize": False}
     layer_widths = ("generator", "discriminator")
 
     generator: tuple[int, ...] = (16, 32, 64, 128, 256)

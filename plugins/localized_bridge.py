@@ -3,7 +3,7 @@ bridge sampler"): one low-dimensional bridge per coordinate, on its neighbourhoo
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 import numpy as np
 from genbench_plugins._chains import ChainSampler, conditioning_arrays
@@ -93,6 +93,8 @@ class LocalizedBridge(ChainSampler):
     """
 
     name = "localized_bridge"
+    #: seed 001's scheme (14)/(42): the projected step is the recorded state
+    paper_method: ClassVar[dict] = {"output": "projected"}
 
     eps: float = 0.025  # the family's range (positive) still holds
     radius: int = param(2, ge=0)

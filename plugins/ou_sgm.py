@@ -117,6 +117,16 @@ class OUSGM(TorchSampler):
 
     name = "ou_sgm"
     checking_params: ClassVar[dict] = {"steps": 30, "hidden": (32, 32), "dt": 0.05}
+    #: the thesis' (seed 004) method: score output, raw time input, Euler–Maruyama on a uniform grid, no
+    #: loss weighting, no final denoising step — the report's `method` column says where a run departs
+    paper_method: ClassVar[dict] = {
+        "output": "score",
+        "time_embedding": "raw",
+        "time_grid": "uniform",
+        "reverse_step": "euler",
+        "weighting": "none",
+        "denoise_last": False,
+    }
     layer_widths = ("hidden",)
 
     beta: float = param(2.0, gt=0)

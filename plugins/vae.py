@@ -57,6 +57,8 @@ class VAE(LatentSampler):
 
     name = "vae"
     checking_params: ClassVar[dict] = {"steps": 30, "encoder": (16, 16), "decoder": (16, 16)}
+    #: the thesis' (seed 004) VAE: "MSE + KL" with KL weight 1, unstandardised data
+    paper_method: ClassVar[dict] = {"kl_weight": 1.0, "standardize": False}
     layer_widths = ("encoder", "decoder")
 
     latent: Literal["normal", "uniform"] = "normal"  # the prior first

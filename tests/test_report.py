@@ -134,7 +134,7 @@ def test_cli_prints_claim_paper_measured_verdict_and_notes(ran):
     assert "wrong-h — not reproduced; believed cause: a planted wrong claim" in out
     md = run_cli("report", str(suite), "--store", str(store), "--format", "markdown").stdout
     assert md.startswith("## tiny-paper: paper vs measured")
-    assert "| claim | source | paper | check | measured | control | verdict |" in md
+    assert "| claim | source | paper | check | method | measured | control | verdict |" in md
 
 
 def test_leaderboard_html_has_the_report_section(ran, tmp_path):
@@ -394,13 +394,13 @@ def test_every_verdict_has_a_case_that_gives_it(tmp_path):
     # a claim another profile checks still names its control, marked not run
     import dataclasses
 
-    from genbench.reports.paper import report_rows
+    from genbench.reports.paper import HEADERS, report_rows
 
     useless = next(c for c in paper.claims if c.id == "useless")
     only_paper = dataclasses.replace(paper, claims=(dataclasses.replace(useless, profiles=("paper",)),))
     skipped = evaluate(only_paper, _planted_rows(PLANTED), "quick")
     (row,) = report_rows(Report("verdicts", None, "verdicts", only_paper, verdicts=skipped))
-    assert row[-1] == NOT_RUN and row[5] == "the broadest kernel (not run)"
+    assert row[-1] == NOT_RUN and row[HEADERS.index("control")] == "the broadest kernel (not run)"
 
 
 def test_control_must_name_a_group_of_the_order(tmp_path):

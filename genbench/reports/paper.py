@@ -74,6 +74,9 @@ class Verdict:
     n: int = 0
     #: the negative control's measurement and whether it meets the claim ("" without a control)
     control: str = ""
+    #: what ran: ``paper`` (the sampler's settings are the paper's method), ``variant: …`` (the
+    #: parameters that differ from it), or "" (a sampler that declares no paper method)
+    method: str = ""
 
 
 @dataclass
@@ -272,8 +275,9 @@ def _with_control(claim: Claim, verdict: Verdict, run) -> Verdict:
     return verdict
 
 
-def evaluate(paper: PaperTable, rows: list[dict[str, Any]], profile: str | None) -> list[Verdict]:
-    """The verdict of every claim on ``rows`` (one profile's stored rows)."""
+def evaluate(paper: PaperTable, rows: list[dict[str, Any]], profile: str | None, registry: Any = None) -> list[Verdict]:
+    """The verdict of every claim on ``rows`` (one profile's stored rows); with ``registry``, the
+    method each claim's sampler ran (:func:`method_label`)."""
     out = []
     for claim in paper.claims:
         if not claim.checked_by(profile):
@@ -281,8 +285,42 @@ def evaluate(paper: PaperTable, rows: list[dict[str, Any]], profile: str | None)
             out.append(_not_run(claim, f"checked by the {', '.join(claim.profiles)} profile, not {shown}"))
             continue
         check = {"argmin": _argmin, "value": _value, "ordering": _ordering}[claim.check]
-        out.append(_with_control(claim, check(claim, rows), lambda c, check=check: check(c, rows)))
+        verdict = _with_control(claim, check(claim, rows), lambda c, check=check: check(c, rows))
+        if registry is not None:
+            verdict.method = method_label(_claim_rows(claim, rows), registry)
+        out.append(verdict)
     return out
+
+
+def _claim_rows(claim: Claim, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The rows a claim's own selection (not its control's) reads."""
+    if claim.check == "ordering":
+        return [r for g in claim.order for r in _select(rows, g.dataset, g.sampler)]
+    return _select(rows, claim.dataset, claim.sampler)
+
+
+def method_label(rows: list[dict[str, Any]], registry: Any) -> str:
+    """What the rows' samplers ran, against the method their paper prints (a sampler class's
+    ``paper_method``: the parameter values that make it that method): ``paper`` when every
+    configuration has them, else ``variant: name k=v, …`` naming the parameters that differ; ""
+    when no sampler of the rows declares a paper method."""
+    from ..params import canonical
+
+    labels: dict[str, None] = {}
+    for r in rows:
+        try:
+            cls = registry.get("sampler", r["sampler"])
+        except GenbenchError:
+            continue
+        wanted = getattr(cls, "paper_method", None)
+        if wanted is None:
+            continue
+        config = r.get("sampler_config") or {}
+        differ = [
+            f"{k}={format_value(config.get(k))}" for k, v in wanted.items() if canonical(config.get(k)) != canonical(v)
+        ]
+        labels[f"variant: {r['sampler']} " + ", ".join(differ) if differ else "paper"] = None
+    return "; ".join(labels)
 
 
 def _latest_profile(name: str, stored: dict[str, str]) -> str | None:
@@ -318,13 +356,13 @@ def build_report(
         rows = db.rows(chosen.name) if chosen.name in stored else []
     report = Report(base.name, profile, chosen.name, chosen.paper or base.paper, n_cells=len(rows))
     report.n_ok = sum(r["status"] == "ok" for r in rows)
-    report.verdicts = evaluate(report.paper, rows, profile)
+    report.verdicts = evaluate(report.paper, rows, profile, registry)
     return report
 
 
 # ------------------------------------------------------------------------------ rendering
 
-HEADERS = ["claim", "source", "paper", "check", "measured", "control", "verdict"]
+HEADERS = ["claim", "source", "paper", "check", "method", "measured", "control", "verdict"]
 
 
 def report_rows(report: Report) -> list[list[str]]:
@@ -335,6 +373,7 @@ def report_rows(report: Report) -> list[list[str]]:
             v.claim.source,
             format_value(v.claim.paper),
             f"{v.claim.metric}: {v.claim.criterion(_percent(v.claim))}",
+            v.method or "—",
             v.measured,
             v.control or "— (none named)",
             v.verdict + (f" ({v.claim.calibrates} set from it)" if v.verdict == CALIBRATED else ""),
@@ -397,8 +436,8 @@ def render_report(report: Report, fmt: str = "terminal", width: int | None = Non
 #: Below this many terminal columns the report is one block per claim instead of a table.
 STACK_BELOW = 120
 #: The grid's least column widths (:data:`HEADERS` order), and how the rest of the width is shared.
-_GRID_MIN = (16, 10, 8, 14, 16, 14, 14)
-_GRID_SHARE = (3, 1, 1, 2, 3, 2, 1)
+_GRID_MIN = (16, 10, 8, 14, 8, 16, 14, 14)
+_GRID_SHARE = (3, 1, 1, 2, 1, 3, 2, 1)
 
 
 def _fill(text: str, width: int, indent: str = "") -> str:
