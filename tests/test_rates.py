@@ -72,14 +72,16 @@ def test_a_rate_fitted_into_the_data_floor_is_flagged():
     floor = 0.5 * 500**-0.5  # reached from M = 500 on
     rows = _rows("a", -0.5, floor=floor)
     floors = {f"arc[n_train={m}]": {"sliced_w2": floor} for m in MS}
-    (rate,) = [r for r in board_rates(_board(rows, floors)) if r.quantity == "sliced_w2"]
+    (rate,) = [r for r in board_rates(_board(rows, floors)) if r.quantity == "sliced_w2" and r.sampler == "a"]
     assert rate.floor == "M ≥ 500"
     assert "at the data floor from M ≥ 500" in rate_table([rate])[1][0][-1]
     assert rate.hi < -0.5 + 0.5 and rate.slope > -0.5  # the floor flattens it: not the sampler's rate
     # planted: the same sampler far above the floor is not flagged
-    (clean,) = [r for r in board_rates(_board(_rows("a", -0.5), {k: {"sliced_w2": floor / 10} for k in floors}))
-                if r.quantity == "sliced_w2"]  # fmt: skip
+    rates = board_rates(_board(_rows("a", -0.5), {k: {"sliced_w2": floor / 10} for k in floors}))
+    (clean,) = [r for r in rates if r.quantity == "sliced_w2" and r.sampler == "a"]
     assert clean.floor == ""
+    (own,) = [r for r in rates if r.sampler == "data floor"]  # the floor's own exponent, beside them
+    assert abs(own.slope) < 1e-9 and own.reps == 0
 
 
 def test_too_few_axis_values_or_repetitions_give_no_rate():

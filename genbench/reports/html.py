@@ -63,6 +63,7 @@ details table{font-size:12px}details td,details th{padding:2px 5px}
 details td.l{white-space:normal;min-width:9rem;max-width:15rem}details th{white-space:normal}
 table.matrix td{text-align:center;min-width:3.2rem}table.matrix td.l{text-align:left}
 table.matrix td.top{font-weight:700}
+div.rates td.l{white-space:normal;max-width:26rem}
 table.matrix td.copies{background:#fff3cd}table.matrix th.s{writing-mode:vertical-rl;
 transform:rotate(180deg);text-align:left;padding:6px 2px;font-weight:600}
 """
@@ -211,7 +212,7 @@ def render_html(
         body.append(paper)
     if rates:
         body.append(
-            '<h2 id="rates">How error and cost scale</h2><div class="scroll">'
+            '<h2 id="rates">How error and cost scale</h2><div class="scroll rates">'
             + html_table(*rate_table(rates))
             + f"</div><p>{_code(RATE_NOTE)}</p>"
         )

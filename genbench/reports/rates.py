@@ -29,6 +29,8 @@ MIN_POINTS = 4
 #: The axes rates are fitted along: dataset parameter → its name in tables.
 AXES = {"n_train": "M", "dim": "d"}
 
+#: The sampler column of the data floor's own exponent.
+FLOOR_ROW = "data floor"
 #: What the seeds state about rates along these axes, shown beside the measured exponents.
 PAPER_STATEMENTS = {
     ("bridge", "d"): "seed 001 §1: the number of training samples the bridge needs grows exponentially in d",
@@ -151,7 +153,21 @@ def board_rates(board: Board) -> list[Rate]:
                         continue
                     floor = _floor_start(board, family, sampler, axis) if q != "time" else ""
                     out.append(Rate(sampler, label, name, q, fit[0], fit[1], fit[2], fit[3], tuple(xs), floor))
+            floor_rate = _floor_rate(board, family, label, name)
+            if floor_rate is not None:
+                out.append(floor_rate)
     return out
+
+
+def _floor_rate(board: Board, family: list[tuple[float, Group]], label: str, axis: str) -> Rate | None:
+    """The exponent of the data floor itself along the axis (a least-squares fit of its means; no
+    interval): what a perfect sampler's metric does, beside which the samplers' exponents read."""
+    pts = [(x, board.floors.get(g.dataset_id, {}).get(board.metric)) for x, g in family]
+    pts = [(x, y) for x, y in pts if y is not None and y > 0]
+    if len({x for x, _ in pts}) < MIN_POINTS:
+        return None
+    slope = float(np.polyfit(np.log([x for x, _ in pts]), np.log([y for _, y in pts]), 1)[0])
+    return Rate(FLOOR_ROW, label, axis, board.metric, slope, math.nan, math.nan, 0, tuple(x for x, _ in pts))
 
 
 def rate_table(rates: list[Rate]) -> tuple[list[str], list[list[str]]]:
@@ -160,10 +176,13 @@ def rate_table(rates: list[Rate]) -> tuple[list[str], list[list[str]]]:
     rows = []
     for r in rates:
         note = f"at the data floor from {r.floor}: not a rate there" if r.floor else ""
+        if r.sampler == FLOOR_ROW:
+            note = "the floor's own exponent (its means; no interval): a perfect sampler's"
         paper = PAPER_STATEMENTS.get((r.sampler, r.axis)) if r.quantity != "time" else None
         note = "; ".join(filter(None, [note, paper]))
         of = "fit+sample s" if r.quantity == "time" else r.quantity
-        rows.append([r.sampler, r.family, r.axis, of, f"{r.slope:+.2f}", r.interval(), r.range(), str(r.reps), note])
+        reps = str(r.reps) if r.reps else "—"
+        rows.append([r.sampler, r.family, r.axis, of, f"{r.slope:+.2f}", r.interval(), r.range(), reps, note])
     return headers, rows
 
 
