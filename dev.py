@@ -2,7 +2,7 @@
 """Set-up and the two everyday jobs, with nothing but Python ≥ 3.10 on the machine.
 
     python3 dev.py run     # .venv + install, run the manifolds suite (quick profile), print the leaderboard
-    python3 dev.py test    # .venv + install, ruff (lint + format check), pytest
+    python3 dev.py test    # .venv + install, ruff (lint + format check), mypy, pytest (per-test timeout)
     python3 dev.py docs    # .venv + install, build the documentation site (docs/, mkdocs.yml) into site/
     python3 dev.py genbench ARGS   # any genbench command in .venv, e.g. `genbench results --format csv`
 
@@ -67,6 +67,7 @@ def main(argv: list[str]) -> None:
     else:
         sh(BIN / "ruff", "check", ".")
         sh(BIN / "ruff", "format", "--check", ".")
+        sh(BIN / "python", "-m", "mypy")  # genbench/, configured in pyproject.toml [tool.mypy]
         sh(BIN / "python", "-m", "pytest", *extra)
 
 

@@ -142,15 +142,16 @@ def _skipped_cells(s: Suite, cells: list[Cell]) -> dict[str, str]:
     from .evaluation import skip_reason
 
     reasons: dict[str, str | None] = {}
-    skipped = {}
+    skipped: dict[str, str] = {}
     for c in cells:
         if c.base_id not in reasons:
             dataset = s.instance("datasets", c.dataset, c.dataset_params)
             sampler = s.instance("samplers", c.sampler, c.sampler_params)
             # A component that could not be built: the worker records its error.
             reasons[c.base_id] = None if dataset is None or sampler is None else skip_reason(c, dataset, sampler)
-        if reasons[c.base_id]:
-            skipped[c.cell_id] = reasons[c.base_id]
+        reason = reasons[c.base_id]
+        if reason:
+            skipped[c.cell_id] = reason
     return skipped
 
 
@@ -183,7 +184,8 @@ class RunSummary:
 
 def resolve_plan(plan: RunPlan, store: str | Path | None = None, *, rerun: bool = False) -> RunPlan:
     """Mark the plan's cells that the store already holds as final (unless ``rerun``)."""
-    from .results.store import Store, default_store_path
+    from .config import default_store_path
+    from .results.store import Store
     from .results.versions import code_version
 
     if not rerun and Path(store or default_store_path()).exists():

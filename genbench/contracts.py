@@ -14,12 +14,23 @@ import inspect
 import math
 import sys
 import typing
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from .params import Param, Range, check_values, values_equal
 
 if TYPE_CHECKING:
     import numpy as np
+
+if sys.version_info >= (3, 11):
+    from typing import dataclass_transform
+elif TYPE_CHECKING:
+    from typing_extensions import dataclass_transform
+else:  # Python 3.10 at run time: the decorator only informs type checkers
+
+    def dataclass_transform(**kwargs: Any) -> Callable[[type], type]:
+        return lambda cls: cls
+
 
 __all__ = [
     "Component",
@@ -35,6 +46,11 @@ __all__ = [
 CAPABILITIES = ("log_prob", "score", "support_distance", "conditional")
 
 
+# Type checkers see the ``__init__`` that ``__init_subclass__`` writes as a dataclass's: one keyword per
+# annotated class attribute with a value (``param(...)`` or a plain default), so ``Bridge(epz=1)`` is
+# flagged. ``param`` is deliberately not a field specifier (PEP 681 reads a default only from a
+# ``default=`` keyword): to a type checker ``x: float = param(0.01, gt=0)`` is a field with a default.
+@dataclass_transform(eq_default=False)
 class Component:
     """Common base: named, parameterised by its ``__init__`` keywords."""
 
@@ -55,6 +71,9 @@ class Component:
 
     #: Declared parameters of this class and its bases (filled in by ``__init_subclass__``).
     _declared: ClassVar[dict[str, Param]] = {}
+
+    #: The ``__init__`` written for the class that last declared parameters (set with ``_declared``).
+    _generated_init: ClassVar[Callable[..., None]]
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         """Collect the parameters declared on ``cls`` (annotated class attributes; see
@@ -181,7 +200,7 @@ def _inherited_declarations(cls: type) -> dict[str, Param]:
     return out
 
 
-def _declared_init(cls: type, declared: dict[str, Param]) -> Any:
+def _declared_init(cls: type[Component], declared: dict[str, Param]) -> Callable[..., None]:
     names = list(declared)
 
     def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
@@ -208,7 +227,7 @@ def _declared_init(cls: type, declared: dict[str, Param]) -> Any:
     return __init__
 
 
-def _declared_annotations(cls: type) -> dict[str, Any]:
+def _declared_annotations(cls: type[Component]) -> dict[str, Any]:
     """The annotations of the declared parameters, resolved in the module that declares each."""
     out: dict[str, Any] = {}
     for klass in reversed(cls.__mro__):
@@ -280,7 +299,8 @@ class Dataset(Component):
     #: Indices of the coordinates a conditional task conditions on (``None``: not conditional).
     conditioning: ClassVar[tuple[int, ...] | None] = None
 
-    n_train: int
+    # ``n_train`` is declared by each dataset that has it (not here: a type checker would then ask
+    # every dataset's constructor for one).
 
     def sample(self, n: int, *, rng: np.random.Generator) -> np.ndarray:
         """Draw ``n`` fresh samples from π, an array of shape ``(n, d)``."""

@@ -62,11 +62,12 @@ class Range:
             return True
         if math.isnan(value):
             return False
+        x = typing.cast(float, value)  # any Real compares with a float; typeshed's Real does not say so
         return not (
-            (self.gt is not None and not value > self.gt)
-            or (self.ge is not None and not value >= self.ge)
-            or (self.lt is not None and not value < self.lt)
-            or (self.le is not None and not value <= self.le)
+            (self.gt is not None and not x > self.gt)
+            or (self.ge is not None and not x >= self.ge)
+            or (self.lt is not None and not x < self.lt)
+            or (self.le is not None and not x <= self.le)
         )
 
     def describe(self) -> str:
@@ -317,9 +318,9 @@ def values_equal(a: Any, b: Any) -> bool:
         return bool(a == b)
     except Exception:  # an array-like whose == is elementwise (a tensor, a data frame)
         try:
-            import numpy as np
+            import numpy
 
-            return values_equal(np.asarray(a), np.asarray(b))
+            return values_equal(numpy.asarray(a), numpy.asarray(b))
         except Exception:
             return False
 

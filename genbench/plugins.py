@@ -145,27 +145,38 @@ def build_registry(plugin_dirs: tuple[str, ...] | list[str] = ()) -> Registry:
     import, a component of the wrong type, or a hook name with a typo.
     """
     pm = _make_manager()
-    autoload = os.environ.get(DISABLE_AUTOLOAD_ENV, "") in ("", "0")
-    sources: dict[int, str] = {}
     registry = Registry(plugin_dirs=tuple(str(Path(p)) for p in plugin_dirs))
+    _register_plugins(pm, registry.plugin_dirs)
+    _check_hook_names(pm)
+    registry.plugins = [pm.get_name(p) or "?" for p in pm.get_plugins()]
+    _gather_components(pm, registry)
+    return registry
+
+
+def _register_plugins(pm: pluggy.PluginManager, plugin_dirs: tuple[str, ...]) -> None:
+    """Register the entry-point plugins (only genbench's own when autoloading is disabled), then
+    each ``*.py`` file of the plugin directories."""
+    autoload = os.environ.get(DISABLE_AUTOLOAD_ENV, "") in ("", "0")
     for ep in _entry_points():
-        dist = ep.dist.name if getattr(ep, "dist", None) else "?"
+        found = getattr(ep, "dist", None)
+        dist = found.name if found else "?"
         if not autoload and dist != BUILTIN_DIST:
             continue
         for source, module in _entry_point_modules(ep, dist):
             if not pm.is_registered(module):
                 pm.register(module, name=source)
-                sources[id(module)] = source
-    for d in registry.plugin_dirs:
+    for d in plugin_dirs:
         directory = Path(d)
         if not directory.is_dir():
             raise GenbenchError(f"--plugin-dir {d}: not a directory")
         for path in sorted(directory.glob("*.py")):
             module = _load_file_plugin(path)
-            source = f"file {path}"
             if not pm.is_registered(module):
-                pm.register(module, name=source)
-                sources[id(module)] = source
+                pm.register(module, name=f"file {path}")
+
+
+def _check_hook_names(pm: pluggy.PluginManager) -> None:
+    """A hook implementation whose name matches no specification is a one-line error with a suggestion."""
     try:
         pm.check_pending()
     except pluggy.PluginValidationError as exc:
@@ -175,7 +186,9 @@ def build_registry(plugin_dirs: tuple[str, ...] | list[str] = ()) -> Registry:
             f"plugin {pm.get_name(exc.plugin)}: unknown hook {hook!r}{did_you_mean(hook, specs)}"
         ) from None
 
-    registry.plugins = [pm.get_name(p) or "?" for p in pm.get_plugins()]
+
+def _gather_components(pm: pluggy.PluginManager, registry: Registry) -> None:
+    """Add every component class and suite file the registered plugins' hooks return."""
     for kind, hook_name in _HOOK_OF_KIND.items():
         base = KINDS[kind]
         for impl in getattr(pm.hook, hook_name).get_hookimpls():
@@ -192,7 +205,6 @@ def build_registry(plugin_dirs: tuple[str, ...] | list[str] = ()) -> Registry:
         for path in _call_hook(impl, "genbench_suites"):
             p = Path(path)
             registry.add("suite", p.stem, p, impl.plugin_name)
-    return registry
 
 
 def _call_hook(impl: pluggy.HookImpl, hook_name: str) -> list[Any]:

@@ -120,7 +120,7 @@ def compare(a: Mapping[int, float], b: Mapping[int, float]) -> Comparison:
     return Comparison(len(d), float(d.mean()) if len(d) else math.nan, t_pvalue(d))
 
 
-def mean_interval(xs: Sequence[float], level: float = 1 - ALPHA) -> tuple[float, float, float] | None:
+def mean_interval(xs: Sequence[float] | np.ndarray, level: float = 1 - ALPHA) -> tuple[float, float, float] | None:
     """``(mean, lo, hi)``: the Student-t interval of the mean at ``level`` (``None`` with fewer than
     :data:`MIN_REPS` values)."""
     from scipy import stats

@@ -163,7 +163,7 @@ def make_sampler(cls: type[Sampler], **overrides: Any) -> Sampler:
 
 def _fit(sampler: Sampler, X: np.ndarray, seed: int, data: Dataset, *, pass_copy: bool = True) -> Sampler:
     """``sampler.fit`` on a copy of ``X`` (a sampler that changes its input fails only that check)."""
-    kwargs = {"rng": np.random.default_rng(seed)}
+    kwargs: dict[str, Any] = {"rng": np.random.default_rng(seed)}
     if accepts_dataset(sampler.fit):
         kwargs["dataset"] = data
     out = sampler.fit(X.copy() if pass_copy else X, **kwargs)
@@ -190,7 +190,7 @@ def _draw_under_global_seed(
     return out, _global_state_changed(before)
 
 
-def _global_state_changed(before: tuple) -> bool:
+def _global_state_changed(before: tuple[Any, ...] | dict[str, Any]) -> bool:
     return not all(values_equal(x, y) for x, y in zip(before, np.random.get_state(), strict=True))
 
 
@@ -222,9 +222,9 @@ def check_defaults_and_params(cls, X, data) -> None:
     _require(not missing, f"parameters without a default: {missing}: give every __init__ parameter a default value")
     _require(cls.name, f'{cls.__name__} has no `name`: set the class attribute `name = "..."` (its registered name)')
     problem = _checking_params_problem(cls)
-    _require(problem is None, problem)
+    _require(problem is None, problem or "")
     defaults = cls.param_defaults()
-    builds = [("cls()", {})]
+    builds: list[tuple[str, dict[str, Any]]] = [("cls()", {})]
     if cls.checking_params:
         builds.append(("cls(**checking_params)", dict(cls.checking_params)))
     for label, overrides in builds:

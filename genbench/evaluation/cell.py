@@ -74,8 +74,8 @@ def skip_reason(cell: Cell, dataset: Dataset, sampler: Sampler) -> str | None:
     missing = unavailable_reason(type(sampler)) or unavailable_reason(type(dataset))
     if missing:
         return missing
-    missing = missing_capabilities(dataset, sampler)
-    return f"dataset {cell.dataset} lacks {', '.join(sorted(missing))}" if missing else None
+    lacking = missing_capabilities(dataset, sampler)
+    return f"dataset {cell.dataset} lacks {', '.join(sorted(lacking))}" if lacking else None
 
 
 def accepts_dataset(method: Any) -> bool:

@@ -116,8 +116,8 @@ def cell_result(cell: Cell, outcome: Outcome, cap: float | None = None) -> CellR
             )
             result.peak_mem_mb = peak
     else:
-        status = {"timeout": "timeout", "memory": "crashed", "died": "crashed", "oom": "crashed", "raised": "error"}
-        status = status[outcome.state]
+        states = {"timeout": "timeout", "memory": "crashed", "died": "crashed", "oom": "crashed", "raised": "error"}
+        status = states[outcome.state]
         result = CellResult.empty(cell, status, outcome.message)
         result.peak_mem_mb = outcome.peak_mem_mb
     result.wall_s = outcome.wall_s

@@ -129,7 +129,7 @@ def _main_path() -> str:
     return path if os.path.dirname(path) in scripts else ""
 
 
-def context() -> mp.context.BaseContext:
+def context() -> mp.context.ForkServerContext | mp.context.SpawnContext:
     """The multiprocessing context of every isolated process: forkserver (spawn elsewhere)."""
     if "forkserver" in mp.get_all_start_methods():
         ctx = mp.get_context("forkserver")
@@ -173,8 +173,8 @@ def _signals_deferred() -> Iterator[None]:
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
-        for sig in dict.fromkeys(noted):
-            signal.raise_signal(sig)
+        for signum in dict.fromkeys(noted):
+            signal.raise_signal(signum)
 
 
 # ----------------------------------------------------------------------------- memory
@@ -460,7 +460,7 @@ class IsolatedProcess:
         env: dict[str, str] | None = None,
         capture: bool = True,
         name: str = "genbench-worker",
-        ctx: mp.context.BaseContext | None = None,
+        ctx: mp.context.ForkServerContext | mp.context.SpawnContext | None = None,
     ) -> None:
         self.target, self.args = target, args
         self.timeout, self.cap = float(timeout), max_memory_mb
@@ -568,7 +568,7 @@ class IsolatedProcess:
         (which genbench had not sent) while the kernel's OOM-kill count rose; else how it exited."""
         code = self.proc.exitcode
         after = oom_kills() if code == -signal.SIGKILL and self._oom_before is not None else None
-        if after is None or after <= self._oom_before:
+        if after is None or self._oom_before is None or after <= self._oom_before:
             return Outcome("died", message=describe_exit(code), peak_mem_mb=self.peak_added_mb)
         peak = self.peak_added_mb
         seen = "" if peak is None else f"; it was seen holding {peak:.0f} MB above its start"

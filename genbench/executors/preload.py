@@ -16,13 +16,14 @@ from . import worker  # noqa: F401  (imports numpy and the contracts)
 
 _main = os.environ.get(MAIN_ENV)
 if _main:  # as CPython's forkserver does for its own "__main__" preload (which never gets the path)
-    process.current_process()._inheriting = True  # a script that starts processes at import fails fast
+    # CPython's private flag (typeshed omits it): a script that starts processes at import fails fast
+    process.current_process()._inheriting = True  # type: ignore[attr-defined]
     try:
         spawn.import_main_path(_main)
     except Exception:  # a main we cannot import: each child imports it (and reports) as before
         pass
     finally:
-        del process.current_process()._inheriting
+        del process.current_process()._inheriting  # type: ignore[attr-defined]
 
 try:  # build the registry now; a broken plugin is reported by the worker instead
     get_registry()

@@ -64,8 +64,8 @@ def cuda_device(device: str, size: int = GPU_MIN_SIZE) -> str | None:
     if want == "cpu" or (want == "auto" and "torch" not in sys.modules and not os.path.exists("/dev/nvidiactl")):
         return None
     if want == "auto" and size < GPU_MIN_SIZE:
-        torch = sys.modules.get("torch")
-        if torch is None or not torch.cuda.is_initialized():
+        loaded = sys.modules.get("torch")
+        if loaded is None or not loaded.cuda.is_initialized():
             return None
     try:
         import torch

@@ -17,12 +17,15 @@ the diffusion map (seed 002). Everything is vectorised and chunked over query po
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 from scipy.special import logsumexp
 
 from .sinkhorn import sq_distances
+
+if TYPE_CHECKING:
+    from ..contracts import Dataset
 
 __all__ = [
     "CHUNK_ENTRIES",
@@ -238,7 +241,7 @@ class ScoreParams:
         if self.init not in ("train", "broad"):
             raise ValueError(f"init must be 'train' or 'broad', got {self.init!r}")
 
-    def fit_score(self, X: np.ndarray, dataset: object | None) -> None:
+    def fit_score(self, X: np.ndarray, dataset: Dataset | None) -> None:
         """Set ``X_`` (float64 copy), the bandwidth ``sigma_`` and the score to follow."""
         self.X_ = np.array(X, dtype=np.float64)
         self.sigma_ = bandwidth(self.X_, self.bandwidth)

@@ -59,6 +59,7 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
+from typing import Any
 
 import numpy as np
 from scipy.special import logsumexp
@@ -140,7 +141,8 @@ class _NumpyKernel:
         self.blocks = [slice(j, min(j + block, self.m)) for j in range(0, self.m, block)]
         self.pool, self.groups = pool, [self.blocks[k::threads] for k in range(threads)]
         self.colmin = np.empty(self.m)
-        self.K = np.empty((self.m, self.n), dtype) if store else None
+        # Kᵀ when stored (None: rebuilt block by block in each pass); _TorchKernel keeps a torch tensor.
+        self.K: Any = np.empty((self.m, self.n), dtype) if store else None
         # Row shifts from every k-th reference point (4 % of a pass): ``bound_i ≥ r_i``, the row's
         # true shift (its distance to the reference set beyond the columns' minima). Shifting by
         # ``bound − 7.5 reg`` leaves each row's largest entry within e^±7.5 as long as the bound is
@@ -191,8 +193,8 @@ class _NumpyKernel:
         self.rowshift = self.rowshift + df
         if self.K is None:
             return
-        rows = np.flatnonzero(df)
-        rows = slice(None) if 2 * len(rows) > self.n else rows
+        changed = np.flatnonzero(df)
+        rows: slice | np.ndarray = slice(None) if 2 * len(changed) > self.n else changed
 
         def build(blocks):
             for sl in blocks:
@@ -408,13 +410,13 @@ def _solve(kernel, a, b, reg: float, tol: float, max_passes: int, f0: np.ndarray
     r, s, cost, floor_mass = kernel.final(alpha, b)
     passes += 1
     P1, beta = alpha * r, b / s
-    err = float(np.linalg.norm(a - P1) / norm_a)
+    final_err = float(np.linalg.norm(a - P1) / norm_a)
     f = kernel.rowshift + reg * (phi - np.log(a))
     g = kernel.colmin + reg * (np.log(beta) - np.log(b))
     # ⟨P,C⟩ − reg h(P) = Σ P_ij (C_ij + reg log P_ij), with C_ij + reg log P_ij = f_i + g_j + reg log(a_i b_j)
     entropic = float(P1 @ (f + reg * np.log(a)) + b @ (g + reg * np.log(b)))
-    ok = bool(np.isfinite(cost) and np.isfinite(err) and err <= tol and floor_mass <= _FLOOR_MASS * tol)
-    return OTResult(cost, entropic, err, ok, passes, steps, f, g, kernel.device, floor_mass)
+    ok = bool(np.isfinite(cost) and np.isfinite(final_err) and final_err <= tol and floor_mass <= _FLOOR_MASS * tol)
+    return OTResult(cost, entropic, final_err, ok, passes, steps, f, g, kernel.device, floor_mass)
 
 
 def entropic_ot(

@@ -75,7 +75,7 @@ def sq_distances(A: np.ndarray, B: np.ndarray | None = None) -> np.ndarray:
     symmetric). Centre the data first for accuracy far from the origin.
     """
     same = B is None
-    B = A if same else B
+    B = A if B is None else B
     a2 = np.einsum("...i,...i->...", A, A)
     b2 = a2 if same else np.einsum("...i,...i->...", B, B)
     D = A @ np.swapaxes(B, -1, -2)  # A @ A.T: numpy uses syrk, an exactly symmetric Gram matrix

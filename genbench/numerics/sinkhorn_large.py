@@ -244,7 +244,7 @@ def _single_blas(fn):
         with threadpool_limits(1, user_api="blas"):
             return fn(v)
 
-    wrapped.pool = getattr(fn, "pool", None)  # type: ignore[attr-defined]
+    wrapped.pool = getattr(fn, "pool", None)
     return wrapped
 
 

@@ -126,6 +126,7 @@ def load_side(spec: str, *, store: str | None = None, suite: str | None = None) 
         if not path.exists():
             raise GenbenchError(f"no such file: {spec}")
         return _from_csv(path)
+    source: str | None
     if path.exists() or spec.endswith((".db", ".db.gz", ".sqlite")):
         if not path.exists():
             raise GenbenchError(f"no such store: {spec}")

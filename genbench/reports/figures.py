@@ -50,8 +50,8 @@ def sensitivity_figures(board: Board) -> list[Figure]:
                 continue
             key = s.tuned[0]
             grid = [c for c in board.configs if c.dataset_id == g.dataset_id and c.sampler == s.config.sampler]
-            pts = [(_number(c.sampler_params.get(key)), c.mean(board.metric), c.copies) for c in grid]
-            pts = [(x, y, h) for x, y, h in pts if x is not None and y == y]
+            raw = [(_number(c.sampler_params.get(key)), c.mean(board.metric), c.copies) for c in grid]
+            pts = [(x, y, h) for x, y, h in raw if x is not None and y == y]
             if len(pts) >= 2:
                 per_key.setdefault(key, []).append(
                     _series(board, s.config.sampler, [(x, y) for x, y, _ in pts], hollow=[h for *_, h in pts])
@@ -183,8 +183,8 @@ def pareto_figures(board: Board) -> list[Figure]:
         if len(grid) < 2:
             continue
         pts_by = {}
-        for sampler, cs in itertools.groupby(sorted(grid, key=lambda c: c.sampler), key=lambda c: c.sampler):
-            cs = list(cs)
+        for sampler, group in itertools.groupby(sorted(grid, key=lambda c: c.sampler), key=lambda c: c.sampler):
+            cs = list(group)
             pts_by[sampler] = (cs, [(c.time_s(), c.mean(board.metric)) for c in cs])
         all_pts = [p for _, pts in pts_by.values() for p in pts if p[0] == p[0] and p[0] > 0]
         front = pareto_front(all_pts, board.higher_is_better)

@@ -257,22 +257,24 @@ def summarize(board: Board) -> list[SummaryLine]:
         placed = [(g, s) for g in board.groups for s in g.samplers if s.config.sampler == sampler]
         standings = [s for _, s in placed]
         ranked = [s for s in standings if s.rank is not None]
-        defaults = [s.default for s in standings if s.default is not None and s.default.rank is not None]
+        ranks = [s.rank for s in ranked if s.rank is not None]  # the ranked standings' ranks
+        default_ranks = [s.default.rank for s in standings if s.default is not None and s.default.rank is not None]
+        intervals = [(r.lo, r.hi) for r in ranks if r.lo is not None and r.hi is not None]
         lo = hi = None
-        if ranked and all(s.rank.lo is not None for s in ranked):
-            lo, hi = _mean([s.rank.lo for s in ranked]), _mean([s.rank.hi for s in ranked])
+        if ranked and len(intervals) == len(ranks):
+            lo, hi = _mean([a for a, _ in intervals]), _mean([b for _, b in intervals])
         configs = [c for c in board.configs if c.sampler == sampler]
         budgets = {s.config.budget for s in ranked}
         lines.append(
             SummaryLine(
                 sampler=sampler,
-                mean_rank=_mean([s.rank.rank for s in ranked]) if ranked else math.inf,
+                mean_rank=_mean([r.rank for r in ranks]) if ranked else math.inf,
                 lo=lo,
                 hi=hi,
                 ranked=len(ranked),
                 groups=len(standings),
-                wins=sum(1 for s in ranked if s.rank.best),
-                top=sum(1 for s in ranked if s.rank.top),
+                wins=sum(1 for r in ranks if r.best),
+                top=sum(1 for r in ranks if r.top),
                 at_floor=sum(1 for g, s in placed if at_floor(board, g.dataset_id, s)),
                 time_s=_median([s.config.time_s() for s in standings]),
                 peak_mb=_median([_mean(s.config.peak_mem_mb) for s in standings]),
@@ -281,8 +283,8 @@ def summarize(board: Board) -> list[SummaryLine]:
                 cells=sum(s.cells for s in standings),
                 budget=budgets.pop() if len(budgets) == 1 else "",
                 settings=max((s.settings for s in standings), default=1),
-                default_rank=_mean([s.rank.rank for s in defaults]) if defaults else math.nan,
-                default_ranked=len(defaults),
+                default_rank=_mean([r.rank for r in default_ranks]) if default_ranks else math.nan,
+                default_ranked=len(default_ranks),
             )
         )
     return sorted(lines, key=lambda x: (x.mean_rank, x.sampler))
@@ -443,7 +445,7 @@ def select_without_peeking(grid: list[Config], metric: str, higher: bool) -> tup
     if len(reps) < MIN_REPS:
         return picks, Counter()
     for r in reps:
-        scored = []
+        scored: list[tuple[float, int, Config]] = []
         for c in grid:
             vals = c.values.get(metric, {})
             others = [v for q, v in vals.items() if q != r]
@@ -475,7 +477,7 @@ def _sampler_line(grid: list[Config], metric: str, higher: bool, defaults: dict[
     keys = sorted({k for c in grid for k in c.sampler_params})
     tuned = tuple(k for k in keys if len({repr(c.sampler_params.get(k)) for c in grid}) > 1)
     usable = [c for c in grid if _note(c, metric) == ""]
-    common = {
+    common: dict[str, Any] = {
         "settings": len(grid),
         "tuned": tuned,
         "cells": sum(c.n_cells for c in grid),

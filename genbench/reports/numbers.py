@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from typing import TypeGuard
 
 #: Shown for a missing value (no repetition gave one).
 MISSING = "—"
@@ -23,7 +24,7 @@ def _decimals(sd: float) -> int:
     return max(0, 1 - math.floor(math.log10(sd)))
 
 
-def _finite(x: float | None) -> bool:
+def _finite(x: float | None) -> TypeGuard[float]:
     return x is not None and math.isfinite(x)
 
 
@@ -61,11 +62,11 @@ def needs_powers(pairs: Sequence[tuple[float | None, float | None]]) -> bool:
 
 def mean_sd(mean: float | None, sd: float | None, *, powers: bool = False) -> str:
     """One ``mean ± sd`` (``powers``: in powers of ten, as its column decided)."""
-    if not _finite(mean):
+    if mean is None or not _finite(mean):
         return MISSING
     if powers:
         return _scientific(mean, sd)
-    if not _finite(sd):
+    if sd is None or not _finite(sd):
         return _sig(mean)
     if sd == 0:
         return f"{_sig(mean)} ± 0"

@@ -162,8 +162,8 @@ def board_rates(board: Board) -> list[Rate]:
 def _floor_rate(board: Board, family: list[tuple[float, Group]], label: str, axis: str) -> Rate | None:
     """The exponent of the data floor itself along the axis (a least-squares fit of its means; no
     interval): what a perfect sampler's metric does, beside which the samplers' exponents read."""
-    pts = [(x, board.floors.get(g.dataset_id, {}).get(board.metric)) for x, g in family]
-    pts = [(x, y) for x, y in pts if y is not None and y > 0]
+    floors = [(x, board.floors.get(g.dataset_id, {}).get(board.metric)) for x, g in family]
+    pts = [(x, y) for x, y in floors if y is not None and y > 0]
     if len({x for x, _ in pts}) < MIN_POINTS:
         return None
     slope = float(np.polyfit(np.log([x for x, _ in pts]), np.log([y for _, y in pts]), 1)[0])

@@ -8,6 +8,7 @@ loss curves, values over commits).
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from html import escape
 
@@ -262,6 +263,39 @@ def _legend(entries: list[tuple[str, str, Series | None]], lx: float, top: float
     return out
 
 
+def _series_marks(
+    s: Series,
+    color: str,
+    px: Callable[[float], float],
+    py: Callable[[float], float],
+    to_label: list[tuple[float, float, str, str]],
+    markers: list[Box],
+) -> list[str]:
+    """The line and markers of one series that is not a band; the points it labels are added to
+    ``to_label`` and its markers' boxes to ``markers``."""
+    out = []
+    hollow = s.hollow or [False] * len(s.points)
+    names = s.point_labels or ([s.label] * len(s.points) if s.annotate else [""] * len(s.points))
+    pts = list(zip(s.points, hollow, names, strict=False))
+    if s.lines:
+        pts.sort()
+    dash = s.dash or ("5 3" if s.dashed else "")
+    if s.lines and len(pts) > 1:
+        d = " ".join(f"{px(x):.1f},{py(y):.1f}" for (x, y), _, _ in pts)
+        stroke = f' stroke-dasharray="{dash}"' if dash else ""
+        out.append(f'<polyline points="{d}" fill="none" stroke="{color}" stroke-width="1.6"{stroke}/>')
+    tips = dict(zip(s.points, s.tips, strict=False)) if s.tips else {}
+    if s.markers:
+        for (x, y), is_hollow, name in pts:
+            tip = tips.get((x, y)) or f"{s.label}: ({_fmt(x)}, {_fmt(y)})"
+            X, Y = px(x), py(y)
+            out.append(marker(s.shape, X, Y, "white" if is_hollow else color, color, tip))
+            markers.append((X - 4, Y - 4, X + 4, Y + 4))
+            if name:
+                to_label.append((X, Y, name, color))
+    return out
+
+
 def plot(
     series: list[Series],
     *,
@@ -348,25 +382,7 @@ def plot(
             if s.legend:
                 legend.append((s.label, color, None))
             continue
-        hollow = s.hollow or [False] * len(s.points)
-        names = s.point_labels or ([s.label] * len(s.points) if s.annotate else [""] * len(s.points))
-        pts = list(zip(s.points, hollow, names, strict=False))
-        if s.lines:
-            pts.sort()
-        dash = s.dash or ("5 3" if s.dashed else "")
-        if s.lines and len(pts) > 1:
-            d = " ".join(f"{px(x):.1f},{py(y):.1f}" for (x, y), _, _ in pts)
-            stroke = f' stroke-dasharray="{dash}"' if dash else ""
-            out.append(f'<polyline points="{d}" fill="none" stroke="{color}" stroke-width="1.6"{stroke}/>')
-        tips = dict(zip(s.points, s.tips, strict=False)) if s.tips else {}
-        if s.markers:
-            for (x, y), is_hollow, name in pts:
-                tip = tips.get((x, y)) or f"{s.label}: ({_fmt(x)}, {_fmt(y)})"
-                X, Y = px(x), py(y)
-                out.append(marker(s.shape, X, Y, "white" if is_hollow else color, color, tip))
-                markers.append((X - 4, Y - 4, X + 4, Y + 4))
-                if name:
-                    to_label.append((X, Y, name, color))
+        out += _series_marks(s, color, px, py, to_label, markers)
         if s.legend:
             legend.append((s.label, color, s))
     area = (left + 1, top + 1, left + pw - 1, top + ph - 1)

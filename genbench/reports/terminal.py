@@ -228,7 +228,9 @@ Fits = Callable[[_Layout], bool]
 
 
 def _too_wide(text: str, width: int | None) -> bool:
-    return bool(width) and max(map(len, text.splitlines()), default=0) > width
+    if not width:
+        return False
+    return max(map(len, text.splitlines()), default=0) > width
 
 
 def _rendered_fits(render: Callable[[_Layout], str], width: int | None) -> Fits:

@@ -9,18 +9,23 @@ from __future__ import annotations
 import csv
 import functools
 import io
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..errors import GenbenchError, did_you_mean
 from .schema import flat_row
 
+if TYPE_CHECKING:
+    from .store import Store
 
-def open_store(store: str | Path | None):
+
+def open_store(store: str | Path | None) -> Store:
     """The existing store at ``store`` (default: ``$GENBENCH_STORE`` or ``./genbench.db``);
     :class:`GenbenchError` if there is none. A gzip-compressed store (``*.gz``, such as the committed
     ``leaderboard/store.db.gz``) is read from a decompressed temporary copy, read-only."""
-    from .store import Store, default_store_path
+    from ..config import default_store_path
+    from .store import Store
 
     path = Path(store) if store else default_store_path()
     if not path.exists():
@@ -82,7 +87,7 @@ def rows_to_csv(rows: list[dict[str, Any]]) -> str:
 
 
 #: ``genbench results`` columns beside the metric names: how each is read from a row.
-TABLE_COLUMNS = {
+TABLE_COLUMNS: dict[str, Callable[[dict[str, Any]], Any]] = {
     "cell_id": lambda r: r["cell_id"],
     "dataset": lambda r: r["cell_id"].split("/")[0],
     "sampler": lambda r: r["cell_id"].split("/")[1],
@@ -137,7 +142,8 @@ def rows_to_table(rows: list[dict[str, Any]], columns: list[str] | None = None, 
     def fits(text: str) -> bool:
         return not width or max(map(len, text.splitlines()), default=0) <= width
 
-    text, hidden = render(cols), []
+    text = render(cols)
+    hidden: list[str] = []
     if not columns:
         while not fits(text) and cols[-1] in metric_names and len(cols) > len(DEFAULT_TABLE_COLUMNS) + 1:
             hidden.insert(0, cols.pop())

@@ -7,11 +7,12 @@ cells whose current row is ``ok`` for the same code version and configuration.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import os
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -165,13 +166,12 @@ class Store:
         with self._writing("marking the run finished"):
             self.conn.execute("UPDATE runs SET finished_at = ?, status = ? WHERE run_id = ?", (_now(), status, run_id))
 
-    def _writing(self, what: str):
+    def _writing(self, what: str) -> contextlib.AbstractContextManager[None]:
         """A context in which a failed write (disk full, I/O error, read-only or deleted file, a lock held
         past the timeout) raises :class:`StoreWriteError` naming this store and ``what`` failed."""
-        import contextlib
 
         @contextlib.contextmanager
-        def guard():
+        def guard() -> Iterator[None]:
             try:
                 yield
             except (sqlite3.OperationalError, sqlite3.DatabaseError, OSError) as exc:

@@ -54,7 +54,8 @@ def decode_thumbnail(thumb: dict[str, Any]) -> tuple[np.ndarray, np.ndarray]:
 
         def unpack(text: str) -> np.ndarray:
             raw = np.frombuffer(base64.b64decode(text, validate=True), dtype=np.uint8).reshape(-1, k)
-            return lo + raw.astype(np.float64) / 255.0 * (hi - lo)
+            points: np.ndarray = lo + raw.astype(np.float64) / 255.0 * (hi - lo)
+            return points
 
         return unpack(thumb["generated"]), unpack(thumb["train"])
     except (KeyError, TypeError, ValueError, binascii.Error) as exc:

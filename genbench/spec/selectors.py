@@ -9,6 +9,7 @@ shipped suite.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -62,7 +63,7 @@ def parse_selector(kind: str, text: str) -> Selector:
 
 
 def apply_selectors(
-    suite: Suite, registry: Registry, samplers: list[str] = (), datasets: list[str] = ()
+    suite: Suite, registry: Registry, samplers: Sequence[str] = (), datasets: Sequence[str] = ()
 ) -> tuple[Suite, list[Selector], list[Selector]]:
     """Validate selectors, add components the suite lacks; return the suite and the parsed selectors."""
     parsed: dict[str, list[Selector]] = {"sampler": [], "dataset": []}

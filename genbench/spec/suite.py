@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal, overload
 
 from ..config import tomllib
 from ..errors import GenbenchError, did_you_mean
@@ -32,7 +32,7 @@ from .claims import parse_paper
 from .grid import expand
 
 if TYPE_CHECKING:
-    from ..contracts import Component
+    from ..contracts import Component, Dataset, Sampler
     from ..plugins import Registry
     from .claims import PaperTable
 
@@ -90,6 +90,13 @@ class Suite:
             cached = ({k: list(v) if isinstance(v, list) else v for k, v in axes.items()}, combos)
             self._grid[(table, name)] = cached
         return cached[1]
+
+    @overload
+    def instance(self, table: Literal["datasets"], name: str, params: dict[str, Any]) -> Dataset | None: ...
+    @overload
+    def instance(self, table: Literal["samplers"], name: str, params: dict[str, Any]) -> Sampler | None: ...
+    @overload
+    def instance(self, table: str, name: str, params: dict[str, Any]) -> Component | None: ...
 
     def instance(self, table: str, name: str, params: dict[str, Any]) -> Component | None:
         """The instance built for one configuration (``None``: not built, or it could not be)."""
@@ -184,36 +191,12 @@ def parse_suite(raw: dict[str, Any], registry: Registry, *, where: str, default_
     for key in raw:
         if key not in _SETTINGS and key not in _TABLES:
             raise _fail(where, f"unknown key {key!r}{did_you_mean(key, [*_SETTINGS, *_TABLES])}")
-    settings: dict[str, Any] = {}
-    for key, (types, desc, default) in _SETTINGS.items():
-        value = raw.get(key, default)
-        if value is None:
-            settings[key] = value
-            continue
-        ok = isinstance(value, types) and not isinstance(value, bool)
-        if ok and desc.startswith("a positive"):
-            ok = value > 0
-        if ok and desc.startswith("a non-negative"):
-            ok = value >= 0
-        if not ok:
-            raise _fail(where, f"{key} must be {desc}, got {value!r}")
-        settings[key] = value
+    settings = _parse_settings(raw, where)
     suite = Suite(name=settings.pop("name") or default_name, source=where, **settings)
     suite.timeout = float(suite.timeout)
 
     suite.metrics = _parse_metrics(raw.get("metrics", []), registry, where)
-    if suite.primary_metric is not None:
-        names = [m for m, _ in suite.metrics]
-        if suite.primary_metric not in names:
-            raise _fail(
-                where,
-                f"primary_metric {suite.primary_metric!r} is not one of the suite's metrics"
-                + did_you_mean(suite.primary_metric, names),
-            )
-        if registry.get("metric", suite.primary_metric).higher_is_better is None:
-            raise _fail(
-                where, f"primary_metric {suite.primary_metric!r} has no direction (a flag, not a score): it cannot rank"
-            )
+    _check_primary_metric(suite, registry, where)
     for table in ("datasets", "samplers"):
         kind = table[:-1]
         section = raw.get(table)
@@ -230,6 +213,42 @@ def parse_suite(raw: dict[str, Any], registry: Registry, *, where: str, default_
     if "paper" in raw:
         suite.paper = parse_paper(raw["paper"], suite, registry, where)
     return suite
+
+
+def _parse_settings(raw: dict[str, Any], where: str) -> dict[str, Any]:
+    """The suite's settings (:data:`_SETTINGS`: each value, else its default), types and signs checked."""
+    settings: dict[str, Any] = {}
+    for key, (types, desc, default) in _SETTINGS.items():
+        value = raw.get(key, default)
+        if value is None:
+            settings[key] = value
+            continue
+        ok = isinstance(value, types) and not isinstance(value, bool)
+        if ok and desc.startswith("a positive"):
+            ok = value > 0
+        if ok and desc.startswith("a non-negative"):
+            ok = value >= 0
+        if not ok:
+            raise _fail(where, f"{key} must be {desc}, got {value!r}")
+        settings[key] = value
+    return settings
+
+
+def _check_primary_metric(suite: Suite, registry: Registry, where: str) -> None:
+    """A ``primary_metric`` must be one of the suite's metrics and have a direction to rank by."""
+    if suite.primary_metric is None:
+        return
+    names = [m for m, _ in suite.metrics]
+    if suite.primary_metric not in names:
+        raise _fail(
+            where,
+            f"primary_metric {suite.primary_metric!r} is not one of the suite's metrics"
+            + did_you_mean(suite.primary_metric, names),
+        )
+    if registry.get("metric", suite.primary_metric).higher_is_better is None:
+        raise _fail(
+            where, f"primary_metric {suite.primary_metric!r} has no direction (a flag, not a score): it cannot rank"
+        )
 
 
 def check_timeout(suite: Suite, registry: Registry) -> None:
@@ -258,7 +277,7 @@ def _component(registry: Registry, kind: str, name: str, where: str, key: str) -
 
 def _parse_metrics(raw: Any, registry: Registry, where: str) -> list[tuple[str, dict[str, Any]]]:
     if isinstance(raw, list):
-        items = [(m, {}) for m in raw]
+        items: list[tuple[str, dict[str, Any]]] = [(m, {}) for m in raw]
         if not all(isinstance(m, str) for m in raw):
             raise _fail(where, f"metrics must be a list of metric names, got {raw!r}")
     elif isinstance(raw, dict):
