@@ -51,3 +51,12 @@ def test_a_file_that_is_not_a_results_csv_is_one_line_of_error(tmp_path):
         CsvStore(bad)
     with pytest.raises(GenbenchError, match="cannot read"):
         CsvStore(tmp_path / "missing.csv")
+
+
+def test_genbench_report_re_renders_from_a_committed_results_csv():
+    from .conftest import run_cli
+
+    suite = "paper-bistable"
+    proc = run_cli("report", suite, "--store", str(BOARD / suite / "results.csv"), "--format", "markdown")
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == (BOARD / suite / "REPORT.md").read_text()  # what its store gives

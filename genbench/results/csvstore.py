@@ -13,11 +13,13 @@ from __future__ import annotations
 
 import csv
 import json
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 from ..errors import GenbenchError
 from .schema import FLAT_PREFIXES
+from .store import Store
 
 #: Fields whose CSV text is a number.
 _NUMBERS = ("rep", "seed", "n_samples", "n_reference", "fit_s", "sample_s", "metric_s", "wall_s", "peak_mem_mb")
@@ -119,15 +121,32 @@ def _row(record: dict[str, str], path: Path) -> dict[str, Any]:
     return row
 
 
-class CsvStore:
-    """The read side of :class:`~genbench.results.store.Store` over a results.csv."""
+class CsvStore(Store):
+    """The read side of :class:`~genbench.results.store.Store` over a results.csv (nothing is
+    written: a run needs a real store)."""
 
-    def __init__(self, path: str | Path) -> None:
+    def __init__(self, path: str | Path | None = None, *, readonly: bool = True) -> None:
+        if path is None:
+            raise GenbenchError("a results.csv store needs its path")
         self.path = Path(path)
         self._rows = rows_from_csv(self.path)
 
-    def rows(self, suite: str | None = None, *, history: bool = False) -> list[dict[str, Any]]:
-        return [dict(r) for r in self._rows if suite is None or r["suite"] == suite]
+    def rows(
+        self,
+        suite: str | None = None,
+        *,
+        history: bool = False,
+        cell_ids: Iterable[str] | None = None,
+        columns: Iterable[str] = (),
+    ) -> list[dict[str, Any]]:
+        """The file's rows (all of them current: the export holds current rows), of ``suite`` and
+        ``cell_ids`` when given; every column it has, whatever ``columns`` asks."""
+        wanted = None if cell_ids is None else set(cell_ids)
+        return [
+            dict(r)
+            for r in self._rows
+            if (suite is None or r["suite"] == suite) and (wanted is None or r["cell_id"] in wanted)
+        ]
 
     def suites(self) -> list[str]:
         return sorted({r["suite"] for r in self._rows})

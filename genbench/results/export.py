@@ -23,7 +23,8 @@ if TYPE_CHECKING:
 def open_store(store: str | Path | None) -> Store:
     """The existing store at ``store`` (default: ``$GENBENCH_STORE`` or ``./genbench.db``);
     :class:`GenbenchError` if there is none. A gzip-compressed store (``*.gz``, such as the committed
-    ``leaderboard/store.db.gz``) is read from a decompressed temporary copy, read-only."""
+    ``leaderboard/store.db.gz``) is read from a decompressed temporary copy, read-only; an exported
+    ``results.csv`` is read back as a read-only store (:mod:`genbench.results.csvstore`)."""
     from ..config import default_store_path
     from .store import Store
 
@@ -32,6 +33,10 @@ def open_store(store: str | Path | None) -> Store:
         raise GenbenchError(f"no results store at {path} (run `genbench run --suite smoke` first, or pass --store)")
     if path.suffix == ".gz":
         return Store(_decompressed(path), readonly=True)
+    if path.suffix == ".csv":
+        from .csvstore import CsvStore
+
+        return CsvStore(path)
     return Store(path)
 
 
