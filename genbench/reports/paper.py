@@ -33,6 +33,7 @@ is shown beside it.
 from __future__ import annotations
 
 import itertools
+import math
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -177,7 +178,7 @@ def _argmin(claim: Claim, rows: list[dict[str, Any]]) -> Verdict:
 
     edge = len(grid) >= 2 and best in (0, len(grid) - 1)
     complete = {r: d for r, d in by_rep.items() if len(d) == len(grid)}
-    per_rep = Counter(format_value(min(d, key=d.get)) for d in complete.values())
+    per_rep = Counter(format_value(min(d.items(), key=lambda kv: kv[1])[0]) for d in complete.values())
     spread = ", ".join(f"{k} ×{n}" for k, n in sorted(per_rep.items(), key=lambda kv: (-kv[1], float(kv[0]))))
     text = f"{format_value(grid[best])} (mean {claim.metric} {_fmt(means[best])}"
     text += f"; per rep: {spread})" if spread else ")"
@@ -207,13 +208,14 @@ def _value(claim: Claim, rows: list[dict[str, Any]]) -> Verdict:
         return _not_run(claim, f"the selection matches {len(configs)} configurations: narrow its selectors")
     xs = [v for _, v in vals]
     mean = float(np.mean(xs))
+    expected = math.nan if claim.expected is None else claim.expected  # a value claim always has one
     if claim.bounds is not None:
         lo, hi = claim.bounds
     elif claim.tolerance is not None:
-        lo, hi = claim.expected - claim.tolerance, claim.expected + claim.tolerance
+        lo, hi = expected - claim.tolerance, expected + claim.tolerance
     else:
-        tol = claim.rel_tolerance * abs(claim.expected)
-        lo, hi = claim.expected - tol, claim.expected + tol
+        tol = (claim.rel_tolerance or 0.0) * abs(expected)
+        lo, hi = expected - tol, expected + tol
     where, iv = stats.interval_verdict(xs, lo, hi)
     unit = _percent(claim)
     text = _mean_std(xs, unit)
@@ -265,7 +267,8 @@ def _with_control(claim: Claim, verdict: Verdict, run) -> Verdict:
         state = {NOT_RUN: "not run", UNDETERMINED: "undetermined", TOO_FEW: TOO_FEW}.get(
             cv.verdict, "meets the claim" if meets else "fails the claim"
         )
-        measured = cv.measured if claim.check == "ordering" else f"{claim.control.label}: {cv.measured}"
+        label = claim.control.label if claim.control is not None else "the control"
+        measured = cv.measured if claim.check == "ordering" else f"{label}: {cv.measured}"
         verdict.control = f"{measured} — {state}"  # an ordering's measurement names its groups already
         if met and meets:
             verdict.verdict = UNINFORMATIVE
@@ -282,7 +285,7 @@ def evaluate(paper: PaperTable, rows: list[dict[str, Any]], profile: str | None,
     for claim in paper.claims:
         if not claim.checked_by(profile):
             shown = "default" if profile is None else profile
-            out.append(_not_run(claim, f"checked by the {', '.join(claim.profiles)} profile, not {shown}"))
+            out.append(_not_run(claim, f"checked by the {', '.join(claim.profiles or ())} profile, not {shown}"))
             continue
         check = {"argmin": _argmin, "value": _value, "ordering": _ordering}[claim.check]
         verdict = _with_control(claim, check(claim, rows), lambda c, check=check: check(c, rows))
@@ -404,7 +407,7 @@ def report_notes(report: Report) -> list[str]:
         if v.verdict in (NOT_REPRODUCED, TIE, NOT_LOCATED, UNDETERMINED):
             cause = v.claim.cause or "no cause stated yet"
             out.append(f"{v.claim.id} — {v.verdict}; believed cause: {cause}")
-        if v.verdict == UNINFORMATIVE:
+        if v.verdict == UNINFORMATIVE and v.claim.control is not None:
             out.append(f"{v.claim.id} — uninformative: the negative control ({v.claim.control.label}) meets it too")
     missing = [v.claim.id for v in report.verdicts if v.claim.control is None]
     if missing:

@@ -153,9 +153,10 @@ class Claim:
             return "mean " + sign.join(g.label for g in self.order)
         if self.bounds is not None:
             return f"mean in [{v(self.bounds[0])}, {v(self.bounds[1])}]"
+        expected = math.nan if self.expected is None else self.expected  # a value claim always has one
         if self.tolerance is not None:
-            return f"|mean − {v(self.expected)}| ≤ {v(self.tolerance)}"
-        return f"|mean − {v(self.expected)}| ≤ {self.rel_tolerance:g}·{v(abs(self.expected))}"
+            return f"|mean − {v(expected)}| ≤ {v(self.tolerance)}"
+        return f"|mean − {v(expected)}| ≤ {self.rel_tolerance:g}·{v(abs(expected))}"
 
 
 @dataclass(frozen=True)
