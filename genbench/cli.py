@@ -31,6 +31,19 @@ def _plugin_dir_option(f: Callable) -> Callable:
     )(f)
 
 
+#: ``--store`` help: where a run writes; where the reading commands read (a store, compressed, or a results.csv).
+READ_OR_WRITE = "SQLite results file [default: $GENBENCH_STORE or ./genbench.db]."
+READ = (
+    "Results to read: a SQLite store, a compressed one (.db.gz) or an exported results.csv "
+    "[default: $GENBENCH_STORE or ./genbench.db]."
+)
+
+
+def _store_option(help_text: str) -> Callable:
+    """The ``--store`` option of a command, with its help."""
+    return click.option("--store", type=click.Path(dir_okay=False), default=None, help=help_text)
+
+
 #: Exit status after an interruption: 130 for Ctrl-C (SIGINT), 143 once SIGTERM arrived.
 _stop_status = 130
 
@@ -108,12 +121,7 @@ def main() -> None:
     help="Only cells of this dataset, e.g. 'arc[n_train=250]' (repeatable).",
 )
 @click.option("-j", "--jobs", default=1, show_default=True, type=click.IntRange(min=1), help="Cells run at once.")
-@click.option(
-    "--store",
-    type=click.Path(dir_okay=False),
-    default=None,
-    help="SQLite results file [default: $GENBENCH_STORE or ./genbench.db].",
-)
+@_store_option(READ_OR_WRITE)
 @click.option(
     "--timeout",
     type=click.FloatRange(min=0, min_open=True),
@@ -276,12 +284,7 @@ def _print_dry_run(plan) -> None:
 @click.option("--suite", "-s", default=None, help="Only this suite [default: all].")
 @click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True)
 @click.option("--history", is_flag=True, help="Include superseded rows, not just each cell's current one.")
-@click.option(
-    "--store",
-    type=click.Path(dir_okay=False),
-    default=None,
-    help="SQLite results file [default: $GENBENCH_STORE or ./genbench.db].",
-)
+@_store_option(READ)
 @click.option("--cell", "cell_id", default=None, metavar="ID", help="Only this cell (with --log: its output).")
 @click.option("--log", "show_log", is_flag=True, help="Print the captured stdout/stderr of --cell ID.")
 @click.option(
@@ -324,12 +327,7 @@ def results(suite, fmt, history, store, cell_id, show_log, columns) -> None:
 @main.command()
 @click.option("--suite", "-s", default=None, help="Suite to rank [default: the most recently run].")
 @click.option("--format", "fmt", type=click.Choice(["table", "markdown", "csv"]), default="table", show_default=True)
-@click.option(
-    "--store",
-    type=click.Path(dir_okay=False),
-    default=None,
-    help="SQLite results file [default: $GENBENCH_STORE or ./genbench.db].",
-)
+@_store_option(READ)
 @click.option("--metric", default=None, help="Rank by this metric [default: the suite's primary_metric].")
 @click.option(
     "--columns",
@@ -372,12 +370,7 @@ def leaderboard(suite, fmt, store, metric, columns, out, asv_results, plugin_dir
 
 @main.command()
 @click.argument("suite")
-@click.option(
-    "--store",
-    type=click.Path(dir_okay=False),
-    default=None,
-    help="SQLite results file [default: $GENBENCH_STORE or ./genbench.db].",
-)
+@_store_option(READ)
 @click.option("--profile", default=None, help="The profile whose results to check [default: the one run last].")
 @click.option("--format", "fmt", type=click.Choice(["terminal", "markdown"]), default="terminal", show_default=True)
 @_plugin_dir_option
@@ -505,12 +498,7 @@ def test(sampler, timeout, plugin_dirs) -> None:
     "and --fail-on-worse (default: the suite's primary).",
 )
 @click.option("--suite", default=None, help="The suite to read from a store holding several (default: its last).")
-@click.option(
-    "--store",
-    type=click.Path(dir_okay=False),
-    default=None,
-    help="The store a suite name (A or B) is read from [default: $GENBENCH_STORE or ./genbench.db].",
-)
+@_store_option("The store a suite name (A or B) is read from [default: $GENBENCH_STORE or ./genbench.db].")
 @click.option("--fail-on-worse", is_flag=True, help="Exit with status 1 when B is worse on any configuration.")
 @click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table", show_default=True)
 @_plugin_dir_option
