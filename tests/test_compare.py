@@ -83,11 +83,15 @@ def test_fail_on_worse_sets_the_exit_status(tmp_path):
 
 def test_a_sampler_against_another_on_one_board_needs_both(tmp_path):
     a = tmp_path / "a.csv"
-    _write(a, seed=7)
-    with pytest.raises(GenbenchError, match="store"):
-        run_compare(str(a), sampler="mine", against="kde")
+    _write(a, seed=7, planted={DATASETS[0]: 0.2})
+    result = run_compare(str(a), sampler="mine", against="kde", metrics=("sinkhorn",))
+    verdicts = {ln.dataset: ln.verdict for ln in result.lines}
+    assert len(verdicts) == len(DATASETS) and verdicts[DATASETS[0]] == WORSE  # mine sits 0.06 + 0.2 above kde
+    assert result.summary.startswith("mine against kde on sinkhorn")
     with pytest.raises(GenbenchError, match="go together"):
         run_compare(str(a), sampler="mine")
+    with pytest.raises(GenbenchError, match="no sampler 'kd'"):
+        run_compare(str(a), sampler="mine", against="kd")
 
 
 def test_holm_keeps_the_familys_false_calls_at_five_percent_and_finds_a_real_difference():

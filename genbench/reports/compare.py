@@ -1,7 +1,8 @@
 """``genbench compare``: did B do better than A, with the noise of the repetitions taken into account.
 
 Two sides, each a results store (``.db``, ``.db.gz``), a suite in a store (``manifolds:reference``)
-or an exported ``results.csv``; or one board and two of its samplers (``--sampler X --against Y``).
+or an exported ``results.csv`` (read as a store: :mod:`genbench.results.csvstore`); or one board
+and two of its samplers (``--sampler X --against Y``).
 Cells are matched by their id — dataset configuration, sampler configuration, repetition — so two
 stores of one suite from two commits compare cell for cell. Per dataset configuration, sampler
 configuration and metric the verdict comes from :mod:`genbench.stats`: the paired t-test over the
@@ -12,7 +13,6 @@ metric), and the t-interval of the mean difference B − A.
 
 from __future__ import annotations
 
-import csv
 import json
 import math
 from collections.abc import Iterable
@@ -101,35 +101,15 @@ def _from_rows(label: str, suite: str, rows: Iterable[dict[str, Any]]) -> Side:
     return side
 
 
-def _from_csv(path: Path) -> Side:
-    try:
-        with path.open(newline="") as f:
-            rows = list(csv.DictReader(f))
-    except (OSError, csv.Error, UnicodeDecodeError) as exc:
-        raise GenbenchError(f"cannot read {path}: {exc}") from None
-    if not rows or "cell_id" not in rows[0]:
-        raise GenbenchError(f"{path}: not a genbench results.csv (no cell_id column)")
-    suites = sorted({r.get("suite", "") for r in rows})
-    records = [
-        {**r, "metrics": {k[2:]: v for k, v in r.items() if k.startswith("m_") and v not in ("", None)}} for r in rows
-    ]
-    return _from_rows(str(path), ",".join(suites), records)
-
-
-def load_side(spec: str, *, store: str | None = None, suite: str | None = None) -> Side:
-    """One side: ``spec`` a results.csv, a store file (its ``suite``, else its last suite), or a suite
-    name in ``store`` (default store)."""
+def _side_rows(spec: str, store: str | None, suite: str | None) -> tuple[str, list[dict[str, Any]]]:
+    """The suite and current rows one side names: ``spec`` a store file (``.db``, ``.db.gz``) or an
+    exported ``results.csv`` (its ``suite``, else its last suite), or a suite name in ``store``."""
     from ..results.export import open_store, results_rows
 
-    path = Path(spec)
-    if spec.endswith(".csv"):
-        if not path.exists():
-            raise GenbenchError(f"no such file: {spec}")
-        return _from_csv(path)
     source: str | None
-    if path.exists() or spec.endswith((".db", ".db.gz", ".sqlite")):
-        if not path.exists():
-            raise GenbenchError(f"no such store: {spec}")
+    if Path(spec).exists() or spec.endswith((".db", ".db.gz", ".sqlite", ".csv")):
+        if not Path(spec).exists():
+            raise GenbenchError(f"no such file: {spec}")
         source, name = spec, suite
     else:
         source, name = store, spec
@@ -141,6 +121,12 @@ def load_side(spec: str, *, store: str | None = None, suite: str | None = None) 
     rows = results_rows(source, name)
     if not rows:
         raise GenbenchError(f"no results of suite {name!r} in {source or 'the default store'}")
+    return name, rows
+
+
+def load_side(spec: str, *, store: str | None = None, suite: str | None = None) -> Side:
+    """One side: the rows ``spec`` names (see :func:`_side_rows`), by configuration and repetition."""
+    name, rows = _side_rows(spec, store, suite)
     return _from_rows(spec, name, rows)
 
 
@@ -330,25 +316,16 @@ def _compare_on_board(
 ) -> Comparison:
     from .frame import build_board, metric_directions, suite_primary_metric
 
-    side = load_side(spec, store=store, suite=suite)  # checks the source; the board reads its rows again
-    rows = _board_rows(spec, store, side.suite)
+    name, rows = _side_rows(spec, store, suite)
+    side = _from_rows(spec, name, rows)
     names = sorted({r["sampler"] for r in rows})
-    for name in (sampler, against):
-        if name not in names:
+    for wanted in (sampler, against):
+        if wanted not in names:
             from ..errors import did_you_mean
 
-            raise GenbenchError(f"no sampler {name!r} on this board{did_you_mean(name, names)}")
+            raise GenbenchError(f"no sampler {wanted!r} on this board{did_you_mean(wanted, names)}")
     directions = metric_directions(side.metrics, plugin_dirs)
-    primary, chosen = _choose(side.metrics, directions, suite_primary_metric(side.suite, plugin_dirs), metrics)
-    board = build_board(rows, side.suite, metric=primary, directions=directions)
+    primary, chosen = _choose(side.metrics, directions, suite_primary_metric(name, plugin_dirs), metrics)
+    board = build_board(rows, name, metric=primary, directions=directions)
     lines = compare_samplers(board, sampler, against, chosen)
     return Comparison(lines, primary, summary_line(lines, primary, f"{sampler} against {against}"))
-
-
-def _board_rows(spec: str, store: str | None, suite: str) -> list[dict[str, Any]]:
-    from ..results.export import results_rows
-
-    if spec.endswith(".csv"):
-        raise GenbenchError("--sampler/--against reads a store (the board's rows), not a results.csv")
-    source = spec if Path(spec).exists() else store
-    return results_rows(source, suite)
