@@ -16,6 +16,7 @@ repetition, under dataset headings, fitted the same way.
 
 from __future__ import annotations
 
+import math
 import re
 import shutil
 from collections.abc import Callable
@@ -23,6 +24,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from ..errors import GenbenchError, did_you_mean
+from . import numbers
 from .frame import (
     BUDGET,
     BUDGET_NOTE,
@@ -52,14 +54,6 @@ def sig(x: float, digits: int = 3) -> str:
     return mantissa.rstrip(".") + e + exp
 
 
-def fmt_mean_std(mean: float, std: float) -> str:
-    """``0.0520 ± 0.0091``: the mean to 3 significant figures, the spread to 2; the mean alone with one
-    value; ``—`` with none."""
-    if mean != mean:
-        return "—"
-    return sig(mean) if std != std else f"{sig(mean)} ± {sig(std, 2)}"
-
-
 def fmt_num(x: float | None, spec: str = "") -> str:
     """``x`` to 3 significant figures (or by ``spec``); ``—`` for none or NaN."""
     if x is None or x != x:
@@ -83,7 +77,7 @@ def _cell(board: Board, s: Standing, col: str) -> str:
         return fmt_num(c.time_s())
     if col == "mem":
         return fmt_num(sum(c.peak_mem_mb) / len(c.peak_mem_mb) if c.peak_mem_mb else None, ".0f")
-    return fmt_mean_std(c.mean(col), c.std(col))
+    return numbers.mean_sd(c.mean(col), c.std(col))
 
 
 def _header(board: Board, col: str) -> str:
@@ -308,12 +302,27 @@ def _sectioned(parts: list[tuple[str, str]], fmt: str, width: int | None) -> str
 # ------------------------------------------------------------------ the leaderboard's configuration table
 
 
+def _metric_columns(board: Board, g, cols: list[str]) -> dict[str, list[str]]:
+    """Each metric column of ``cols`` over the group's configurations and, last, the data floor with
+    its spread: one notation per column, each mean rounded to its spread (:mod:`.numbers`)."""
+    floor = board.floors.get(g.dataset_id) or {}
+    sd = board.floor_sd.get(g.dataset_id, {})
+    out = {}
+    for c in cols:
+        if c in FIXED or c in TAIL:
+            continue
+        pairs = [(s.config.mean(c), s.config.std(c)) for s in g.configs]
+        out[c] = numbers.column([*pairs, (floor.get(c, math.nan), sd.get(c, math.nan))])
+    return out
+
+
 def _board_rows(board: Board, g, lay: _Layout, ids: dict[str, Ids]) -> list[list[str]]:
-    body = [[_cell(board, s, c) for c in lay.cols] for s in g.configs]
+    metric = _metric_columns(board, g, lay.cols)
+    body = [[metric[c][i] if c in metric else _cell(board, s, c) for c in lay.cols] for i, s in enumerate(g.configs)]
     floor = board.floors.get(g.dataset_id)
     if floor:
         named = {"dataset": g.dataset_id, "rank": "data floor", "sampler": "fresh data"}
-        body.append([named.get(c) or (fmt_mean_std(floor[c], float("nan")) if c in floor else "") for c in lay.cols])
+        body.append([named.get(c) or (metric[c][-1] if c in metric and c in floor else "") for c in lay.cols])
     if lay.level:
         body = [[_short_cell(ids, c, v, lay.level) for c, v in zip(lay.cols, row, strict=True)] for row in body]
     return body
