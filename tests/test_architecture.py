@@ -300,3 +300,13 @@ def test_every_genbench_variable_is_defined_once_and_listed_in_the_docs():
         code = "\n".join(line for line in path.read_text().splitlines() if not line.lstrip().startswith(("#", '"')))
         strings = re.findall(r"[\"']GENBENCH_[A-Z_]+[\"']", code)
         assert strings == [], f"{path}: {strings}"
+
+
+def test_every_package_is_installed_by_pyproject():
+    """A non-editable install ships only the packages pyproject.toml lists: a package folder left out
+    installs fine and fails at run time (``No module named 'genbench.evaluation'``)."""
+    from genbench.config import tomllib
+
+    listed = set(tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"])
+    found = {module_name(p.parent) for p in CORE.rglob("__init__.py")}
+    assert found - listed == set(), f"packages missing from [tool.setuptools] packages: {sorted(found - listed)}"
